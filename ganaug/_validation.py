@@ -1,0 +1,161 @@
+"""Input checks and conversions shared by the public classes."""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+
+import numpy as np
+import torch
+
+
+def resolve_seed(random_state) -> int:
+    """An int seed in [0, 2**31) from ``None``, an int or a ``numpy.random.RandomState``/``Generator``."""
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % (2**31))
+    if isinstance(random_state, (bool, np.bool_)):
+        raise TypeError(f"random_state must be None, an int or a numpy RandomState/Generator; got {random_state!r}")
+    if isinstance(random_state, numbers.Integral):
+        if random_state < 0:
+            raise ValueError(f"random_state must be >= 0; got {random_state}")
+        return int(random_state) % (2**31)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    raise TypeError(f"random_state must be None, an int or a numpy RandomState/Generator; got {type(random_state).__name__}")
+
+
+def child_seeds(seed: int, n: int) -> list[int]:
+    """``n`` independent seeds derived from ``seed``."""
+    return [int(s) % (2**31) for s in np.random.SeedSequence(seed).generate_state(n)]
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when present, else CPU; anything torch accepts otherwise."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available here; use device='auto' or 'cpu'")
+    return dev
+
+
+def to_numpy_labels(y, n: int | None = None) -> np.ndarray:
+    """Labels as a 1-D numpy array of integers or strings; refuse anything else with advice."""
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"labels must be a 1-D array with one label per sample; got shape {y.shape}")
+    if n is not None and y.shape[0] != n:
+        raise ValueError(f"got {n} samples but {y.shape[0]} labels; X and y must have the same length")
+    if y.dtype.kind in "iu":
+        return y.astype(np.int64)
+    if y.dtype.kind in "US":
+        return y.astype(str)
+    if y.dtype.kind == "O" and all(isinstance(v, str) for v in y):
+        return y.astype(str)
+    if y.dtype.kind == "O" and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in y):
+        return y.astype(np.int64)
+    raise ValueError(
+        f"labels must be integers or class names (strings); got {y.dtype}"
+        + (" (cast integral floats with y.astype(int))" if y.dtype.kind == "f" else "")
+    )
+
+
+def to_float_tensor(X, what: str = "X") -> torch.Tensor:
+    """Samples as a float32 CPU tensor; refuse empty, non-numeric and non-finite input."""
+    if isinstance(X, torch.Tensor):
+        t = X.detach().cpu()
+    else:
+        arr = np.asarray(X)
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{what} must be numeric; got dtype {arr.dtype}")
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    if t.dtype == torch.bool or t.is_complex():
+        raise ValueError(f"{what} must be real numbers; got {t.dtype}")
+    if t.shape[0] == 0 if t.dim() else True:
+        raise ValueError(f"{what} is empty: need at least one sample")
+    t = t.to(torch.float32)
+    if not torch.isfinite(t).all():
+        bad = int((~torch.isfinite(t)).flatten(1).any(1).sum()) if t.dim() > 1 else int((~torch.isfinite(t)).sum())
+        raise ValueError(f"{what} holds NaN or infinite values in {bad} sample(s); drop or impute them first")
+    return t
+
+
+def fingerprint(x: torch.Tensor, y: np.ndarray) -> str:
+    """SHA-256 of the samples and labels, to recognise the data a GAN was fitted on."""
+    h = hashlib.sha256()
+    h.update(str(tuple(x.shape)).encode())
+    h.update(x.to(torch.float32).contiguous().numpy().tobytes())
+    h.update(np.asarray(y).astype(str).tobytes())
+    return h.hexdigest()
+
+
+def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
+    """Gather all samples of ``data`` into memory.
+
+    ``data`` is a DataLoader, a Dataset yielding ``(x, y)`` or a tuple
+    ``(X, y)``. Returns ``(X float32 tensor, labels, dtype name, was_numpy)``;
+    the dtype name is what samples are given back in.
+    """
+    from torch.utils.data import DataLoader, Dataset
+
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        X, y = data
+        was_numpy = not isinstance(X, torch.Tensor)
+        dtype = str(X.dtype).replace("torch.", "") if isinstance(X, torch.Tensor) else str(np.asarray(X).dtype)
+        x = to_float_tensor(X)
+        return x, to_numpy_labels(y, x.shape[0]), dtype, was_numpy
+    if isinstance(data, DataLoader):
+        batches = iter(data)
+    elif isinstance(data, Dataset) or hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+        batches = (_as_batch(data[i], i) for i in range(len(data)))
+    else:
+        raise TypeError(
+            "fit expects a DataLoader, a Dataset yielding (x, y), or a tuple (X, y) of arrays/tensors; "
+            f"got {type(data).__name__}"
+        )
+    xs, ys, dtype = [], [], None
+    for batch in batches:
+        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+            raise ValueError("each batch/item must be (x, y) (extra entries are ignored); got " + type(batch).__name__)
+        xb, yb = batch[0], batch[1]
+        if not isinstance(xb, torch.Tensor):
+            xb = _image_to_tensor(xb)
+        dtype = dtype or str(xb.dtype).replace("torch.", "")
+        xs.append(xb.detach().cpu())
+        ys.append(to_numpy_labels(yb.reshape(-1) if isinstance(yb, torch.Tensor) else np.atleast_1d(np.asarray(yb))))
+    if not xs:
+        raise ValueError("the data is empty: need at least one (x, y) sample")
+    x = to_float_tensor(torch.cat(xs))
+    return x, np.concatenate(ys), dtype, False
+
+
+def _as_batch(item, i):
+    if not isinstance(item, (tuple, list)) or len(item) < 2:
+        raise ValueError(f"dataset item {i} must be (x, y); got {type(item).__name__}")
+    x, y = item[0], item[1]
+    x = x if isinstance(x, torch.Tensor) else _image_to_tensor(x)
+    y = torch.as_tensor([y]) if not isinstance(y, str) else np.array([y])
+    return x.unsqueeze(0), y
+
+
+def _image_to_tensor(x) -> torch.Tensor:
+    """PIL images become float tensors in [0, 1] (as ``ToTensor`` does); arrays become tensors."""
+    try:
+        from PIL import Image
+
+        if isinstance(x, Image.Image):
+            from torchvision.transforms.functional import to_tensor
+
+            return to_tensor(x)
+    except ImportError:  # pragma: no cover - pillow is a torchvision dependency
+        pass
+    return torch.as_tensor(np.asarray(x))

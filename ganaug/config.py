@@ -1,0 +1,175 @@
+"""Every hyperparameter of a ganaug GAN in one dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+LOSSES = ("nonsaturating", "minimax", "hinge", "wasserstein-gp")
+ARCHITECTURES = ("auto", "dcgan", "mlp")
+IMAGE_SIZES = (28, 32, 64)
+DIFFAUGMENT_OPS = ("translation", "cutout", "color")
+
+
+@dataclass
+class GANConfig:
+    """Hyperparameters of the class-conditional GAN and its training loop.
+
+    The defaults train a usable class-conditional DCGAN on 10-100 MNIST-like
+    images per class in about a minute on a 2-core CPU.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the noise vector fed to the generator.
+    g_width, d_width : int
+        Channel width of the last generator block and of the first
+        discriminator block; deeper blocks use multiples of it.
+    mlp_hidden : int
+        Hidden units of the MLP generator and discriminator (flat features).
+    architecture : {"auto", "dcgan", "mlp"}
+        ``"auto"`` picks the DCGAN for image tensors ``(N, C, H, W)`` and the
+        MLP for flat feature vectors ``(N, F)``.
+    loss : {"nonsaturating", "minimax", "hinge", "wasserstein-gp"}
+        Adversarial loss.
+    lr_g, lr_d : float
+        Adam learning rates of generator and discriminator.
+    betas : tuple of float
+        Adam betas. ``None`` means the DCGAN defaults ``(0.5, 0.999)``, or
+        ``(0.0, 0.9)`` for ``"wasserstein-gp"``.
+    batch_size : int
+        Real images per training step.
+    n_steps : int
+        Generator updates.
+    d_steps : int
+        Discriminator updates per generator update.
+    gp_weight : float
+        Gradient-penalty weight for ``"wasserstein-gp"``.
+    aux_weight : float
+        Weight of an auxiliary classification loss (AC-GAN style): the
+        discriminator also learns to classify real images, and the generator
+        is rewarded when its images are classified as the requested class.
+        Raises class fidelity on small data; 0 disables.
+    ema_decay : float
+        Decay of the exponential moving average of the generator weights used
+        for sampling; 0 disables the average.
+    diffaugment : str
+        Comma-separated DiffAugment ops applied to every discriminator input
+        (``"translation"``, ``"cutout"``, ``"color"``); ``"auto"`` uses
+        ``"translation,cutout"`` (plus ``"color"`` for RGB) when there are
+        fewer than ``diffaugment_threshold`` training images, ``""`` disables.
+    diffaugment_threshold : int
+        Dataset size under which ``diffaugment="auto"`` switches DiffAugment on.
+    spectral_norm : bool
+        Spectral normalisation on every discriminator layer.
+    log_every : int
+        Steps between two entries of ``history_`` (and host syncs on CUDA).
+    amp : bool
+        bf16 autocast on CUDA (ignored on CPU).
+
+    Examples
+    --------
+    >>> from ganaug import GANConfig
+    >>> cfg = GANConfig(n_steps=500)
+    >>> cfg.loss, cfg.n_steps
+    ('nonsaturating', 500)
+    >>> GANConfig(loss="wgan")
+    Traceback (most recent call last):
+    ...
+    ValueError: loss must be one of ('nonsaturating', 'minimax', 'hinge', 'wasserstein-gp'); got 'wgan'
+    """
+
+    latent_dim: int = 64
+    g_width: int = 32
+    d_width: int = 32
+    mlp_hidden: int = 256
+    architecture: str = "auto"
+    loss: str = "nonsaturating"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] | None = None
+    batch_size: int = 32
+    n_steps: int = 1500
+    d_steps: int = 1
+    gp_weight: float = 10.0
+    aux_weight: float = 1.0
+    ema_decay: float = 0.999
+    diffaugment: str = "auto"
+    diffaugment_threshold: int = 5000
+    spectral_norm: bool = True
+    log_every: int = 25
+    amp: bool = True
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> "GANConfig":
+        """Raise ``ValueError`` naming the first bad field; return ``self``."""
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}; got {self.architecture!r}")
+        for name in ("latent_dim", "g_width", "d_width", "mlp_hidden", "batch_size", "d_steps", "log_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, int) or self.n_steps < 1:
+            raise ValueError(f"n_steps must be an integer >= 1; got {self.n_steps!r}")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name} must be a positive number; got {value!r}")
+        if not isinstance(self.aux_weight, (int, float)) or self.aux_weight < 0:
+            raise ValueError(f"aux_weight must be a number >= 0; got {self.aux_weight!r}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1); got {self.ema_decay!r}")
+        if self.betas is not None:
+            betas = tuple(self.betas)
+            if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+                raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}")
+            self.betas = (float(betas[0]), float(betas[1]))
+        self.diffaugment_ops(channels=1, n_samples=0)
+        return self
+
+    def resolved_betas(self) -> tuple[float, float]:
+        """Adam betas for this loss when ``betas`` is ``None``."""
+        if self.betas is not None:
+            return tuple(self.betas)
+        return (0.0, 0.9) if self.loss == "wasserstein-gp" else (0.5, 0.999)
+
+    def diffaugment_ops(self, channels: int, n_samples: int) -> tuple[str, ...]:
+        """The DiffAugment ops to use for data with ``channels`` and ``n_samples``."""
+        policy = (self.diffaugment or "").replace(" ", "")
+        if policy == "auto":
+            if n_samples >= self.diffaugment_threshold:
+                return ()
+            return ("translation", "cutout") + (("color",) if channels == 3 else ())
+        ops = tuple(op for op in policy.split(",") if op)
+        for op in ops:
+            if op not in DIFFAUGMENT_OPS:
+                raise ValueError(
+                    f"diffaugment ops must be among {DIFFAUGMENT_OPS} (comma-separated), 'auto' or ''; got {op!r}"
+                )
+        return ops
+
+    def to_dict(self) -> dict:
+        """Plain-builtin dict (JSON and ``torch.load(weights_only=True)`` safe)."""
+        d = dataclasses.asdict(self)
+        if d["betas"] is not None:
+            d["betas"] = list(d["betas"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GANConfig":
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown GANConfig fields {sorted(unknown)}; known: {sorted(names)}")
+        d = dict(d)
+        if d.get("betas") is not None:
+            d["betas"] = tuple(d["betas"])
+        return cls(**d)
+
+
+CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GANConfig))

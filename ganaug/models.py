@@ -1,0 +1,240 @@
+"""Generator and discriminator modules. ``nn.Module`` only: no I/O, no training.
+
+Image models support 1 or 3 channels at 28, 32 and 64 pixels (square). The
+MLP pair serves flat feature vectors (tabular data, flattened images).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as _sn
+
+from .config import IMAGE_SIZES
+
+
+def _base_size(image_size: int) -> int:
+    if image_size not in IMAGE_SIZES:
+        raise ValueError(
+            f"image size {image_size} px is not supported; supported square sizes are {IMAGE_SIZES} "
+            "(resize or pad your images, e.g. torchvision.transforms.Resize(32))"
+        )
+    return 7 if image_size == 28 else 4
+
+
+def _maybe_sn(module: nn.Module, use: bool) -> nn.Module:
+    return _sn(module) if use else module
+
+
+def _head(d: nn.Module, h: torch.Tensor, y: torch.Tensor, return_aux: bool):
+    """Shared discriminator head: (B, feat) features -> (B,) logits [, (B, K) class logits].
+
+    logit = out(h) + <embed(y), h> (projection conditioning); the optional
+    auxiliary classifier predicts the class from the same features.
+    """
+    logit = d.out(h).squeeze(1)
+    if d.embed is not None:
+        logit = logit + (d.embed(y) * h).sum(1)
+    if not return_aux:
+        return logit
+    return logit, (d.aux(h) if d.aux is not None else None)
+
+
+class ConvGenerator(nn.Module):
+    """Class-conditional DCGAN generator.
+
+    noise ``z`` (B, latent) and label embedding (B, latent) are concatenated,
+    mapped by a dense layer to a (B, C0, base, base) map and upsampled by
+    stride-2 transposed convolutions to (B, channels, size, size) in [-1, 1].
+    With ``n_classes == 1`` the generator is unconditional.
+    """
+
+    def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64):
+        super().__init__()
+        base = _base_size(image_size)
+        n_up = int(math.log2(image_size // base))
+        c0 = width * 2 ** (n_up - 1)
+        self.n_classes, self.latent_dim, self.base, self.c0 = n_classes, latent_dim, base, c0
+        self.embed = nn.Embedding(n_classes, latent_dim) if n_classes > 1 else None
+        in_dim = latent_dim * (2 if self.embed is not None else 1)
+        # (B, in_dim) -> (B, c0 * base * base)
+        self.fc = nn.Sequential(nn.Linear(in_dim, c0 * base * base, bias=False), nn.BatchNorm1d(c0 * base * base), nn.ReLU(True))
+        blocks = []
+        c = c0
+        for _ in range(n_up - 1):
+            # (B, c, s, s) -> (B, c/2, 2s, 2s)
+            blocks += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
+            c //= 2
+        # (B, width, size/2, size/2) -> (B, channels, size, size)
+        blocks += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*blocks)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)
+        h = self.fc(z).view(z.shape[0], self.c0, self.base, self.base)
+        return self.net(h)
+
+
+class ConvDiscriminator(nn.Module):
+    """DCGAN discriminator with projection class conditioning.
+
+    (B, channels, size, size) -> stride-2 convolutions with LeakyReLU down to
+    (B, C, base, base) -> flatten -> one logit per image, plus the inner
+    product of the features with a learned class embedding (projection).
+    """
+
+    def __init__(
+        self, n_classes: int, channels: int, image_size: int, width: int = 64, spectral_norm: bool = True, aux_classifier: bool = False
+    ):
+        super().__init__()
+        base = _base_size(image_size)
+        n_down = int(math.log2(image_size // base))
+        layers, c_in, c = [], channels, width
+        for _ in range(n_down):
+            # (B, c_in, s, s) -> (B, c, s/2, s/2)
+            layers += [_maybe_sn(nn.Conv2d(c_in, c, 4, 2, 1), spectral_norm), nn.LeakyReLU(0.2, True)]
+            c_in, c = c, c * 2
+        # (B, c_in, base, base) -> (B, c_in, base, base): one more look at the coarse map
+        layers += [_maybe_sn(nn.Conv2d(c_in, c_in, 3, 1, 1), spectral_norm), nn.LeakyReLU(0.2, True)]
+        self.net = nn.Sequential(*layers)
+        feat = c_in * base * base
+        self.out = _maybe_sn(nn.Linear(feat, 1), spectral_norm)
+        self.embed = _maybe_sn(nn.Embedding(n_classes, feat), spectral_norm) if n_classes > 1 else None
+        self.aux = nn.Linear(feat, n_classes) if aux_classifier and n_classes > 1 else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, return_aux: bool = False):
+        h = self.net(x).flatten(1)  # (B, feat)
+        return _head(self, h, y, return_aux)
+
+
+class MLPGenerator(nn.Module):
+    """Class-conditional MLP generator for flat feature vectors.
+
+    [z, embed(y)] (B, 2*latent) -> two hidden layers -> (B, n_features);
+    ``bounded=True`` ends in tanh (features scaled to [-1, 1]).
+    """
+
+    def __init__(self, n_classes: int, latent_dim: int, n_features: int, hidden: int = 256, bounded: bool = False):
+        super().__init__()
+        self.n_classes, self.latent_dim = n_classes, latent_dim
+        self.embed = nn.Embedding(n_classes, latent_dim) if n_classes > 1 else None
+        in_dim = latent_dim * (2 if self.embed is not None else 1)
+        layers = [
+            nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
+            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
+            nn.Linear(hidden, n_features),
+        ]
+        if bounded:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """MLP discriminator with projection conditioning: (B, n_features) -> (B,) logits."""
+
+    def __init__(self, n_classes: int, n_features: int, hidden: int = 256, spectral_norm: bool = True, aux_classifier: bool = False):
+        super().__init__()
+        self.net = nn.Sequential(
+            _maybe_sn(nn.Linear(n_features, hidden), spectral_norm), nn.LeakyReLU(0.2, True),
+            _maybe_sn(nn.Linear(hidden, hidden), spectral_norm), nn.LeakyReLU(0.2, True),
+        )
+        self.out = _maybe_sn(nn.Linear(hidden, 1), spectral_norm)
+        self.embed = _maybe_sn(nn.Embedding(n_classes, hidden), spectral_norm) if n_classes > 1 else None
+        self.aux = nn.Linear(hidden, n_classes) if aux_classifier and n_classes > 1 else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, return_aux: bool = False):
+        return _head(self, self.net(x), y, return_aux)
+
+
+class PerClass(nn.Module):
+    """One module per class behind the conditional ``forward(x, y)`` interface.
+
+    Each row of the batch goes to the module of its class (which sees label 0):
+    ``strategy="per_class"`` trains one unconditional GAN per class this way.
+    """
+
+    def __init__(self, modules: list[nn.Module]):
+        super().__init__()
+        self.per_class = nn.ModuleList(modules)
+        self.n_classes = len(modules)
+        self.latent_dim = getattr(modules[0], "latent_dim", None)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = None
+        for k, module in enumerate(self.per_class):
+            rows = (y == k).nonzero(as_tuple=True)[0]
+            if rows.numel() == 0:
+                continue
+            part = module(x[rows], torch.zeros_like(y[rows]))
+            if out is None:
+                out = part.new_empty((x.shape[0],) + part.shape[1:])
+            out[rows] = part
+        if out is None:
+            raise ValueError("PerClass got an empty batch")
+        return out
+
+
+def build_models(
+    cfg, n_classes: int, sample_shape: tuple[int, ...], bounded: bool = True, per_class: bool = False
+) -> tuple[nn.Module, nn.Module]:
+    """Build the (generator, discriminator) pair for data of ``sample_shape``.
+
+    ``sample_shape`` is ``(C, H, W)`` for images or ``(F,)`` for features.
+    ``per_class=True`` builds one unconditional pair per class, wrapped in
+    :class:`PerClass`.
+    """
+    if per_class:
+        pairs = [build_models(cfg, 1, sample_shape, bounded) for _ in range(n_classes)]
+        return PerClass([g for g, _ in pairs]), PerClass([d for _, d in pairs])
+    arch = cfg.architecture
+    if arch == "auto":
+        arch = "dcgan" if len(sample_shape) == 3 else "mlp"
+    if arch == "dcgan":
+        if len(sample_shape) != 3:
+            raise ValueError(f"architecture='dcgan' needs images (C, H, W); got samples of shape {sample_shape}")
+        c, h, w = sample_shape
+        if c not in (1, 3):
+            raise ValueError(f"images must have 1 or 3 channels; got {c}")
+        if h != w:
+            raise ValueError(f"images must be square; got {h}x{w} (resize or pad them)")
+        g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width)
+        d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux_classifier=cfg.aux_weight > 0)
+    else:
+        n_features = int(math.prod(sample_shape))
+        g = MLPGenerator(n_classes, cfg.latent_dim, n_features, cfg.mlp_hidden, bounded=bounded)
+        d = MLPDiscriminator(n_classes, n_features, cfg.mlp_hidden, cfg.spectral_norm, aux_classifier=cfg.aux_weight > 0)
+    return g, d
+
+
+@torch.no_grad()
+def init_weights(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """DCGAN initialisation drawn from ``generator`` (no global RNG).
+
+    Weights ~ N(0, 0.02), normalisation scales ~ N(1, 0.02), biases 0; the
+    spectral-norm power-iteration vectors are set to the exact top singular
+    vectors of the new weights.
+    """
+    for m in module.modules():
+        weight = m.parametrizations.weight.original if hasattr(m, "parametrizations") else getattr(m, "weight", None)
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            m.weight.normal_(1.0, 0.02, generator=generator)
+            m.bias.zero_()
+        elif isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+            weight.normal_(0.0, 0.02, generator=generator)
+            if getattr(m, "bias", None) is not None:
+                m.bias.zero_()
+        if hasattr(m, "parametrizations"):
+            sn = m.parametrizations.weight[0]
+            mat = weight.reshape(weight.shape[0], -1)
+            u, _, vh = torch.linalg.svd(mat.float(), full_matrices=False)
+            sn._u.copy_(u[:, 0])
+            sn._v.copy_(vh[0])
+    return module

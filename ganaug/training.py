@@ -1,0 +1,288 @@
+"""The GAN training loop: losses, EMA generator, DiffAugment, bf16 autocast,
+divergence guard, progress bar and checkpoints.
+
+Read top to bottom, one step is: draw a real batch and noise, update the
+discriminator on augmented real and fake images, update the generator
+through the discriminator, move the EMA generator towards the generator.
+All randomness comes from one ``torch.Generator`` whose state travels in
+every checkpoint, so a resumed fit equals an uninterrupted one on CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import __version__
+from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
+from .config import GANConfig
+from .diffaugment import diff_augment
+
+
+def d_loss_fn(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Discriminator loss from logits on real and fake inputs."""
+    if loss in ("nonsaturating", "minimax"):
+        return F.softplus(-real).mean() + F.softplus(fake).mean()
+    if loss == "hinge":
+        return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+    return fake.mean() - real.mean()  # wasserstein-gp; the penalty is added by the caller
+
+
+def g_loss_fn(loss: str, fake: torch.Tensor) -> torch.Tensor:
+    """Generator loss from discriminator logits on fake inputs."""
+    if loss == "nonsaturating":
+        return F.softplus(-fake).mean()
+    if loss == "minimax":
+        return -F.softplus(fake).mean()
+    return -fake.mean()
+
+
+def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """WGAN-GP penalty (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake."""
+    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    alpha = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    out = d(x_hat, y)
+    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
+class GANTrainer:
+    """Trains a (generator, discriminator) pair on tensors resident on one device.
+
+    Parameters
+    ----------
+    generator, discriminator : nn.Module
+        Modules with ``forward(input, labels)``; the generator's
+        ``latent_dim`` attribute gives the noise size.
+    config : GANConfig
+        Hyperparameters.
+    device : torch.device
+        Where training runs; modules are moved there.
+    seed : int
+        Seeds the one ``torch.Generator`` behind batches, noise and DiffAugment.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, config: GANConfig, device: torch.device, seed: int):
+        self.cfg = config
+        self.device = torch.device(device)
+        self.G = generator.to(self.device)
+        self.D = discriminator.to(self.device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        betas = config.resolved_betas()
+        fused = self.device.type == "cuda"
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas, fused=fused)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas, fused=fused)
+        self.rng = torch.Generator(device=self.device).manual_seed(int(seed))
+        self.step = 0
+        self.history: dict[str, list] = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+        self.lr_scale = 1.0
+        self.rollbacks = 0
+
+    # -- state --------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue training bit for bit (plain tensors and builtins)."""
+        return {
+            "step": self.step,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "G_ema": self.G_ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": self.rng.get_state(),
+            "history": copy.deepcopy(self.history),
+            "lr_scale": self.lr_scale,
+            "rollbacks": self.rollbacks,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step = int(state["step"])
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.rng.set_state(state["rng"].cpu())
+        self.history = copy.deepcopy(state["history"])
+        self.lr_scale = float(state.get("lr_scale", 1.0))
+        self.rollbacks = int(state.get("rollbacks", 0))
+
+    def _set_lr(self) -> None:
+        for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * self.lr_scale
+
+    # -- one step -----------------------------------------------------------------------------
+    def _batch(self, class_index: list[torch.Tensor] | None, x: torch.Tensor, y: torch.Tensor):
+        b = self.cfg.batch_size
+        if class_index is None:
+            idx = torch.randint(0, x.shape[0], (b,), generator=self.rng, device=self.device)
+        else:  # per-class GANs: batch_size real images for every class
+            idx = torch.cat([ci[torch.randint(0, ci.numel(), (b,), generator=self.rng, device=self.device)] for ci in class_index])
+        return x[idx], y[idx]
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
+        """One generator update (after ``d_steps`` discriminator updates); returns the 4 logged figures."""
+        cfg, rng = self.cfg, self.rng
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and self.device.type == "cuda")
+        for _ in range(cfg.d_steps):
+            real, labels = self._batch(class_index, x, y)
+            z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
+            with autocast:
+                fake = self.G(z, labels)
+                real_aug = diff_augment(real, ops, rng)
+                fake_aug = diff_augment(fake.detach(), ops, rng)
+                d_real, cls_real = self._d(real_aug, labels)
+                d_fake, _ = self._d(fake_aug, labels)
+                d_loss = d_loss_fn(cfg.loss, d_real, d_fake)
+                if cls_real is not None:
+                    d_loss = d_loss + cfg.aux_weight * F.cross_entropy(cls_real.float(), labels)
+                if cfg.loss == "wasserstein-gp":
+                    d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real_aug, fake_aug.float(), labels, rng)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+        with autocast:
+            g_out, cls_fake = self._d(diff_augment(fake, ops, rng), labels)
+            g_loss = g_loss_fn(cfg.loss, g_out)
+            if cls_fake is not None:
+                g_loss = g_loss + cfg.aux_weight * F.cross_entropy(cls_fake.float(), labels)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self._update_ema()
+        self.step += 1
+        return torch.stack([d_loss.detach(), g_loss.detach(), d_real.detach().mean(), d_fake.detach().mean()])
+
+    def _d(self, inp: torch.Tensor, labels: torch.Tensor):
+        """Discriminator logits (float32) and, when it has one, its class logits."""
+        if getattr(self.D, "aux", None) is None:
+            return self.D(inp, labels).float(), None
+        logit, cls = self.D(inp, labels, return_aux=True)
+        return logit.float(), cls
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.cfg.ema_decay
+        # warm-up: average over the steps so far while they are fewer than 1 / (1 - decay)
+        decay = min(decay, (1.0 + self.step) / (10.0 + self.step))
+        ema_p = list(self.G_ema.parameters())
+        torch._foreach_lerp_(ema_p, list(self.G.parameters()), 1.0 - decay)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    # -- the loop -----------------------------------------------------------------------------
+    def fit(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        *,
+        n_classes: int,
+        per_class: bool = False,
+        verbose: int = 1,
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_every: int = 500,
+        extra: dict | None = None,
+        desc: str = "ganaug fit",
+    ) -> "GANTrainer":
+        """Train until ``config.n_steps`` generator updates have been made.
+
+        ``extra`` (builtins and tensors) is stored in every checkpoint.
+        """
+        cfg = self.cfg
+        x = x.to(self.device, torch.float32)
+        y = y.to(self.device, torch.long)
+        ops = cfg.diffaugment_ops(channels=x.shape[1] if x.dim() == 4 else 0, n_samples=x.shape[0])
+        class_index = [(y == k).nonzero(as_tuple=True)[0] for k in range(n_classes)] if per_class else None
+        self._set_lr()
+        good = self._snapshot()
+        acc = torch.zeros(4, device=self.device)
+        acc_n = 0
+        bar = tqdm(total=cfg.n_steps, initial=self.step, desc=desc, disable=verbose <= 0, leave=verbose > 1, dynamic_ncols=True)
+        try:
+            while self.step < cfg.n_steps:
+                acc += self.train_step(x, y, ops, class_index)
+                acc_n += 1
+                bar.update(1)
+                at_log = self.step % cfg.log_every == 0 or self.step == cfg.n_steps
+                at_ckpt = checkpoint_dir is not None and (self.step % checkpoint_every == 0 or self.step == cfg.n_steps)
+                if not (at_log or at_ckpt):
+                    continue
+                figures = (acc / acc_n).tolist()  # the only host sync, every log_every steps
+                acc.zero_()
+                acc_n = 0
+                if not all(math.isfinite(v) for v in figures) or abs(figures[2] - figures[3]) > 1e4:
+                    self._rollback(good, figures)
+                    continue
+                for key, v in zip(("d_loss", "g_loss", "d_real", "d_fake"), figures):
+                    self.history[key].append(v)
+                self.history["step"].append(self.step)
+                bar.set_postfix(d=f"{figures[0]:.3f}", g=f"{figures[1]:.3f}", refresh=False)
+                good = self._snapshot()
+                if at_ckpt:
+                    self.save_checkpoint(checkpoint_dir, extra)
+        finally:
+            bar.close()
+        return self
+
+    def _snapshot(self) -> dict:
+        return copy.deepcopy(self.state_dict())
+
+    def _rollback(self, good: dict, figures: list[float]) -> None:
+        """Divergence guard: restore the last good state and halve the learning rates."""
+        self.rollbacks += 1
+        if self.rollbacks > 5:
+            raise RuntimeError(
+                f"GAN training diverged (losses {figures}) and did not recover after 5 rollbacks with halved "
+                "learning rates; try loss='hinge', smaller lr_g/lr_d, spectral_norm=True, or check the data for outliers"
+            )
+        rollbacks = self.rollbacks
+        self.load_state_dict(good)
+        self.rollbacks = rollbacks
+        self.lr_scale *= 0.5
+        self._set_lr()
+        warnings.warn(
+            f"GAN training diverged near step {self.step} (losses {figures}); rolled back to step {self.step} "
+            f"and halved the learning rates (now x{self.lr_scale:g})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        # draw the next batches from a different stream so the same blow-up is not replayed
+        self.rng.manual_seed(int(torch.randint(0, 2**62, (1,), generator=self.rng, device=self.device)) + self.rollbacks)
+
+    def save_checkpoint(self, directory: str | Path, extra: dict | None = None) -> Path:
+        """Atomically write the full training state; keep the previous checkpoint."""
+        state = {
+            "format_version": FORMAT_VERSION,
+            "library_version": __version__,
+            "kind": "checkpoint",
+            "config": self.cfg.to_dict(),
+            "trainer": self.state_dict(),
+            "extra": extra or {},
+        }
+        path = atomic_save(state, checkpoint_path(directory, self.step))
+        prune_checkpoints(directory, keep=2)
+        return path
+
+    def resume(self, directory: str | Path) -> dict | None:
+        """Load the newest readable checkpoint in ``directory``; return its ``extra`` dict (None if none)."""
+        errors = []
+        for path in reversed(list_checkpoints(directory)):
+            try:
+                state = safe_load(path, map_location=self.device, kind="checkpoint")
+            except ValueError as exc:  # a damaged newest file: fall back to the previous one
+                errors.append(str(exc))
+                warnings.warn(f"skipping unreadable checkpoint: {exc}", RuntimeWarning, stacklevel=2)
+                continue
+            self.load_state_dict(state["trainer"])
+            return state.get("extra", {})
+        if errors:
+            raise ValueError(f"no readable checkpoint in {str(directory)!r}: " + "; ".join(errors))
+        return None
