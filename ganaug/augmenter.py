@@ -37,7 +37,7 @@ class SyntheticAugmenter(BaseEstimator):
 
     Parameters
     ----------
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, spectral_norm, log_every, amp
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, spectral_norm, log_every, amp
         GAN hyperparameters; see :class:`ganaug.GANConfig` for each.
     strategy : {"conditional", "per_class"}
         One class-conditional GAN, or one unconditional GAN per class (each
@@ -104,6 +104,8 @@ class SyntheticAugmenter(BaseEstimator):
         ema_decay: float = 0.999,
         diffaugment: str = "auto",
         diffaugment_threshold: int = 5000,
+        real_augment: float = 0.0,
+        lecam_weight: float = 0.0,
         spectral_norm: bool = True,
         log_every: int = 25,
         amp: bool = True,
@@ -131,6 +133,8 @@ class SyntheticAugmenter(BaseEstimator):
         self.ema_decay = ema_decay
         self.diffaugment = diffaugment
         self.diffaugment_threshold = diffaugment_threshold
+        self.real_augment = real_augment
+        self.lecam_weight = lecam_weight
         self.spectral_norm = spectral_norm
         self.log_every = log_every
         self.amp = amp
@@ -177,6 +181,7 @@ class SyntheticAugmenter(BaseEstimator):
         if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be a positive integer; got {self.checkpoint_every!r}")
         device = resolve_device(self.device)
+        sample_shape = tuple(x.shape[1:])  # what samples are given back in
         if x.dim() == 3:  # (N, H, W) grey images
             x = x.unsqueeze(1)
         if x.dim() == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
@@ -202,7 +207,6 @@ class SyntheticAugmenter(BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-        sample_shape = tuple(x.shape[1:])
         images = x.dim() == 4 and cfg.architecture != "mlp"
         lo, hi, scaled, mean, std = _fit_value_space(x, images)
         seed = resolve_seed(self.random_state)
@@ -241,6 +245,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.classes_ = classes
         self.n_samples_per_class_ = counts
         self.sample_shape_ = sample_shape
+        self._model_shape_ = tuple(scaled.shape[1:])
         self.value_low_, self.value_high_ = lo, hi
         if not images:
             self._feature_mean_, self._feature_std_ = mean, std
@@ -434,6 +439,9 @@ class SyntheticAugmenter(BaseEstimator):
         per_class = self.synthetic_counts(dict(zip(values.tolist(), counts.tolist())), ratio, balance)
         seed = resolve_seed(random_state) if random_state is not None else child_seeds(self.seed_, 4)[3]
         pool = _SyntheticPool(self, per_class, refresh, seed, filter)
+        if len(real):  # give targets the type the real items have, so default collation works
+            first = real[0][1]
+            pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
         mixed = MixedDataset(real, pool, return_is_synthetic=return_is_synthetic)
         sampler = _like_sampler(loader.sampler, mixed, seed)
         return _MixedLoader(
@@ -467,6 +475,7 @@ class SyntheticAugmenter(BaseEstimator):
             "classes": self.classes_.tolist(),
             "n_samples_per_class": self.n_samples_per_class_.tolist(),
             "sample_shape": list(self.sample_shape_),
+            "model_shape": list(self._model_shape_),
             "value_low": self.value_low_,
             "value_high": self.value_high_,
             "feature_mean": getattr(self, "_feature_mean_", torch.zeros(0)),
@@ -508,8 +517,8 @@ class SyntheticAugmenter(BaseEstimator):
             aug.images_ = bool(state["images"])
             aug.dtype_ = state["dtype"]
             aug.return_numpy_ = bool(state["return_numpy"])
-            shape = aug.sample_shape_ if aug.images_ else (int(np.prod(aug.sample_shape_)),)
-            g, _ = build_models(aug.config_, len(aug.classes_), shape, bounded=aug.images_, per_class=aug.strategy == "per_class")
+            aug._model_shape_ = tuple(state["model_shape"])
+            g, _ = build_models(aug.config_, len(aug.classes_), aug._model_shape_, bounded=aug.images_, per_class=aug.strategy == "per_class")
             g.load_state_dict(state["generator"])
             aug.generator_ = g.to(aug.device_).eval().requires_grad_(False)
             aug.history_ = state["history"]
@@ -521,8 +530,8 @@ class SyntheticAugmenter(BaseEstimator):
         aug._sample_gen = torch.Generator(device=aug.device_).manual_seed(child_seeds(aug.seed_, 3)[2])
         return aug
 
-    def export(self, directory, n_per_class: int, format: str = "png", random_state=None) -> Path:
-        """Write ``n_per_class`` samples of every class to ``directory``.
+    def export(self, directory, n_per_class: int, format: str = "png", random_state=None, classes=None) -> Path:
+        """Write ``n_per_class`` samples of every class (or of ``classes``) to ``directory``.
 
         ``format="png"`` writes an ImageFolder tree (``directory/<class>/<i>.png``,
         pixel values mapped from the training range to 0-255); ``"npz"`` writes
@@ -533,7 +542,8 @@ class SyntheticAugmenter(BaseEstimator):
             raise ValueError(f"format must be 'png' or 'npz'; got {format!r}")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        labels = np.repeat(self.classes_, n_per_class)
+        wanted = self.classes_ if classes is None else np.asarray(classes)
+        labels = np.repeat(wanted, n_per_class)
         x, y = self.sample(len(labels), y=labels, random_state=random_state)
         x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
         if format == "npz":
@@ -544,8 +554,12 @@ class SyntheticAugmenter(BaseEstimator):
             raise ValueError("format='png' needs an image model; this augmenter models flat features, use format='npz'")
         from PIL import Image
 
-        lo, hi = self.value_low_.view(1, -1, 1, 1), self.value_high_.view(1, -1, 1, 1)
-        pix = ((x.float().reshape((-1,) + tuple(self.sample_shape_)) - lo) / (hi - lo).clamp_min(1e-12) * 255).round().clamp(0, 255)
+        pix = x.reshape((-1,) + tuple(self.sample_shape_))
+        if pix.dim() == 3:
+            pix = pix.unsqueeze(1)
+        if self.dtype_ != "uint8":  # map the training value range to 0-255
+            lo, hi = self.value_low_.view(1, -1, 1, 1), self.value_high_.view(1, -1, 1, 1)
+            pix = ((pix.float() - lo) / (hi - lo).clamp_min(1e-12) * 255).round().clamp(0, 255)
         pix = pix.to(torch.uint8).permute(0, 2, 3, 1).numpy()
         for i, (img, label) in enumerate(zip(pix, np.asarray(y).tolist())):
             folder = directory / str(label)
@@ -622,8 +636,15 @@ class _SyntheticPool(SyntheticDataset):
         self.seed = seed
         self.filter = filter
         self.epoch = -1
+        self.target_dtype = None
         super().__init__(torch.empty((0,)), [])
         self.draw(0)
+
+    def __getitem__(self, index: int):
+        img, target = super().__getitem__(index)
+        if self.target_dtype is not None:
+            target = torch.tensor(target, dtype=self.target_dtype)
+        return img, target
 
     def draw(self, epoch: int) -> None:
         if epoch == self.epoch or (self.refresh == "fixed" and self.epoch >= 0):

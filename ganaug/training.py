@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
 from .config import GANConfig
-from .diffaugment import diff_augment
+from .diffaugment import diff_augment, random_affine
 
 
 def d_loss_fn(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -77,9 +77,10 @@ class GANTrainer:
         self.D = discriminator.to(self.device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = config.resolved_betas()
-        fused = self.device.type == "cuda"
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas, fused=fused)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas, fused=fused)
+        # fused Adam: one kernel for all parameters, on CUDA and (torch >= 2.4) on CPU
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas, fused=True)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas, fused=True)
+        self.lecam_ema = torch.full((2,), float("nan"), device=self.device)  # moving means of D(real), D(fake)
         self.rng = torch.Generator(device=self.device).manual_seed(int(seed))
         self.step = 0
         self.history: dict[str, list] = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
@@ -100,6 +101,7 @@ class GANTrainer:
             "history": copy.deepcopy(self.history),
             "lr_scale": self.lr_scale,
             "rollbacks": self.rollbacks,
+            "lecam_ema": self.lecam_ema.clone(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -113,6 +115,8 @@ class GANTrainer:
         self.history = copy.deepcopy(state["history"])
         self.lr_scale = float(state.get("lr_scale", 1.0))
         self.rollbacks = int(state.get("rollbacks", 0))
+        if "lecam_ema" in state:
+            self.lecam_ema.copy_(state["lecam_ema"])
 
     def _set_lr(self) -> None:
         for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
@@ -134,16 +138,22 @@ class GANTrainer:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and self.device.type == "cuda")
         for _ in range(cfg.d_steps):
             real, labels = self._batch(class_index, x, y)
+            if cfg.real_augment > 0:  # classical augmentation of the real images, outside the gradient path
+                real = random_affine(real, rng, cfg.real_augment)
             z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
             with autocast:
                 fake = self.G(z, labels)
                 real_aug = diff_augment(real, ops, rng)
                 fake_aug = diff_augment(fake.detach(), ops, rng)
-                d_real, cls_real = self._d(real_aug, labels)
-                d_fake, _ = self._d(fake_aug, labels)
+                # real and fake through the discriminator in one pass: (2B, ...) -> (2B,) logits
+                both, cls_both = self._d(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([labels, labels]))
+                d_real, d_fake = both.split(real.shape[0])
+                cls_real = None if cls_both is None else cls_both[: real.shape[0]]
                 d_loss = d_loss_fn(cfg.loss, d_real, d_fake)
                 if cls_real is not None:
                     d_loss = d_loss + cfg.aux_weight * F.cross_entropy(cls_real.float(), labels)
+                if cfg.lecam_weight > 0:
+                    d_loss = d_loss + cfg.lecam_weight * self._lecam(d_real, d_fake)
                 if cfg.loss == "wasserstein-gp":
                     d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real_aug, fake_aug.float(), labels, rng)
             self.opt_d.zero_grad(set_to_none=True)
@@ -160,6 +170,13 @@ class GANTrainer:
         self._update_ema()
         self.step += 1
         return torch.stack([d_loss.detach(), g_loss.detach(), d_real.detach().mean(), d_fake.detach().mean()])
+
+    def _lecam(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+        """LeCam regulariser; updates the moving averages of the mean real and fake logits."""
+        with torch.no_grad():
+            means = torch.stack([d_real.mean(), d_fake.mean()])
+            self.lecam_ema.copy_(torch.where(self.lecam_ema.isnan(), means, 0.99 * self.lecam_ema + 0.01 * means))
+        return F.relu(d_real - self.lecam_ema[1]).pow(2).mean() + F.relu(self.lecam_ema[0] - d_fake).pow(2).mean()
 
     def _d(self, inp: torch.Tensor, labels: torch.Tensor):
         """Discriminator logits (float32) and, when it has one, its class logits."""

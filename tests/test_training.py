@@ -1,0 +1,122 @@
+"""The GAN core: models, DiffAugment, the training loop, determinism and resume."""
+
+import numpy as np
+import pytest
+import torch
+
+from ganaug.config import GANConfig
+from ganaug.diffaugment import diff_augment
+from ganaug.models import build_models, init_weights
+from ganaug.training import GANTrainer
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan_shapes(size, channels):
+    g, d = build_models(GANConfig(), 10, (channels, size, size))
+    x = g(torch.randn(5, g.latent_dim), torch.arange(5))
+    assert x.shape == (5, channels, size, size)
+    assert x.min() >= -1 and x.max() <= 1  # tanh output
+    assert d(x, torch.arange(5)).shape == (5,)
+
+
+@pytest.mark.parametrize("size", [8, 16, 30, 128])
+def test_unsupported_image_size_is_refused(size):
+    with pytest.raises(ValueError, match="supported square sizes are"):
+        build_models(GANConfig(), 10, (1, size, size))
+
+
+def test_mlp_shapes():
+    g, d = build_models(GANConfig(), 3, (13,), bounded=False)
+    x = g(torch.randn(4, g.latent_dim), torch.tensor([0, 1, 2, 0]))
+    assert x.shape == (4, 13)
+    assert d(x, torch.tensor([0, 1, 2, 0])).shape == (4,)
+
+
+def test_per_class_routes_rows_to_their_class():
+    g, _ = build_models(GANConfig(), 3, (1, 28, 28), per_class=True)
+    init_weights(g, torch.Generator().manual_seed(0))
+    g.eval()
+    z = torch.randn(6, g.latent_dim)
+    y = torch.tensor([0, 1, 2, 2, 1, 0])
+    out = g(z, y)
+    # row 3 (class 2) must equal class-2 generator applied alone
+    alone = g.per_class[2](z[3:4], torch.zeros(1, dtype=torch.long))
+    assert torch.allclose(out[3:4], alone)
+
+
+def test_init_weights_uses_only_the_given_generator():
+    state = torch.random.get_rng_state()
+    a, _ = build_models(GANConfig(), 10, (1, 28, 28))
+    b, _ = build_models(GANConfig(), 10, (1, 28, 28))
+    init_weights(a, torch.Generator().manual_seed(3))
+    init_weights(b, torch.Generator().manual_seed(3))
+    for pa, pb in zip(a.state_dict().values(), b.state_dict().values()):
+        assert torch.equal(pa, pb)
+
+
+def test_diffaugment_is_seeded_and_keeps_shape():
+    x = torch.linspace(-1, 1, 2 * 3 * 28 * 28).view(2, 3, 28, 28)
+    ops = ("color", "translation", "cutout")
+    a = diff_augment(x, ops, torch.Generator().manual_seed(0))
+    b = diff_augment(x, ops, torch.Generator().manual_seed(0))
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert not torch.equal(a, x)
+
+
+def _trainer(n_steps, seed=0, **kw):
+    cfg = GANConfig(n_steps=n_steps, batch_size=8, log_every=2, **kw)
+    g, d = build_models(cfg, 2, (1, 28, 28))
+    gen = torch.Generator().manual_seed(seed)
+    init_weights(g, gen)
+    init_weights(d, gen)
+    return GANTrainer(g, d, cfg, "cpu", seed)
+
+
+def _data():
+    gen = torch.Generator().manual_seed(1)
+    return torch.rand(32, 1, 28, 28, generator=gen) * 2 - 1, torch.arange(32) % 2
+
+
+@pytest.mark.parametrize("loss", ["nonsaturating", "minimax", "hinge", "wasserstein-gp"])
+def test_every_loss_trains_and_logs_finite_losses(loss):
+    x, y = _data()
+    t = _trainer(4, loss=loss).fit(x, y, n_classes=2, verbose=0)
+    assert t.step == 4
+    assert t.history["step"] == [2, 4]
+    assert np.all(np.isfinite(t.history["d_loss"])) and np.all(np.isfinite(t.history["g_loss"]))
+
+
+def test_training_changes_the_generator_and_never_touches_global_rng():
+    x, y = _data()
+    t = _trainer(3)
+    before = [p.clone() for p in t.G.parameters()]
+    state = torch.random.get_rng_state()
+    t.fit(x, y, n_classes=2, verbose=0)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert any(not torch.equal(a, b) for a, b in zip(before, t.G.parameters()))
+
+
+def test_same_seed_same_weights_different_seed_different_weights():
+    x, y = _data()
+    a = _trainer(3, seed=0).fit(x, y, n_classes=2, verbose=0)
+    b = _trainer(3, seed=0).fit(x, y, n_classes=2, verbose=0)
+    c = _trainer(3, seed=1).fit(x, y, n_classes=2, verbose=0)
+    wa, wb, wc = (torch.cat([p.flatten() for p in t.G_ema.parameters()]) for t in (a, b, c))
+    assert torch.equal(wa, wb)
+    assert not torch.equal(wa, wc)
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    x, y = _data()
+    straight = _trainer(8).fit(x, y, n_classes=2, verbose=0)
+    first = _trainer(8)
+    first.cfg.n_steps = 4  # a fit stopped half-way, after its checkpoint at step 4
+    first.fit(x, y, n_classes=2, verbose=0, checkpoint_dir=tmp_path, checkpoint_every=4)
+    resumed = _trainer(8)
+    assert resumed.resume(tmp_path) == {}
+    assert resumed.step == 4
+    resumed.fit(x, y, n_classes=2, verbose=0)
+    for a, b in zip(straight.G_ema.state_dict().values(), resumed.G_ema.state_dict().values()):
+        assert torch.equal(a, b)
+    assert straight.history == resumed.history
