@@ -5,5 +5,6 @@ __version__ = "0.1.0"
 from .augmenter import SyntheticAugmenter  # noqa: E402
 from .config import GANConfig  # noqa: E402
 from .datasets import MixedDataset, SyntheticDataset  # noqa: E402
+from .sklearn import GANOverSampler  # noqa: E402
 
-__all__ = ["GANConfig", "MixedDataset", "SyntheticAugmenter", "SyntheticDataset", "__version__"]
+__all__ = ["GANConfig", "GANOverSampler", "MixedDataset", "SyntheticAugmenter", "SyntheticDataset", "__version__"]

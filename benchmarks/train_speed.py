@@ -1,0 +1,169 @@
+"""Training throughput: ganaug's trainer against a plain reference loop of the same model.
+
+The reference is written the way the pytorch/examples DCGAN is: a DataLoader
+hands out batches that are copied to the device every step, fp32 eager, the
+losses read back to the host every step, the EMA updated parameter by
+parameter. It trains the *same* generator and discriminator with the same
+loss, auxiliary classifier and DiffAugment ops as ganaug's GANTrainer.
+
+    python benchmarks/train_speed.py --device cpu --steps 200
+    python benchmarks/train_speed.py --device cuda --steps 2000 --batch-size 256
+
+Prints images/s for each, peak memory, the FLOPs per training image with the
+arithmetic bound on the device, and a last line ``speed-up: X.XXx``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import resource
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from ganaug.config import GANConfig
+from ganaug.diffaugment import diff_augment
+from ganaug.models import build_models, init_weights
+from ganaug.training import GANTrainer
+
+
+def make_models(cfg, seed=0):
+    g, d = build_models(cfg, 10, (1, 28, 28))
+    gen = torch.Generator().manual_seed(seed)
+    init_weights(g, gen)
+    init_weights(d, gen)
+    return g, d
+
+
+def reference_loop(g, d, x, y, cfg, device, steps):
+    """pytorch/examples-style loop over a DataLoader; returns images/s."""
+    g, d = g.to(device), d.to(device)
+    ema = copy.deepcopy(g).eval()
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+    loader = DataLoader(TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True, drop_last=True)
+    ops = cfg.diffaugment_ops(channels=1, n_samples=len(x))
+    rng = torch.Generator(device=device).manual_seed(0)
+    step, t0 = 0, None
+    while step < steps + 5:
+        for real, labels in loader:
+            if step == 5:  # warm-up done
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                t0 = time.perf_counter()
+            real, labels = real.to(device), labels.to(device)
+            z = torch.randn(real.shape[0], g.latent_dim, device=device)
+            fake = g(z, labels)
+            out_r, cls_r = d(diff_augment(real, ops, rng), labels, return_aux=True)
+            out_f, _ = d(diff_augment(fake.detach(), ops, rng), labels, return_aux=True)
+            loss_d = F.softplus(-out_r).mean() + F.softplus(out_f).mean() + cfg.aux_weight * F.cross_entropy(cls_r, labels)
+            opt_d.zero_grad()
+            loss_d.backward()
+            opt_d.step()
+            out, cls = d(diff_augment(fake, ops, rng), labels, return_aux=True)
+            loss_g = F.softplus(-out).mean() + cfg.aux_weight * F.cross_entropy(cls, labels)
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+            with torch.no_grad():
+                for pe, p in zip(ema.parameters(), g.parameters()):
+                    pe.mul_(cfg.ema_decay).add_(p, alpha=1 - cfg.ema_decay)
+            _ = (loss_d.item(), loss_g.item())  # the example prints both every step
+            step += 1
+            if step >= steps + 5:
+                break
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * cfg.batch_size / (time.perf_counter() - t0)
+
+
+def ganaug_loop(g, d, x, y, cfg, device, steps):
+    """GANTrainer.fit on device-resident data; returns images/s."""
+    warm = copy.copy(cfg)
+    warm.n_steps = 5
+    t = GANTrainer(g, d, warm, device, 0)
+    t.fit(x, y, n_classes=10, verbose=0)
+    t.cfg = copy.copy(cfg)
+    t.cfg.n_steps = steps + 5
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    t.fit(x, y, n_classes=10, verbose=0)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * cfg.batch_size / (time.perf_counter() - t0)
+
+
+def flops_per_image(cfg, device):
+    """FLOPs of one ganaug training step divided by the batch size (torch's FLOP counter)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    g, d = make_models(cfg)
+    c = copy.copy(cfg)
+    c.n_steps = 1
+    t = GANTrainer(g, d, c, device, 0)
+    x = torch.rand(256, 1, 28, 28, device=device) * 2 - 1
+    y = torch.arange(256, device=device) % 10
+    with FlopCounterMode(display=False) as counter:
+        t.train_step(x, y, c.diffaugment_ops(1, 256))
+    return counter.get_total_flops() / cfg.batch_size
+
+
+def peak_memory(device):
+    if device.type == "cuda":
+        return f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB GPU"
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB RSS (process)"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=None, help="default: GANConfig's")
+    p.add_argument("--n-images", type=int, default=500, help="training set size (random MNIST-shaped data)")
+    p.add_argument("--peak-tflops", type=float, default=None, help="device peak for the arithmetic bound (default: measured matmul rate)")
+    args = p.parse_args()
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
+    cfg = GANConfig() if args.batch_size is None else GANConfig(batch_size=args.batch_size)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(args.n_images, 1, 28, 28, generator=gen) * 2 - 1
+    y = torch.arange(args.n_images) % 10
+    print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
+          f"torch {torch.__version__}, batch {cfg.batch_size}, {args.steps} timed steps, {args.n_images} images")
+
+    ref = reference_loop(*make_models(cfg), x, y, cfg, device, args.steps)
+    ref_mem = peak_memory(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    ours = ganaug_loop(*make_models(cfg), x, y, cfg, device, args.steps)
+    ours_mem = peak_memory(device)
+    fpi = flops_per_image(cfg, device)
+    peak = args.peak_tflops
+    if peak is None:
+        n = 4096 if device.type == "cuda" else 1024
+        a = torch.randn(n, n, device=device, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32)
+        for _ in range(3):
+            a @ a
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(20):
+            a @ a
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        peak = 2 * n**3 * 20 / (time.perf_counter() - t0) / 1e12
+    bound = peak * 1e12 / fpi
+    print(f"reference loop : {ref:10.0f} images/s   peak {ref_mem}")
+    print(f"ganaug trainer : {ours:10.0f} images/s   peak {ours_mem}")
+    print(f"FLOPs per training image {fpi / 1e6:.1f} MFLOP; at {peak * 1000:,.0f} GFLOP/s (measured matmul rate, "
+          f"{'bf16' if device.type == 'cuda' else 'fp32'}) the arithmetic bound is {bound:,.0f} images/s; "
+          f"ganaug reaches {ours / bound:.1%} of it")
+    print(f"one epoch of 60,000 images: {60000 / ours:.2f} s")
+    print(f"speed-up: {ours / ref:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

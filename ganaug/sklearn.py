@@ -1,0 +1,376 @@
+"""GANOverSampler: the imbalanced-learn face of ganaug (``fit_resample``).
+
+The sampler trains a :class:`ganaug.SyntheticAugmenter` on all the data it is
+given and appends class-conditional GAN samples until every class reaches the
+count asked for by ``sampling_strategy``; the real rows come back first,
+unchanged and in order.
+
+imbalanced-learn is an optional dependency. When it is installed,
+:class:`GANOverSampler` subclasses imblearn's ``BaseOverSampler``, so it takes
+``sampling_strategy`` in every imblearn form (resolved by imblearn's own
+``check_sampling_strategy``), returns lists, DataFrames and Series as it got
+them, and is recognised as an over-sampler by imblearn's pipelines and common
+tests. Without it the class still imports, constructs, clones and prints, and
+``fit`` / ``fit_resample`` raise an ``ImportError`` saying what to install.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator
+
+from .augmenter import SyntheticAugmenter
+from .config import CONFIG_FIELDS
+
+IMBLEARN_MISSING = (
+    "GANOverSampler needs imbalanced-learn (its sampling_strategy handling and Pipeline); "
+    "install it with `pip install imbalanced-learn`, or use ganaug.SyntheticAugmenter directly"
+)
+
+
+class _ImblearnMissing(BaseEstimator):
+    """Stand-in base when imbalanced-learn is not installed: constructs, refuses to fit."""
+
+    _estimator_type = "sampler"
+    _sampling_type = "over-sampling"
+
+    def fit(self, X, y, **params):
+        raise ImportError(IMBLEARN_MISSING)
+
+    def fit_resample(self, X, y, **params):
+        raise ImportError(IMBLEARN_MISSING)
+
+
+try:  # optional dependency: see the module docstring
+    from imblearn.over_sampling.base import BaseOverSampler as _SamplerBase
+    from imblearn.utils import check_target_type as _check_target_type
+
+    HAS_IMBLEARN = True
+except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
+    _SamplerBase = _ImblearnMissing
+    HAS_IMBLEARN = False
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _validate_data
+except ImportError:  # pragma: no cover - older scikit-learn
+    _validate_data = None
+
+
+class GANOverSampler(_SamplerBase):
+    """Over-sample classes with a class-conditional GAN (imbalanced-learn sampler).
+
+    ``fit_resample(X, y)`` trains one class-conditional GAN on all of ``X``
+    (an MLP GAN on standardised features for 2-D data, a DCGAN for images)
+    through :class:`ganaug.SyntheticAugmenter`, then appends GAN samples of
+    each class until the class counts match ``sampling_strategy``. Real rows
+    come first, unchanged and in order; :attr:`synthetic_mask_` tells which
+    returned rows are synthetic. Use it as the first step of an
+    ``imblearn.pipeline.Pipeline`` so that only training folds are resampled.
+
+    Needs imbalanced-learn (``pip install imbalanced-learn``).
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default="auto"
+        How many samples each class should have after resampling, in any form
+        imbalanced-learn's over-samplers accept:
+
+        - ``float`` (binary targets only): the wanted ratio of minority to
+          majority count after resampling;
+        - ``"minority"``, ``"not minority"``, ``"not majority"``, ``"all"``,
+          ``"auto"`` (= ``"not majority"``): which classes are topped up to the
+          majority count;
+        - ``dict``: ``{class: wanted count}`` for the classes to over-sample;
+        - callable: ``f(y) -> dict`` as above.
+    random_state : int, RandomState instance or None, default=None
+        Drives GAN initialisation, training and sampling. Same seed on CPU:
+        same output.
+    image_shape : tuple of int (C, H, W), optional
+        Treat the rows of a 2-D ``X`` as flattened images of this shape and
+        train a DCGAN on them (28, 32 or 64 px; 1 or 3 channels). Not needed
+        for image arrays ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
+    verbose : int, default=0
+        0 silent, 1 a progress bar while the GAN trains.
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, spectral_norm, log_every, amp
+        GAN hyperparameters, passed to :class:`ganaug.SyntheticAugmenter`;
+        see :class:`ganaug.GANConfig` for each. The defaults are
+        SyntheticAugmenter's, except ``aux_weight``.
+    aux_weight : float or None, default=None
+        Weight of the AC-GAN auxiliary classification loss. ``None`` means 0
+        (off) for flat feature data and SyntheticAugmenter's 1.0 for images.
+        Measured on sklearn's digits with the odd digits cut to 8 examples
+        (``benchmarks/digits_oversampling.py``, scaler + logistic
+        regression, seeds 0-4): the auxiliary loss makes the MLP GAN's
+        samples more prototypical and less varied; balanced accuracy rose by
+        0.017 over no resampling with ``aux_weight=0`` and by 0.009 with 1.0
+        (0 better on 4 of 5 seeds). Random over-sampling and SMOTE gained
+        about 0.04 on the same splits.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{class: number of synthetic samples added}`` for the over-sampled
+        classes.
+    augmenter_ : SyntheticAugmenter
+        The fitted augmenter behind the samples (draw more with its
+        ``sample``).
+    generator_ : torch.nn.Module
+        The EMA generator that drew the synthetic rows (``augmenter_.generator_``).
+    synthetic_mask_ : ndarray of bool, shape (n_samples_resampled,)
+        ``True`` for the synthetic rows of the last ``fit_resample`` output.
+    n_features_in_ : int
+        Number of features (``X.shape[1]``) seen in fit.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame ``X`` seen in fit.
+
+    See Also
+    --------
+    ganaug.SyntheticAugmenter : The GAN behind the sampler; mixes synthetic
+        samples into torch DataLoaders.
+    imblearn.over_sampling.SMOTE, imblearn.over_sampling.RandomOverSampler :
+        Interpolation and duplication baselines to compare against.
+
+    Notes
+    -----
+    The GAN trains on every class, including the ones not over-sampled: the
+    conditional model shares what it learns across classes, which is what
+    lets it produce plausible samples of a class seen only a few times.
+
+    Sparse input is densified for the GAN and the output is sparse again (in
+    the input's format); only use it where the dense matrix fits in memory.
+    Integer and boolean columns of a DataFrame, and integer arrays, get
+    rounded synthetic values. ``fit`` only validates and computes
+    ``sampling_strategy_`` (imblearn's convention); the GAN is trained by
+    ``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from collections import Counter
+    >>> from ganaug import GANOverSampler
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.r_[rng.normal(0, 1, (60, 4)), rng.normal(3, 1, (12, 4))]
+    >>> y = np.r_[np.zeros(60, dtype=int), np.ones(12, dtype=int)]
+    >>> sampler = GANOverSampler(n_steps=5, mlp_hidden=32, random_state=0)  # a tiny budget for the example
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> sorted(Counter(y_res.tolist()).items())
+    [(0, 60), (1, 60)]
+    >>> bool((X_res[:72] == X).all()), int(sampler.synthetic_mask_.sum())
+    (True, 48)
+
+    In a pipeline only the training data is resampled:
+
+    >>> from imblearn.pipeline import make_pipeline
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> model = make_pipeline(GANOverSampler(n_steps=5, mlp_hidden=32, random_state=0), LogisticRegression())
+    >>> model.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _sampling_type = "over-sampling"
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        image_shape: tuple[int, int, int] | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        latent_dim: int = 64,
+        g_width: int = 32,
+        d_width: int = 32,
+        mlp_hidden: int = 256,
+        architecture: str = "auto",
+        loss: str = "nonsaturating",
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas=None,
+        batch_size: int = 32,
+        n_steps: int = 1500,
+        d_steps: int = 1,
+        gp_weight: float = 10.0,
+        aux_weight: float | None = None,
+        ema_decay: float = 0.999,
+        diffaugment: str = "auto",
+        diffaugment_threshold: int = 5000,
+        real_augment: float = 0.0,
+        lecam_weight: float = 0.0,
+        spectral_norm: bool = True,
+        log_every: int = 25,
+        amp: bool = True,
+    ):
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+        self.image_shape = image_shape
+        self.device = device
+        self.verbose = verbose
+        self.latent_dim = latent_dim
+        self.g_width = g_width
+        self.d_width = d_width
+        self.mlp_hidden = mlp_hidden
+        self.architecture = architecture
+        self.loss = loss
+        self.lr_g = lr_g
+        self.lr_d = lr_d
+        self.betas = betas
+        self.batch_size = batch_size
+        self.n_steps = n_steps
+        self.d_steps = d_steps
+        self.gp_weight = gp_weight
+        self.aux_weight = aux_weight
+        self.ema_decay = ema_decay
+        self.diffaugment = diffaugment
+        self.diffaugment_threshold = diffaugment_threshold
+        self.real_augment = real_augment
+        self.lecam_weight = lecam_weight
+        self.spectral_norm = spectral_norm
+        self.log_every = log_every
+        self.amp = amp
+
+    # sampling_strategy and random_state are checked by imblearn's constraints;
+    # the GAN fields by GANConfig, device by SyntheticAugmenter, image_shape in _gan_input.
+    _parameter_constraints: dict = {
+        **getattr(_SamplerBase, "_parameter_constraints", {}),
+        "image_shape": [tuple, list, None],
+        "verbose": ["verbose"],
+    }
+
+    # -- validation ---------------------------------------------------------------------------
+    def _check_X_y(self, X, y, accept_sparse=None):
+        """Like imblearn's, but also accepts image arrays (n, H, W) and (n, C, H, W)."""
+        y, binarize_y = _check_target_type(y, indicate_one_vs_all=True)
+        kwargs = dict(reset=True, accept_sparse=["csr", "csc"], allow_nd=True)
+        if _validate_data is not None:
+            X, y = _validate_data(self, X=X, y=y, **kwargs)
+        else:  # pragma: no cover - older scikit-learn
+            X, y = self._validate_data(X, y, **kwargs)
+        if X.ndim > 4:
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_features) or images (n, H, W) / (n, C, H, W); got shape {X.shape}"
+            )
+        return X, y, binarize_y
+
+    def fit_resample(self, X, y, **params):
+        """Train the GAN on ``(X, y)`` and return the data with synthetic rows appended.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, sparse matrix} of shape (n_samples, n_features), or image array
+            Flat features, flattened images (with ``image_shape``), or images
+            ``(n, H, W)`` / ``(n, C, H, W)``.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled : same type as X, shape (n_samples_new, ...)
+            The ``n_samples`` real rows, unchanged and in order, then the
+            synthetic rows (grouped by class, in ``sampling_strategy_`` order);
+            same dtype, trailing shape, DataFrame columns or sparse format as X.
+        y_resampled : same type as y, shape (n_samples_new,)
+            Their labels.
+        """
+        self._round_columns = _integer_column_mask(X)
+        return super().fit_resample(X, y, **params)
+
+    # -- resampling ---------------------------------------------------------------------------
+    def _fit_resample(self, X, y):
+        dense = X.toarray() if sparse.issparse(X) else X
+        gan_x = self._gan_input(dense)
+        classes, codes = np.unique(y, return_inverse=True)
+        code_of = {c: i for i, c in enumerate(classes)}
+        params = self.get_params(deep=False)
+        if params["aux_weight"] is None:  # see the aux_weight docstring
+            images = gan_x.ndim > 2 and self.architecture != "mlp"
+            params["aux_weight"] = 1.0 if images else 0.0
+        augmenter = SyntheticAugmenter(
+            **{name: params[name] for name in CONFIG_FIELDS if name in params},
+            strategy="conditional",
+            random_state=self.random_state,
+            device=self.device,
+            verbose=self.verbose,
+        )
+        augmenter.fit((gan_x, codes.astype(np.int64)))
+
+        wanted = [np.full(int(n), code_of[c], dtype=np.int64) for c, n in self.sampling_strategy_.items() if n > 0]
+        syn_codes = np.concatenate(wanted) if wanted else np.zeros(0, dtype=np.int64)
+        if len(syn_codes):
+            syn_x, _ = augmenter.sample(len(syn_codes), y=syn_codes)
+            syn_x = np.asarray(syn_x).reshape((len(syn_codes),) + X.shape[1:]).astype(X.dtype, copy=False)
+        else:
+            syn_x = np.zeros((0,) + X.shape[1:], dtype=X.dtype)
+        mask = getattr(self, "_round_columns", None)
+        if mask is not None and mask.any() and syn_x.ndim == 2 and len(mask) == syn_x.shape[1]:
+            syn_x[:, mask] = np.round(syn_x[:, mask])
+
+        if sparse.issparse(X):
+            X_res = sparse.vstack([X, sparse.csr_matrix(syn_x)], format=X.format)
+        else:
+            X_res = np.concatenate([X, syn_x])
+        y_res = np.concatenate([y, classes[syn_codes]])
+
+        self.augmenter_ = augmenter
+        self.generator_ = augmenter.generator_
+        self.synthetic_mask_ = np.r_[np.zeros(X.shape[0], dtype=bool), np.ones(len(syn_codes), dtype=bool)]
+        return X_res, y_res
+
+    def _gan_input(self, X: np.ndarray) -> np.ndarray:
+        """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images."""
+        if self.image_shape is None:
+            if X.ndim == 2 and self.architecture == "dcgan":
+                raise ValueError(
+                    "architecture='dcgan' needs images: pass image_shape=(C, H, W) for flattened image rows, "
+                    "or X as an (n, H, W) / (n, C, H, W) array"
+                )
+            return X
+        shape = self.image_shape
+        if (
+            not isinstance(shape, (tuple, list))
+            or len(shape) != 3
+            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in shape)
+        ):
+            raise ValueError(f"image_shape must be three positive integers (C, H, W), e.g. (1, 28, 28); got {shape!r}")
+        shape = tuple(int(s) for s in shape)
+        if X.ndim == 2:
+            if math.prod(shape) != X.shape[1]:
+                raise ValueError(
+                    f"image_shape={shape} holds {math.prod(shape)} values per row but X has {X.shape[1]} features; "
+                    "pass the (C, H, W) shape the rows were flattened from"
+                )
+            return X.reshape((X.shape[0],) + shape)
+        given = X.shape[1:] if X.ndim == 4 else (1,) + X.shape[1:]
+        if given != shape:
+            raise ValueError(
+                f"image_shape={shape} does not match the images' shape {X.shape[1:]}; "
+                "leave image_shape=None for image arrays (their shape is used)"
+            )
+        return X
+
+    # -- tags ---------------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if HAS_IMBLEARN:
+            tags.input_tags.three_d_array = True  # images (n, H, W); (n, C, H, W) too
+            tags.input_tags.sparse = True  # densified for the GAN, returned sparse
+            tags.input_tags.dataframe = True
+        return tags
+
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"X_types": ["2darray", "3darray", "sparse", "dataframe"]}
+
+
+def _integer_column_mask(X) -> np.ndarray | None:
+    """Which DataFrame columns hold integers or booleans (synthetic values get rounded)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns") or np.ndim(dtypes) == 0:
+        return None
+    return np.array([getattr(dt, "kind", "O") in "biu" for dt in dtypes], dtype=bool)
+
+
+__all__ = ["GANOverSampler"]
