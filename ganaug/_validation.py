@@ -90,11 +90,14 @@ def to_float_tensor(X, what: str = "X") -> torch.Tensor:
 
 
 def fingerprint(x: torch.Tensor, y: np.ndarray) -> str:
-    """SHA-256 of the samples and labels, to recognise the data a GAN was fitted on."""
-    h = hashlib.sha256()
-    h.update(str(tuple(x.shape)).encode())
-    h.update(x.to(torch.float32).contiguous().numpy().tobytes())
-    h.update(np.asarray(y).astype(str).tobytes())
+    """SHA-256 of the (sample, label) pairs, independent of their order, to
+    recognise the data a GAN was fitted on (a shuffled loader gives the same)."""
+    flat = x.to(torch.float32).contiguous().reshape(x.shape[0], -1).numpy()
+    labels = np.asarray(y).astype(str)
+    rows = sorted(hashlib.sha256(row.tobytes() + b"|" + label.encode()).digest() for row, label in zip(flat, labels))
+    h = hashlib.sha256(str(tuple(x.shape)).encode())
+    for r in rows:
+        h.update(r)
     return h.hexdigest()
 
 

@@ -100,9 +100,9 @@ class SyntheticAugmenter(BaseEstimator):
         n_steps: int = 1500,
         d_steps: int = 1,
         gp_weight: float = 10.0,
-        aux_weight: float = 1.0,
+        aux_weight: float = 3.0,
         ema_decay: float = 0.999,
-        diffaugment: str = "auto",
+        diffaugment: str = "",
         diffaugment_threshold: int = 5000,
         real_augment: float = 0.0,
         lecam_weight: float = 0.0,
@@ -212,7 +212,8 @@ class SyntheticAugmenter(BaseEstimator):
         seed = resolve_seed(self.random_state)
         init_seed, train_seed, sample_seed = child_seeds(seed, 3)
         per_class = self.strategy == "per_class"
-        g, d = build_models(cfg, len(classes), scaled.shape[1:], bounded=images, per_class=per_class)
+        with torch.random.fork_rng(devices=[]):  # module construction draws from torch's global generator:
+            g, d = build_models(cfg, len(classes), scaled.shape[1:], bounded=images, per_class=per_class)  # leave it untouched
         init_gen = torch.Generator().manual_seed(init_seed)
         init_weights(g, init_gen)
         init_weights(d, init_gen)
@@ -412,9 +413,9 @@ class SyntheticAugmenter(BaseEstimator):
         return_is_synthetic : bool
             Yield ``(x, y, is_synthetic)`` batches.
         filter : callable, optional
-            ``filter(x, y) -> bool mask`` of synthetic samples to keep (for
-            instance :func:`ganaug.evaluation.filter_synthetic`); rejected ones
-            are redrawn.
+            ``filter(x, y) -> bool mask`` of synthetic samples to keep, for
+            instance ``ganaug.evaluation.SyntheticFilter(classifier, min_confidence)``;
+            rejected ones are redrawn.
         random_state : int, optional
             Seeds the synthetic pools and the shuffling; defaults to a seed
             derived from the augmenter's ``random_state``.
@@ -440,7 +441,8 @@ class SyntheticAugmenter(BaseEstimator):
         seed = resolve_seed(random_state) if random_state is not None else child_seeds(self.seed_, 4)[3]
         pool = _SyntheticPool(self, per_class, refresh, seed, filter)
         if len(real):  # give targets the type the real items have, so default collation works
-            first = real[0][1]
+            with torch.random.fork_rng(devices=[]):  # reading an item may run the user's random transforms
+                first = real[0][1]
             pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
         mixed = MixedDataset(real, pool, return_is_synthetic=return_is_synthetic)
         sampler = _like_sampler(loader.sampler, mixed, seed)
@@ -456,6 +458,7 @@ class SyntheticAugmenter(BaseEstimator):
             worker_init_fn=loader.worker_init_fn,
             prefetch_factor=loader.prefetch_factor,
             persistent_workers=False,
+            generator=torch.Generator().manual_seed(seed),  # worker seeds come from here, not the global stream
         )
 
     # -- persistence --------------------------------------------------------------------------
@@ -518,7 +521,10 @@ class SyntheticAugmenter(BaseEstimator):
             aug.dtype_ = state["dtype"]
             aug.return_numpy_ = bool(state["return_numpy"])
             aug._model_shape_ = tuple(state["model_shape"])
-            g, _ = build_models(aug.config_, len(aug.classes_), aug._model_shape_, bounded=aug.images_, per_class=aug.strategy == "per_class")
+            with torch.random.fork_rng(devices=[]):
+                g, _ = build_models(
+                    aug.config_, len(aug.classes_), aug._model_shape_, bounded=aug.images_, per_class=aug.strategy == "per_class"
+                )
             g.load_state_dict(state["generator"])
             aug.generator_ = g.to(aug.device_).eval().requires_grad_(False)
             aug.history_ = state["history"]

@@ -47,12 +47,11 @@ def test_kill_9_during_fit_then_resume_equals_uninterrupted(tmp_path):
     done = list_checkpoints(ckpt)
     assert done, "the child wrote no checkpoint before it was killed"
     assert int(done[-1].name[5:13]) < n_steps, "the child finished before it could be killed"
-    assert not [p for p in ckpt.iterdir() if p.suffix == ".tmp"] or True  # a torn temp file may remain; it is never read
 
     resumed = SyntheticAugmenter(n_steps=n_steps, checkpoint_dir=ckpt, checkpoint_every=5, random_state=0, **SMALL)
     resumed.fit((x, y), resume=True)
     straight = SyntheticAugmenter(n_steps=n_steps, random_state=0, **SMALL).fit((x, y))
-    assert torch.equal(resumed.sample(8, random_state=3)[0], straight.sample(8, random_state=3)[0])
+    assert np.array_equal(resumed.sample(8, random_state=3)[0], straight.sample(8, random_state=3)[0])
     for a, b in zip(resumed.generator_.state_dict().values(), straight.generator_.state_dict().values()):
         assert torch.equal(a, b)
 
