@@ -443,6 +443,7 @@ def compare_augmentation(
     batch_size: int = 64,
     lr: float = 1e-3,
     verbose: int = 1,
+    filter_confidence: float | None = None,
 ) -> AugmentationReport:
     """Measure what GAN augmentation does to a classifier, paired over seeds.
 
@@ -504,6 +505,11 @@ def compare_augmentation(
         Budget of the default torch training loop.
     verbose : int
         0 silent, 1 one progress bar over runs, 2 also a bar per run.
+    filter_confidence : float, optional
+        Torch models only: the real + GAN arms keep only synthetic samples
+        that the seed's real-only classifier (trained on ``train`` alone)
+        assigns to their requested class with at least this probability
+        (:class:`SyntheticFilter` passed to ``augmenter.wrap(filter=...)``).
 
     Returns
     -------
@@ -561,6 +567,11 @@ def compare_augmentation(
     if include_cas and augmenter is not None:
         arms.append(("gan_only", None, False))
     low, high = _channel_range(x) if classical is not None else (None, None)
+    if filter_confidence is not None:
+        if estimator is not None:
+            raise ValueError("filter_confidence works with torch classifiers (model_fn or the default), not with estimator")
+        if not 0.0 <= float(filter_confidence) <= 1.0:
+            raise ValueError(f"filter_confidence must be a probability in [0, 1]; got {filter_confidence!r}")
 
     rows = []
     with tqdm(total=len(seeds) * len(arms), desc="compare_augmentation", disable=verbose < 1) as bar:
@@ -577,10 +588,15 @@ def compare_augmentation(
                 if estimator is not None:
                     scores, n_real, n_syn = _run_sklearn(estimator, x, labels, classes, tx, y_true, aug, arm, ratio, tf, run_seed, sample_seed, transform_seed)
                 else:
-                    scores, n_real, n_syn = _run_torch(
+                    filt = None
+                    if filter_confidence is not None and arm in ("gan", "classical+gan"):
+                        filt = SyntheticFilter(real_model, min_confidence=float(filter_confidence), classes=classes)
+                    scores, n_real, n_syn, model = _run_torch(
                         x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, run_seed, sample_seed, dev,
-                        n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose,
+                        n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose, filt=filt,
                     )
+                    if arm == "real":
+                        real_model = model  # trained on the real training split only: the filter's judge
                 rows.append({"arm": arm, "ratio": ratio, "classical": with_classical, "seed": seed, **scores, "n_real": n_real, "n_synthetic": n_syn})
                 bar.update(1)
     meta = {
@@ -592,6 +608,7 @@ def compare_augmentation(
         "augmenter": None if augmenter is None else repr(augmenter),
         "augmenter_prefitted": bool(prefitted),
         "classical": None if classical is None else repr(classical),
+        "filter_confidence": filter_confidence,
     }
     return AugmentationReport(rows, meta=meta)
 
@@ -613,7 +630,7 @@ def _synthetic_like(aug, labels: np.ndarray, classes: np.ndarray, ratio: float, 
     return xs, ys
 
 
-def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, seed, sample_seed, device, *, n_steps, batch_size, lr, verbose):
+def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, seed, sample_seed, device, *, n_steps, batch_size, lr, verbose, filt=None):
     data_seed = child_seeds(seed, 2)[1]
     n_syn = 0
     if arm == "gan_only":  # nothing real reaches this classifier, not even standardisation statistics
@@ -626,11 +643,11 @@ def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, tr
     loader = DataLoader(base, batch_size=batch_size, sampler=RandomSampler(range(len(base)), generator=torch.Generator().manual_seed(data_seed)), collate_fn=_collate)
     if arm in ("gan", "classical+gan"):
         with _seeded_global_rng(sample_seed, device):  # wrap may read an item, running a random transform
-            loader = aug.wrap(loader, ratio=ratio, random_state=sample_seed)
+            loader = aug.wrap(loader, ratio=ratio, random_state=sample_seed, filter=filt)
         n_syn = len(loader.dataset) - n_real
     model = _fit_torch(x, labels, classes, loader, model_fn, train_fn, seed, device, n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose, desc=arm, base_x=stats_x)
     pred = _predict_proba(model, tx).argmax(1).numpy()
-    return _scores(y_true, pred, classes), n_real, n_syn
+    return _scores(y_true, pred, classes), n_real, n_syn, model
 
 
 def _run_sklearn(estimator, x, labels, classes, tx, y_true, aug, arm, ratio, tf, seed, sample_seed, transform_seed):

@@ -454,6 +454,23 @@ def test_compare_is_reproducible_and_leaves_global_rng_alone():
     assert first.rows == second.rows and len(first.rows) == 10
 
 
+def test_filter_confidence_gates_the_gan_arms_with_the_real_only_classifier():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(48, 1, 28, 28, generator=g), torch.arange(48) % 2
+    X[y == 1, :, :14] += 0.5
+    train, test = (X[:32], y[:32]), (X[32:], y[32:])
+    kwargs = dict(ratios=(0.0, 1.0), seeds=(0, 1), n_steps=8, batch_size=16, verbose=0, include_cas=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        open_gate = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), filter_confidence=0.0, **kwargs)
+        shut = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), filter_confidence=1.0, **kwargs)
+    assert [r["n_synthetic"] for r in open_gate.rows if r["arm"] == "gan"] == [32, 32]  # everything passes p >= 0
+    assert all(r["n_synthetic"] < 32 for r in shut.rows if r["arm"] == "gan")  # p >= 1 rejects nearly all
+    assert open_gate.meta["filter_confidence"] == 0.0
+    with pytest.raises(ValueError, match="probability in"):
+        compare_augmentation(train, test, SyntheticAugmenter(**TINY_GAN), filter_confidence=1.5, **kwargs)
+
+
 # -- end to end ---------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_end_to_end_mnist_report_has_every_arm(mnist_sample, tmp_path):
