@@ -23,7 +23,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 
 from .augmenter import SyntheticAugmenter
-from .config import CONFIG_FIELDS
+from .config import CONFIG_FIELDS, GANConfig
 
 IMBLEARN_MISSING = (
     "GANOverSampler needs imbalanced-learn (its sampling_strategy handling and Pipeline); "
@@ -102,7 +102,7 @@ class GANOverSampler(_SamplerBase):
         SyntheticAugmenter's, except ``aux_weight``.
     aux_weight : float or None, default=None
         Weight of the AC-GAN auxiliary classification loss. ``None`` means 0
-        (off) for flat feature data and SyntheticAugmenter's 1.0 for images.
+        (off) for flat feature data and the GANConfig default (3.0) for images.
         Measured on sklearn's digits with the odd digits cut to 8 examples
         (``benchmarks/digits_oversampling.py``, scaler + logistic
         regression, seeds 0-4): the auxiliary loss makes the MLP GAN's
@@ -197,7 +197,7 @@ class GANOverSampler(_SamplerBase):
         gp_weight: float = 10.0,
         aux_weight: float | None = None,
         ema_decay: float = 0.999,
-        diffaugment: str = "auto",
+        diffaugment: str = "",
         diffaugment_threshold: int = 5000,
         real_augment: float = 0.0,
         lecam_weight: float = 0.0,
@@ -288,7 +288,7 @@ class GANOverSampler(_SamplerBase):
         params = self.get_params(deep=False)
         if params["aux_weight"] is None:  # see the aux_weight docstring
             images = gan_x.ndim > 2 and self.architecture != "mlp"
-            params["aux_weight"] = 1.0 if images else 0.0
+            params["aux_weight"] = GANConfig.aux_weight if images else 0.0
         augmenter = SyntheticAugmenter(
             **{name: params[name] for name in CONFIG_FIELDS if name in params},
             strategy="conditional",

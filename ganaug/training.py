@@ -159,13 +159,19 @@ class GANTrainer:
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
-        with autocast:
-            g_out, cls_fake = self._d(diff_augment(fake, ops, rng), labels)
-            g_loss = g_loss_fn(cfg.loss, g_out)
-            if cls_fake is not None:
-                g_loss = g_loss + cfg.aux_weight * F.cross_entropy(cls_fake.float(), labels)
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        # generator update: gradients flow through D to the images, but D's own weight
+        # gradients are not needed (the convolution backward for them is most of the cost)
+        self.D.requires_grad_(False)
+        try:
+            with autocast:
+                g_out, cls_fake = self._d(diff_augment(fake, ops, rng), labels)
+                g_loss = g_loss_fn(cfg.loss, g_out)
+                if cls_fake is not None:
+                    g_loss = g_loss + cfg.aux_weight * F.cross_entropy(cls_fake.float(), labels)
+            self.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+        finally:
+            self.D.requires_grad_(True)
         self.opt_g.step()
         self._update_ema()
         self.step += 1

@@ -331,3 +331,14 @@ def test_cli_fit_sample_round_trip(tmp_path, capsys):
     assert cli_main(["fit", str(tmp_path / "out"), "--out", str(tmp_path / "m2.pt"), "--steps", "1", "--batch-size", "2", "--quiet"]) == 0
     assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "1", "--class", "9", "--out", str(tmp_path / "x")]) == 2
     assert "unknown class" in capsys.readouterr().err
+
+
+def test_augmenter_defaults_are_ganconfig_defaults():
+    import dataclasses
+
+    from ganaug import GANConfig
+
+    params = SyntheticAugmenter().get_params()
+    for field in dataclasses.fields(GANConfig):
+        assert field.name in params, f"SyntheticAugmenter lacks the GANConfig field {field.name}"
+        assert params[field.name] == getattr(GANConfig(), field.name), field.name

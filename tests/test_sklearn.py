@@ -188,7 +188,7 @@ def test_image_arrays_train_a_dcgan_and_keep_shape_and_dtype(grey_images):
     assert X_res.shape == (40, 28, 28) and X_res.dtype == np.uint8
     np.testing.assert_array_equal(X_res[:30], X)
     assert sampler.augmenter_.images_
-    assert sampler.augmenter_.aux_weight == 1.0  # aux_weight=None means SyntheticAugmenter's 1.0 for images
+    assert sampler.augmenter_.aux_weight == 3.0  # aux_weight=None means the GANConfig default for images
 
     X4 = X[:, None].astype(np.float32) / 255
     X4_res, _ = GANOverSampler(**FAST_DCGAN, random_state=0).fit_resample(X4, y)
