@@ -123,11 +123,15 @@ def main():
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=None, help="default: GANConfig's")
-    p.add_argument("--n-images", type=int, default=500, help="training set size (random MNIST-shaped data)")
+    p.add_argument("--n-images", type=int, default=None, help="training set size (random MNIST-shaped data); default: 500 on CPU, 60,000 on CUDA")
     p.add_argument("--peak-tflops", type=float, default=None, help="device peak for the arithmetic bound (default: measured matmul rate)")
     args = p.parse_args()
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
     cfg = GANConfig() if args.batch_size is None else GANConfig(batch_size=args.batch_size)
+    if args.n_images is None:
+        args.n_images = 60_000 if device.type == "cuda" else 500
+    if args.n_images < cfg.batch_size:
+        p.error(f"--n-images ({args.n_images}) must be at least the batch size ({cfg.batch_size})")
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(args.n_images, 1, 28, 28, generator=gen) * 2 - 1
     y = torch.arange(args.n_images) % 10
