@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import numbers
+import os
 
 import numpy as np
 import torch
@@ -32,7 +33,13 @@ def child_seeds(seed: int, n: int) -> list[int]:
 
 
 def resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when present, else CPU; anything torch accepts otherwise."""
+    """``"auto"`` -> CUDA when present, else CPU; anything torch accepts otherwise.
+
+    Under torchrun, ``"auto"`` and ``"cuda"`` mean this process's GPU, ``cuda:$LOCAL_RANK``.
+    """
+    local = os.environ.get("LOCAL_RANK")
+    if device in (None, "auto", "cuda") and torch.cuda.is_available() and local is not None:
+        return torch.device(f"cuda:{int(local)}")
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -162,3 +169,12 @@ def _image_to_tensor(x) -> torch.Tensor:
     except ImportError:  # pragma: no cover - pillow is a torchvision dependency
         pass
     return torch.as_tensor(np.asarray(x))
+
+
+def join_process_group(device: torch.device) -> None:
+    """Initialise torch.distributed from torchrun's environment when it asks for several processes
+    and no process group exists yet (NCCL on CUDA, gloo on CPU)."""
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and dist.is_available() and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")

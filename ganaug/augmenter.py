@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
 from . import __version__
-from ._validation import child_seeds, collect_xy, fingerprint, resolve_device, resolve_seed
+from ._validation import child_seeds, collect_xy, fingerprint, join_process_group, resolve_device, resolve_seed
 from .checkpoint import FORMAT_VERSION, atomic_save, safe_load
 from .config import CONFIG_FIELDS, GANConfig
 from .datasets import MixedDataset, SyntheticDataset
@@ -181,6 +181,7 @@ class SyntheticAugmenter(BaseEstimator):
         if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be a positive integer; got {self.checkpoint_every!r}")
         device = resolve_device(self.device)
+        join_process_group(device)  # under torchrun: data-parallel over the ranks
         sample_shape = tuple(x.shape[1:])  # what samples are given back in
         if x.dim() == 3:  # (N, H, W) grey images
             x = x.unsqueeze(1)

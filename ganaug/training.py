@@ -54,6 +54,15 @@ def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: to
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
+def dist_rank_world() -> tuple[int, int]:
+    """(rank, world size) of the active torch.distributed process group, (0, 1) without one."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 class GANTrainer:
     """Trains a (generator, discriminator) pair on tensors resident on one device.
 
@@ -86,6 +95,27 @@ class GANTrainer:
         self.history: dict[str, list] = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
         self.lr_scale = 1.0
         self.rollbacks = 0
+        # data-parallel training when a process group is active (torchrun): every rank draws the same
+        # global batch from the same seed and computes on its slice; DDP averages the gradients
+        self.rank, self.world = dist_rank_world()
+        self._G_train, self._D_train = self.G, self.D
+
+    def _wrap_ddp(self, per_class: bool) -> None:
+        if self.world == 1 or self._G_train is not self.G:
+            return
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # per-class GANs: a rank's slice holds only some classes, so the others' modules get no gradient there
+        self._G_train = DDP(self.G, device_ids=ids, find_unused_parameters=per_class)
+        self._D_train = DDP(self.D, device_ids=ids, find_unused_parameters=per_class)
+
+    def _slice(self, t: torch.Tensor) -> torch.Tensor:
+        """This rank's part of a global batch (all of it without a process group)."""
+        if self.world == 1:
+            return t
+        n = t.shape[0] // self.world
+        return t[self.rank * n : (self.rank + 1) * n]
 
     # -- state --------------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -136,17 +166,20 @@ class GANTrainer:
         """One generator update (after ``d_steps`` discriminator updates); returns the 4 logged figures."""
         cfg, rng = self.cfg, self.rng
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and self.device.type == "cuda")
-        for _ in range(cfg.d_steps):
+        for i in range(cfg.d_steps):
             real, labels = self._batch(class_index, x, y)
             if cfg.real_augment > 0:  # classical augmentation of the real images, outside the gradient path
                 real = random_affine(real, rng, cfg.real_augment)
             z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
+            real, labels, z = self._slice(real), self._slice(labels), self._slice(z)
+            # only the last discriminator step's fakes are back-propagated into the generator
+            with autocast, torch.set_grad_enabled(i == cfg.d_steps - 1):
+                fake = self._G_train(z, labels)
             with autocast:
-                fake = self.G(z, labels)
                 real_aug = diff_augment(real, ops, rng)
                 fake_aug = diff_augment(fake.detach(), ops, rng)
                 # real and fake through the discriminator in one pass: (2B, ...) -> (2B,) logits
-                both, cls_both = self._d(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([labels, labels]))
+                both, cls_both = self._d(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([labels, labels]), train=True)
                 d_real, d_fake = both.split(real.shape[0])
                 cls_real = None if cls_both is None else cls_both[: real.shape[0]]
                 d_loss = d_loss_fn(cfg.loss, d_real, d_fake)
@@ -184,11 +217,17 @@ class GANTrainer:
             self.lecam_ema.copy_(torch.where(self.lecam_ema.isnan(), means, 0.99 * self.lecam_ema + 0.01 * means))
         return F.relu(d_real - self.lecam_ema[1]).pow(2).mean() + F.relu(self.lecam_ema[0] - d_fake).pow(2).mean()
 
-    def _d(self, inp: torch.Tensor, labels: torch.Tensor):
-        """Discriminator logits (float32) and, when it has one, its class logits."""
+    def _d(self, inp: torch.Tensor, labels: torch.Tensor, train: bool = False):
+        """Discriminator logits (float32) and, when it has one, its class logits.
+
+        ``train=True`` goes through the data-parallel wrapper (its gradients are
+        averaged over ranks); the generator step uses the bare module, whose
+        weights are frozen there.
+        """
+        d = self._D_train if train else self.D
         if getattr(self.D, "aux", None) is None:
-            return self.D(inp, labels).float(), None
-        logit, cls = self.D(inp, labels, return_aux=True)
+            return d(inp, labels).float(), None
+        logit, cls = d(inp, labels, return_aux=True)
         return logit.float(), cls
 
     @torch.no_grad()
@@ -224,11 +263,17 @@ class GANTrainer:
         y = y.to(self.device, torch.long)
         ops = cfg.diffaugment_ops(channels=x.shape[1] if x.dim() == 4 else 0, n_samples=x.shape[0])
         class_index = [(y == k).nonzero(as_tuple=True)[0] for k in range(n_classes)] if per_class else None
+        if self.world > 1 and cfg.batch_size * (n_classes if per_class else 1) % self.world:
+            raise ValueError(
+                f"batch_size ({cfg.batch_size}{f' x {n_classes} classes' if per_class else ''}) must be divisible by "
+                f"the number of processes ({self.world}): it is the global batch, split evenly over the ranks"
+            )
+        self._wrap_ddp(per_class)
         self._set_lr()
         good = self._snapshot()
         acc = torch.zeros(4, device=self.device)
         acc_n = 0
-        bar = tqdm(total=cfg.n_steps, initial=self.step, desc=desc, disable=verbose <= 0, leave=verbose > 1, dynamic_ncols=True)
+        bar = tqdm(total=cfg.n_steps, initial=self.step, desc=desc, disable=verbose <= 0 or self.rank != 0, leave=verbose > 1, dynamic_ncols=True)
         try:
             while self.step < cfg.n_steps:
                 acc += self.train_step(x, y, ops, class_index)
@@ -238,6 +283,11 @@ class GANTrainer:
                 at_ckpt = checkpoint_dir is not None and (self.step % checkpoint_every == 0 or self.step == cfg.n_steps)
                 if not (at_log or at_ckpt):
                     continue
+                if self.world > 1:  # every rank must take the same decision below
+                    import torch.distributed as dist
+
+                    dist.all_reduce(acc)
+                    acc /= self.world
                 figures = (acc / acc_n).tolist()  # the only host sync, every log_every steps
                 acc.zero_()
                 acc_n = 0
@@ -249,10 +299,18 @@ class GANTrainer:
                 self.history["step"].append(self.step)
                 bar.set_postfix(d=f"{figures[0]:.3f}", g=f"{figures[1]:.3f}", refresh=False)
                 good = self._snapshot()
-                if at_ckpt:
+                if at_ckpt and self.rank == 0:
                     self.save_checkpoint(checkpoint_dir, extra)
         finally:
             bar.close()
+        if self.world > 1:  # batch-norm statistics were last updated on each rank's own slice: take rank 0's
+            import torch.distributed as dist
+
+            for module in (self.G, self.G_ema, self.D):
+                for b in module.buffers():
+                    dist.broadcast(b, 0)
+            if checkpoint_dir is not None:
+                dist.barrier()  # rank 0's checkpoint is complete before anyone returns
         return self
 
     def _snapshot(self) -> dict:
