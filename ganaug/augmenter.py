@@ -314,16 +314,17 @@ class SyntheticAugmenter(BaseEstimator):
         n = int(n)
         idx = self._label_indices(n, y)
         gen = self._sample_gen if random_state is None else torch.Generator(device=self.device_).manual_seed(resolve_seed(random_state))
-        out = []
         g = self.generator_
         g.eval()
         labels = torch.from_numpy(idx).to(self.device_)
-        with torch.inference_mode():
+        # one host buffer filled batch by batch: no concatenation, no second copy of the samples
+        x = torch.empty((n,) + tuple(self._model_shape_ if self.images_ else (int(np.prod(self.sample_shape_)),)))
+        amp = self.device_.type == "cuda" and self.config_.amp
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
             for start in range(0, n, batch_size):
                 lab = labels[start : start + batch_size]
                 z = torch.randn(lab.shape[0], g.latent_dim, generator=gen, device=self.device_)
-                out.append(self._to_value_space(g(z, lab).float()).cpu())
-        x = torch.cat(out) if out else torch.empty((0,) + tuple(self.sample_shape_))
+                x[start : start + lab.shape[0]].copy_(self._to_value_space(g(z, lab).float()).reshape((lab.shape[0],) + x.shape[1:]))
         x = x.reshape((n,) + tuple(self.sample_shape_))
         x = _cast(x, self.dtype_)
         labels_out = self.classes_[idx]
