@@ -434,7 +434,9 @@ class SyntheticAugmenter(BaseEstimator):
         if loader.batch_size is None:
             raise ValueError("wrap needs a loader with automatic batching (batch_size set, no batch_sampler)")
         real = loader.dataset
-        real_labels = _dataset_labels(real)
+        with torch.random.fork_rng(devices=[]):  # reading items may run the user's random transforms
+            real_labels = _dataset_labels(real)
+            first = real[0][1] if len(real) else None
         unknown = set(np.unique(real_labels).tolist()) - set(self.classes_.tolist())
         if unknown:
             raise ValueError(f"the loader has classes {sorted(unknown, key=str)} the augmenter was not fitted on ({self.classes_.tolist()})")
@@ -442,10 +444,8 @@ class SyntheticAugmenter(BaseEstimator):
         per_class = self.synthetic_counts(dict(zip(values.tolist(), counts.tolist())), ratio, balance)
         seed = resolve_seed(random_state) if random_state is not None else child_seeds(self.seed_, 4)[3]
         pool = _SyntheticPool(self, per_class, refresh, seed, filter)
-        if len(real):  # give targets the type the real items have, so default collation works
-            with torch.random.fork_rng(devices=[]):  # reading an item may run the user's random transforms
-                first = real[0][1]
-            pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
+        # give targets the type the real items have, so default collation works
+        pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
         mixed = MixedDataset(real, pool, return_is_synthetic=return_is_synthetic)
         sampler = _like_sampler(loader.sampler, mixed, seed)
         return _MixedLoader(

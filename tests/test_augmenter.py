@@ -342,3 +342,18 @@ def test_augmenter_defaults_are_ganconfig_defaults():
     for field in dataclasses.fields(GANConfig):
         assert field.name in params, f"SyntheticAugmenter lacks the GANConfig field {field.name}"
         assert params[field.name] == getattr(GANConfig(), field.name), field.name
+
+
+def test_wrap_leaves_the_global_rng_alone_with_random_transforms(fitted):
+    aug, x, y = fitted
+
+    class Noisy(torch.utils.data.Dataset):  # no `targets`: wrap reads every item, running the transform
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            return x[i] + torch.rand(1), int(y[i])
+
+    state = torch.random.get_rng_state()
+    aug.wrap(DataLoader(Noisy(), batch_size=8), ratio=1)
+    assert torch.equal(state, torch.random.get_rng_state())
