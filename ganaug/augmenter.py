@@ -336,7 +336,8 @@ class SyntheticAugmenter(BaseEstimator):
 
     def _to_value_space(self, s: torch.Tensor) -> torch.Tensor:
         lo, hi = self.value_low_.to(s.device), self.value_high_.to(s.device)
-        if self.images_:
+        if self.images_:  # per-channel range
+            lo, hi = lo.view(1, -1, 1, 1), hi.view(1, -1, 1, 1)
             return (s + 1) / 2 * (hi - lo) + lo
         s = s.reshape(s.shape[0], -1)
         mean, std = self._feature_mean_.to(s.device), self._feature_std_.to(s.device)

@@ -94,6 +94,21 @@ def test_value_space_follows_normalisation():
     assert torch.allclose(aug.value_low_, norm.amin(dim=(0, 2, 3))) and torch.allclose(aug.value_high_, norm.amax(dim=(0, 2, 3)))
 
 
+@pytest.mark.parametrize("side", [28, 32])
+def test_colour_images_keep_each_channels_range(side):
+    # three channels on very different scales: every channel of a sample stays in its own range
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(12, 3, side, side, generator=g)
+    x[:, 1] = x[:, 1] * 10 + 10
+    x[:, 2] = x[:, 2] - 5
+    aug = SyntheticAugmenter(random_state=0, **FAST).fit((x, torch.arange(12) % 2))
+    xs, _ = aug.sample(6)
+    assert xs.shape == (6, 3, side, side)
+    lo, hi = x.amin(dim=(0, 2, 3)), x.amax(dim=(0, 2, 3))
+    for c in range(3):
+        assert lo[c] - 1e-4 <= xs[:, c].min() and xs[:, c].max() <= hi[c] + 1e-4
+
+
 def test_numpy_uint8_in_numpy_uint8_out_and_string_labels():
     rng = np.random.RandomState(0)
     X = rng.randint(0, 256, size=(20, 28, 28)).astype(np.uint8)  # (N, H, W) grey

@@ -138,7 +138,7 @@ def _datasets(draw):
     if draw(st.booleans()) and x.size and dtype.startswith("float"):
         x.flat[0] = draw(st.sampled_from([np.nan, np.inf]))
     label_kind = draw(st.sampled_from(["int", "str", "float", "bool", "one", "short", "2d"]))
-    m = n - 1 if label_kind == "short" else n
+    m = (n + 1 if n == 0 else n - 1) if label_kind == "short" else n  # "short": length mismatch
     y = np.arange(m) % 2
     y = {"int": y, "str": np.array(["a", "b"])[y] if m else np.array([], dtype=str), "float": y + 0.5, "bool": y.astype(bool), "one": np.zeros(m, dtype=int), "short": y, "2d": np.stack([y, y], 1)}[label_kind]
     return x, y
