@@ -54,6 +54,11 @@ class SyntheticAugmenter(BaseEstimator):
         continues from the newest one there.
     checkpoint_every : int
         Steps between checkpoints.
+    distributed : {"auto", False}
+        ``"auto"``: under ``torchrun`` with several processes, train one GAN
+        data-parallel over all ranks (DDP). ``False``: this process trains its
+        own GAN on the data it is given, whatever the launch; for sweeps that
+        give each rank different fits.
 
     Attributes
     ----------
@@ -115,6 +120,7 @@ class SyntheticAugmenter(BaseEstimator):
         verbose: int = 1,
         checkpoint_dir=None,
         checkpoint_every: int = 500,
+        distributed="auto",
     ):
         self.latent_dim = latent_dim
         self.g_width = g_width
@@ -144,6 +150,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
+        self.distributed = distributed
 
     # -- fitting ------------------------------------------------------------------------------
     def _make_config(self) -> GANConfig:
@@ -180,8 +187,12 @@ class SyntheticAugmenter(BaseEstimator):
             raise ValueError("resume=True needs checkpoint_dir: the folder the interrupted fit wrote its checkpoints to")
         if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be a positive integer; got {self.checkpoint_every!r}")
+        if self.distributed not in ("auto", False):
+            raise ValueError(f"distributed must be 'auto' or False; got {self.distributed!r}")
         device = resolve_device(self.device)
-        join_process_group(device)  # under torchrun: data-parallel over the ranks
+        data_parallel = self.distributed == "auto"
+        if data_parallel:
+            join_process_group(device)  # under torchrun: data-parallel over the ranks
         sample_shape = tuple(x.shape[1:])  # what samples are given back in
         if x.dim() == 3:  # (N, H, W) grey images
             x = x.unsqueeze(1)
@@ -218,7 +229,7 @@ class SyntheticAugmenter(BaseEstimator):
         init_gen = torch.Generator().manual_seed(init_seed)
         init_weights(g, init_gen)
         init_weights(d, init_gen)
-        trainer = GANTrainer(g, d, cfg, device, train_seed)
+        trainer = GANTrainer(g, d, cfg, device, train_seed, data_parallel=data_parallel)
         fp = fingerprint(x, labels)
         extra = {"fingerprint": fp, "strategy": self.strategy, "seed": seed}
         if resume:

@@ -77,9 +77,12 @@ class GANTrainer:
         Where training runs; modules are moved there.
     seed : int
         Seeds the one ``torch.Generator`` behind batches, noise and DiffAugment.
+    data_parallel : bool
+        Train over all ranks of an active process group (DDP); ``False``
+        trains in this process alone even when a group exists.
     """
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, config: GANConfig, device: torch.device, seed: int):
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, config: GANConfig, device: torch.device, seed: int, data_parallel: bool = True):
         self.cfg = config
         self.device = torch.device(device)
         self.G = generator.to(self.device)
@@ -97,7 +100,7 @@ class GANTrainer:
         self.rollbacks = 0
         # data-parallel training when a process group is active (torchrun): every rank draws the same
         # global batch from the same seed and computes on its slice; DDP averages the gradients
-        self.rank, self.world = dist_rank_world()
+        self.rank, self.world = dist_rank_world() if data_parallel else (0, 1)
         self._G_train, self._D_train = self.G, self.D
 
     def _wrap_ddp(self, per_class: bool) -> None:

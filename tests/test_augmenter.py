@@ -32,6 +32,8 @@ def test_init_only_stores_and_clones():
         aug.fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
     with pytest.raises(ValueError, match="n_steps"):
         aug.set_params(loss="hinge").fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
+    with pytest.raises(ValueError, match="distributed must be 'auto' or False"):
+        aug.set_params(n_steps=2, distributed="yes").fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
 
 
 def test_sample_before_fit_raises_not_fitted():
