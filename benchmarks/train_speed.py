@@ -124,10 +124,13 @@ def main():
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=None, help="default: GANConfig's")
     p.add_argument("--n-images", type=int, default=None, help="training set size (random MNIST-shaped data); default: 500 on CPU, 60,000 on CUDA")
+    p.add_argument("--no-cuda-graph", action="store_true", help="ganaug's trainer without CUDA graphs (GANConfig.cuda_graph=False)")
     p.add_argument("--peak-tflops", type=float, default=None, help="device peak for the arithmetic bound (default: measured matmul rate)")
     args = p.parse_args()
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
-    cfg = GANConfig() if args.batch_size is None else GANConfig(batch_size=args.batch_size)
+    cfg = GANConfig(cuda_graph=not args.no_cuda_graph)
+    if args.batch_size is not None:
+        cfg.batch_size = args.batch_size
     if args.n_images is None:
         args.n_images = 60_000 if device.type == "cuda" else 500
     if args.n_images < cfg.batch_size:
@@ -136,7 +139,8 @@ def main():
     x = torch.rand(args.n_images, 1, 28, 28, generator=gen) * 2 - 1
     y = torch.arange(args.n_images) % 10
     print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
-          f"torch {torch.__version__}, batch {cfg.batch_size}, {args.steps} timed steps, {args.n_images} images")
+          f"torch {torch.__version__}, batch {cfg.batch_size}, {args.steps} timed steps, {args.n_images} images"
+          + (", CUDA graphs" if device.type == "cuda" and cfg.cuda_graph else ""))
 
     ref = reference_loop(*make_models(cfg), x, y, cfg, device, args.steps)
     ref_mem = peak_memory(device)

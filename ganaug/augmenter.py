@@ -37,7 +37,7 @@ class SyntheticAugmenter(BaseEstimator):
 
     Parameters
     ----------
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, spectral_norm, log_every, amp
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, spectral_norm, log_every, amp, cuda_graph
         GAN hyperparameters; see :class:`ganaug.GANConfig` for each.
     strategy : {"conditional", "per_class"}
         One class-conditional GAN, or one unconditional GAN per class (each
@@ -114,6 +114,7 @@ class SyntheticAugmenter(BaseEstimator):
         spectral_norm: bool = True,
         log_every: int = 25,
         amp: bool = True,
+        cuda_graph: bool = True,
         strategy: str = "conditional",
         random_state=None,
         device: str = "auto",
@@ -144,6 +145,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.spectral_norm = spectral_norm
         self.log_every = log_every
         self.amp = amp
+        self.cuda_graph = cuda_graph
         self.strategy = strategy
         self.random_state = random_state
         self.device = device
@@ -330,6 +332,10 @@ class SyntheticAugmenter(BaseEstimator):
         labels = torch.from_numpy(idx).to(self.device_)
         # one host buffer filled batch by batch: no concatenation, no second copy of the samples
         x = torch.empty((n,) + tuple(self._model_shape_ if self.images_ else (int(np.prod(self.sample_shape_)),)))
+        if self.device_.type == "cuda":
+            # touch the fresh pages with all CPU threads first: device-to-host copies into
+            # untouched pageable memory run several times slower (benchmarks/sample_speed.py)
+            x.zero_()
         amp = self.device_.type == "cuda" and self.config_.amp
         with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
             for start in range(0, n, batch_size):

@@ -88,19 +88,32 @@ class GANTrainer:
         self.G = generator.to(self.device)
         self.D = discriminator.to(self.device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        # data-parallel training when a process group is active (torchrun): every rank draws the same
+        # global batch from the same seed and computes on its slice; DDP averages the gradients
+        self.rank, self.world = dist_rank_world() if data_parallel else (0, 1)
+        # one training step recorded as a CUDA graph and replayed: no per-kernel launch cost
+        self.use_graph = (
+            config.cuda_graph
+            and self.device.type == "cuda"
+            and self.world == 1
+            and config.loss != "wasserstein-gp"
+            and hasattr(torch.cuda.CUDAGraph, "register_generator_state")
+        )
         betas = config.resolved_betas()
-        # fused Adam: one kernel for all parameters, on CUDA and (torch >= 2.4) on CPU
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas, fused=True)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas, fused=True)
+        # fused Adam: one kernel for all parameters, on CUDA and (torch >= 2.4) on CPU;
+        # capturable keeps its step counter on the device so the update can live in a CUDA graph
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas, fused=True, capturable=self.use_graph)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas, fused=True, capturable=self.use_graph)
+        self._ema_weight = torch.zeros((), device=self.device)  # 1 - EMA decay of the coming step
+        self._graph = None
+        self._graph_out = None
+        self._warm_steps = 0
         self.lecam_ema = torch.full((2,), float("nan"), device=self.device)  # moving means of D(real), D(fake)
         self.rng = torch.Generator(device=self.device).manual_seed(int(seed))
         self.step = 0
         self.history: dict[str, list] = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
         self.lr_scale = 1.0
         self.rollbacks = 0
-        # data-parallel training when a process group is active (torchrun): every rank draws the same
-        # global batch from the same seed and computes on its slice; DDP averages the gradients
-        self.rank, self.world = dist_rank_world() if data_parallel else (0, 1)
         self._G_train, self._D_train = self.G, self.D
 
     def _wrap_ddp(self, per_class: bool) -> None:
@@ -138,6 +151,7 @@ class GANTrainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        self._drop_graph()  # the optimisers' state tensors are replaced below
         self.step = int(state["step"])
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
@@ -151,7 +165,12 @@ class GANTrainer:
         if "lecam_ema" in state:
             self.lecam_ema.copy_(state["lecam_ema"])
 
+    def _drop_graph(self) -> None:
+        """Forget the recorded step (it holds the old tensors and learning rates); record anew later."""
+        self._graph, self._graph_out, self._warm_steps = None, None, 0
+
     def _set_lr(self) -> None:
+        self._drop_graph()
         for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
             for group in opt.param_groups:
                 group["lr"] = lr * self.lr_scale
@@ -166,9 +185,44 @@ class GANTrainer:
         return x[idx], y[idx]
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
-        """One generator update (after ``d_steps`` discriminator updates); returns the 4 logged figures."""
+        """One generator update (after ``d_steps`` discriminator updates); returns the 4 logged figures.
+
+        With CUDA graphs the first 3 steps run eagerly on a side stream, the
+        4th is recorded, and from then on the recording is replayed. ``x``,
+        ``y`` and ``class_index`` must stay the same tensors while it is.
+        """
+        self._ema_weight.fill_(1.0 - min(self.cfg.ema_decay, (1.0 + self.step) / (10.0 + self.step)))
+        if self._graph is not None:
+            self._graph.replay()
+            out = self._graph_out.clone()
+        elif self.use_graph:
+            out = self._warm_up_or_record(x, y, ops, class_index)
+        else:
+            out = self._step(x, y, ops, class_index)
+        self.step += 1
+        return out
+
+    def _warm_up_or_record(self, x, y, ops, class_index) -> torch.Tensor:
+        current = torch.cuda.current_stream(self.device)
+        side = torch.cuda.Stream(self.device)
+        side.wait_stream(current)
+        with torch.cuda.stream(side):
+            out = self._step(x, y, ops, class_index)
+        current.wait_stream(side)
+        self._warm_steps += 1
+        if self._warm_steps == 3:  # lazily created optimiser state and library workspaces exist now
+            graph = torch.cuda.CUDAGraph()
+            graph.register_generator_state(self.rng)
+            with torch.cuda.graph(graph):  # records; nothing runs until replay
+                self._graph_out = self._step(x, y, ops, class_index)
+            self._graph = graph
+        return out
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
+        """The device work of one step (what a CUDA graph records)."""
         cfg, rng = self.cfg, self.rng
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and self.device.type == "cuda")
+        # the autocast weight cache does not survive graph replays
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and self.device.type == "cuda", cache_enabled=not self.use_graph)
         for i in range(cfg.d_steps):
             real, labels = self._batch(class_index, x, y)
             if cfg.real_augment > 0:  # classical augmentation of the real images, outside the gradient path
@@ -210,7 +264,6 @@ class GANTrainer:
             self.D.requires_grad_(True)
         self.opt_g.step()
         self._update_ema()
-        self.step += 1
         return torch.stack([d_loss.detach(), g_loss.detach(), d_real.detach().mean(), d_fake.detach().mean()])
 
     def _lecam(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
@@ -235,11 +288,12 @@ class GANTrainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        decay = self.cfg.ema_decay
-        # warm-up: average over the steps so far while they are fewer than 1 / (1 - decay)
-        decay = min(decay, (1.0 + self.step) / (10.0 + self.step))
+        # ema += w * (g - ema), w = 1 - decay from a device tensor (train_step sets it: during the first
+        # steps it averages over the steps so far, while they are fewer than 1 / (1 - decay))
         ema_p = list(self.G_ema.parameters())
-        torch._foreach_lerp_(ema_p, list(self.G.parameters()), 1.0 - decay)
+        delta = torch._foreach_sub(list(self.G.parameters()), ema_p)
+        torch._foreach_mul_(delta, self._ema_weight)
+        torch._foreach_add_(ema_p, delta)
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
             b_ema.copy_(b)
 
@@ -272,7 +326,7 @@ class GANTrainer:
                 f"the number of processes ({self.world}): it is the global batch, split evenly over the ranks"
             )
         self._wrap_ddp(per_class)
-        self._set_lr()
+        self._set_lr()  # also forgets a step recorded by an earlier fit (its tensors are gone)
         good = self._snapshot()
         acc = torch.zeros(4, device=self.device)
         acc_n = 0

@@ -5,13 +5,6 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 import numpy as np
 import pytest
 import torch
-from hypothesis import settings
-
-# Property tests draw the same examples on every run, so a red CI run is reproducible; set
-# HYPOTHESIS_PROFILE=explore to search fresh examples locally.
-settings.register_profile("repeatable", derandomize=True, database=None)
-settings.register_profile("explore", derandomize=False)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,12 @@ from ganaug.config import GANConfig
 from ganaug.models import build_models, init_weights
 from ganaug.training import GANTrainer
 
+# Property tests draw the same examples on every run, so a red CI run is reproducible; set
+# HYPOTHESIS_PROFILE=explore to search fresh examples locally.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
 SMALL = dict(g_width=8, d_width=8, latent_dim=8, batch_size=4, log_every=5, verbose=0)
 
 _CHILD = """
