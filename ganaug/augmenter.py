@@ -235,7 +235,7 @@ class SyntheticAugmenter(BaseEstimator):
         fp = fingerprint(x, labels)
         extra = {"fingerprint": fp, "strategy": self.strategy, "seed": seed}
         if resume:
-            saved = trainer.resume(self.checkpoint_dir)
+            saved = trainer.resume(self.checkpoint_dir, per_class=per_class)
             if saved is not None and saved.get("fingerprint") != fp:
                 raise ValueError(
                     f"the checkpoints in {str(self.checkpoint_dir)!r} were written by a fit on different data; "

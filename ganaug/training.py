@@ -115,6 +115,26 @@ class GANTrainer:
         self.lr_scale = 1.0
         self.rollbacks = 0
         self._G_train, self._D_train = self.G, self.D
+        self._spread = False  # per-class GANs spread over the ranks (set by fit)
+
+    def _checkpoint_dir(self, directory: str | Path, per_class: bool) -> Path:
+        """Where this process keeps its checkpoints: per-class GANs spread over ranks keep one folder per rank."""
+        if per_class and self.world > 1:
+            return Path(directory) / f"rank{self.rank}"
+        return Path(directory)
+
+    def _owned_classes(self, n_classes: int) -> list[int]:
+        """The classes whose GANs this rank trains when per-class GANs are spread over the ranks."""
+        return [k for k in range(n_classes) if k % self.world == self.rank]
+
+    def _gather_per_class(self, n_classes: int) -> None:
+        """Give every rank every class's generator, EMA generator and discriminator from the rank that trained it."""
+        import torch.distributed as dist
+
+        for k in range(n_classes):
+            for module in (self.G, self.G_ema, self.D):
+                for t in list(module.per_class[k].parameters()) + list(module.per_class[k].buffers()):
+                    dist.broadcast(t.detach(), k % self.world)
 
     def _wrap_ddp(self, per_class: bool) -> None:
         if self.world == 1 or self._G_train is not self.G:
@@ -127,8 +147,9 @@ class GANTrainer:
         self._D_train = DDP(self.D, device_ids=ids, find_unused_parameters=per_class)
 
     def _slice(self, t: torch.Tensor) -> torch.Tensor:
-        """This rank's part of a global batch (all of it without a process group)."""
-        if self.world == 1:
+        """This rank's part of a global batch (all of it without a process group, or when the ranks
+        train different per-class GANs)."""
+        if self.world == 1 or self._spread:
             return t
         n = t.shape[0] // self.world
         return t[self.rank * n : (self.rank + 1) * n]
@@ -320,12 +341,25 @@ class GANTrainer:
         y = y.to(self.device, torch.long)
         ops = cfg.diffaugment_ops(channels=x.shape[1] if x.dim() == 4 else 0, n_samples=x.shape[0])
         class_index = [(y == k).nonzero(as_tuple=True)[0] for k in range(n_classes)] if per_class else None
-        if self.world > 1 and cfg.batch_size * (n_classes if per_class else 1) % self.world:
+        # several processes: per-class GANs are spread over the ranks (rank r trains classes r, r + world, ...,
+        # each on full batches) and gathered at the end; one conditional GAN is trained data-parallel
+        self._spread = per_class and self.world > 1
+        if self._spread:
+            if self.world > n_classes:
+                raise ValueError(
+                    f"strategy='per_class' spreads the {n_classes} classes' GANs over the processes, so it needs at most "
+                    f"{n_classes} processes; got {self.world}"
+                )
+            class_index = [class_index[k] for k in self._owned_classes(n_classes)]
+        elif self.world > 1 and cfg.batch_size % self.world:
             raise ValueError(
-                f"batch_size ({cfg.batch_size}{f' x {n_classes} classes' if per_class else ''}) must be divisible by "
-                f"the number of processes ({self.world}): it is the global batch, split evenly over the ranks"
+                f"batch_size ({cfg.batch_size}) must be divisible by the number of processes ({self.world}): "
+                "it is the global batch, split evenly over the ranks"
             )
-        self._wrap_ddp(per_class)
+        if checkpoint_dir is not None:
+            checkpoint_dir = self._checkpoint_dir(checkpoint_dir, per_class)
+        if not self._spread:
+            self._wrap_ddp(per_class)
         self._set_lr()  # also forgets a step recorded by an earlier fit (its tensors are gone)
         good = self._snapshot()
         acc = torch.zeros(4, device=self.device)
@@ -356,16 +390,21 @@ class GANTrainer:
                 self.history["step"].append(self.step)
                 bar.set_postfix(d=f"{figures[0]:.3f}", g=f"{figures[1]:.3f}", refresh=False)
                 good = self._snapshot()
-                if at_ckpt and self.rank == 0:
+                if at_ckpt and (self.rank == 0 or self._spread):  # spread: every rank keeps its own classes' state
                     self.save_checkpoint(checkpoint_dir, extra)
         finally:
             bar.close()
-        if self.world > 1:  # batch-norm statistics were last updated on each rank's own slice: take rank 0's
+        if self._spread:
+            self._gather_per_class(n_classes)
+        elif self.world > 1:  # batch-norm statistics were last updated on each rank's own slice: take rank 0's
             import torch.distributed as dist
 
             for module in (self.G, self.G_ema, self.D):
                 for b in module.buffers():
                     dist.broadcast(b, 0)
+        if self.world > 1:
+            import torch.distributed as dist
+
             if checkpoint_dir is not None:
                 dist.barrier()  # rank 0's checkpoint is complete before anyone returns
         return self
@@ -409,8 +448,13 @@ class GANTrainer:
         prune_checkpoints(directory, keep=2)
         return path
 
-    def resume(self, directory: str | Path) -> dict | None:
-        """Load the newest readable checkpoint in ``directory``; return its ``extra`` dict (None if none)."""
+    def resume(self, directory: str | Path, per_class: bool = False) -> dict | None:
+        """Load the newest readable checkpoint in ``directory``; return its ``extra`` dict (None if none).
+
+        ``per_class`` must match the coming ``fit`` (under several processes it
+        reads this rank's own folder).
+        """
+        directory = self._checkpoint_dir(directory, per_class)
         errors = []
         for path in reversed(list_checkpoints(directory)):
             try:

@@ -18,13 +18,14 @@ def _data():
     return torch.rand(24, 1, 28, 28, generator=g), torch.arange(24) % 3
 
 
-def _worker(rank, world, port, out, strategy):
+def _worker(rank, world, port, out, strategy, extra=None, resume=False):
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     try:
-        aug = SyntheticAugmenter(strategy=strategy, **PARAMS).fit(_data())  # joins the group from the environment
+        params = {**PARAMS, **(extra or {})}
+        aug = SyntheticAugmenter(strategy=strategy, **params).fit(_data(), resume=resume)  # joins the group from the environment
         assert dist.is_initialized() and dist.get_world_size() == world
         torch.save({k: v.clone() for k, v in aug.generator_.state_dict().items()}, os.path.join(out, f"rank{rank}.pt"))
         x, y = aug.sample(6, random_state=0)
@@ -40,8 +41,8 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _run(tmp_path, strategy):
-    mp.start_processes(_worker, args=(2, _free_port(), str(tmp_path), strategy), nprocs=2, join=True, start_method="spawn")
+def _run(tmp_path, strategy, extra=None, resume=False):
+    mp.start_processes(_worker, args=(2, _free_port(), str(tmp_path), strategy, extra, resume), nprocs=2, join=True, start_method="spawn")
     return [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
 
 
@@ -60,10 +61,30 @@ def test_two_ranks_end_with_identical_generators_close_to_a_single_process_fit(t
 
 @pytest.mark.slow
 def test_per_class_over_two_ranks_returns_every_class(tmp_path):
-    _run(tmp_path, "per_class")
+    ranks = _run(tmp_path, "per_class")
     samples = [torch.load(tmp_path / f"samples{r}.pt", weights_only=False) for r in range(2)]
     assert sorted(set(np.asarray(samples[0]["y"]).tolist())) == [0, 1, 2]
     assert torch.equal(samples[0]["x"], samples[1]["x"])
+    for k in ranks[0]:  # gathered: both ranks hold every class's generator
+        assert torch.equal(ranks[0][k], ranks[1][k]), k
+    # the classes' GANs were spread: rank 0 trained classes 0 and 2, rank 1 class 1, each as a
+    # single process trains them, so every class moved away from its initial weights
+    init = SyntheticAugmenter(strategy="per_class", **{**PARAMS, "n_steps": 1, "lr_g": 1e-12, "lr_d": 1e-12}).fit(_data())
+    start = init.generator_.state_dict()
+    for k in range(3):
+        names = [n for n in ranks[0] if n.startswith(f"per_class.{k}.") and ranks[0][n].is_floating_point() and "running" not in n]
+        assert names and any(not torch.allclose(ranks[0][n], start[n]) for n in names), k
+
+
+@pytest.mark.slow
+def test_per_class_over_two_ranks_resumes_from_each_ranks_checkpoints(tmp_path):
+    ckpt = dict(checkpoint_dir=str(tmp_path / "ckpt"), checkpoint_every=3)
+    straight = _run(tmp_path, "per_class", extra={"n_steps": 6})
+    _run(tmp_path, "per_class", extra={**ckpt, "n_steps": 3})
+    assert (tmp_path / "ckpt" / "rank0").is_dir() and (tmp_path / "ckpt" / "rank1").is_dir()
+    resumed = _run(tmp_path, "per_class", extra={**ckpt, "n_steps": 6}, resume=True)
+    for k in straight[0]:
+        assert torch.equal(straight[0][k], resumed[0][k]), k
 
 
 @pytest.mark.slow
