@@ -1,0 +1,59 @@
+"""Wall time of the GAN fit the recipe's quick profile makes for one (N, seed).
+
+    python benchmarks/quick_fit_time.py                 # N = 10 and 50 per class, seeds 0 1 2
+    python benchmarks/quick_fit_time.py --device cuda
+
+Uses the quick profile's GAN settings (``recipes/mnist_augment.py``) on the
+embedded MNIST sample's training split and prints seconds per fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganaug import SyntheticAugmenter
+from ganaug.data import load_mnist_sample, subsample_per_class
+
+
+def recipe_module():
+    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
+    spec = importlib.util.spec_from_file_location("mnist_augment", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--n-per-class", type=int, nargs="+", default=[10, 50])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = p.parse_args()
+    recipe = recipe_module()
+    steps = recipe.PROFILES["quick"]["gan_steps"]
+    (xtr, ytr), _ = load_mnist_sample()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {args.device}, GAN steps {steps}")
+    for n in args.n_per_class:
+        times = []
+        for seed in args.seeds:
+            idx = subsample_per_class(ytr, n, seed=seed)
+            gan = SyntheticAugmenter(n_steps=steps, random_state=seed, device=args.device, verbose=0, distributed=False, **recipe.GAN_PARAMS)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                gan.fit((xtr[idx], ytr[idx]))
+            if gan.device_.type == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        print(f"N={n:>4} per class: fit {np.mean(times):.1f} s mean, {max(times):.1f} s max over seeds {args.seeds}")
+
+
+if __name__ == "__main__":
+    main()
