@@ -6,7 +6,7 @@ losses read back to the host every step, the EMA updated parameter by
 parameter. It trains the *same* generator and discriminator with the same
 loss, auxiliary classifier and DiffAugment ops as ganaug's GANTrainer.
 
-    python benchmarks/train_speed.py --device cpu --steps 200
+    python benchmarks/train_speed.py --device cpu --steps 200 --repeats 5
     python benchmarks/train_speed.py --device cuda --steps 2000 --batch-size 256
 
 Prints images/s for each, peak memory, the FLOPs per training image with the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import copy
 import resource
+import statistics
 import time
 
 import torch
@@ -124,6 +125,7 @@ def main():
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=None, help="default: GANConfig's")
     p.add_argument("--n-images", type=int, default=None, help="training set size (random MNIST-shaped data); default: 500 on CPU, 60,000 on CUDA")
+    p.add_argument("--repeats", type=int, default=1, help="rounds of (reference, ganaug); medians are printed")
     p.add_argument("--no-cuda-graph", action="store_true", help="ganaug's trainer without CUDA graphs (GANConfig.cuda_graph=False)")
     p.add_argument("--peak-tflops", type=float, default=None, help="device peak for the arithmetic bound (default: measured matmul rate)")
     args = p.parse_args()
@@ -142,12 +144,19 @@ def main():
           f"torch {torch.__version__}, batch {cfg.batch_size}, {args.steps} timed steps, {args.n_images} images"
           + (", CUDA graphs" if device.type == "cuda" and cfg.cuda_graph else ""))
 
-    ref = reference_loop(*make_models(cfg), x, y, cfg, device, args.steps)
-    ref_mem = peak_memory(device)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    ours = ganaug_loop(*make_models(cfg), x, y, cfg, device, args.steps)
-    ours_mem = peak_memory(device)
+    # the two loops take turns, --repeats times, so a machine whose speed drifts (shared CPUs) affects both
+    refs, ourss, ratios = [], [], []
+    for _ in range(args.repeats):
+        refs.append(reference_loop(*make_models(cfg), x, y, cfg, device, args.steps))
+        ref_mem = peak_memory(device)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        ourss.append(ganaug_loop(*make_models(cfg), x, y, cfg, device, args.steps))
+        ours_mem = peak_memory(device)
+        ratios.append(ourss[-1] / refs[-1])
+    ref, ours = statistics.median(refs), statistics.median(ourss)
+    if args.repeats > 1:
+        print(f"speed-up per round: {', '.join(f'{r:.2f}x' for r in ratios)}")
     fpi = flops_per_image(cfg, device)
     peak = args.peak_tflops
     if peak is None:
@@ -164,13 +173,13 @@ def main():
             torch.cuda.synchronize()
         peak = 2 * n**3 * 20 / (time.perf_counter() - t0) / 1e12
     bound = peak * 1e12 / fpi
-    print(f"reference loop : {ref:10.0f} images/s   peak {ref_mem}")
-    print(f"ganaug trainer : {ours:10.0f} images/s   peak {ours_mem}")
+    print(f"reference loop : {ref:10.0f} images/s   peak {ref_mem}" + (" (median)" if args.repeats > 1 else ""))
+    print(f"ganaug trainer : {ours:10.0f} images/s   peak {ours_mem}" + (" (median)" if args.repeats > 1 else ""))
     print(f"FLOPs per training image {fpi / 1e6:.1f} MFLOP; at {peak * 1000:,.0f} GFLOP/s (measured matmul rate, "
           f"{'bf16' if device.type == 'cuda' else 'fp32'}) the arithmetic bound is {bound:,.0f} images/s; "
           f"ganaug reaches {ours / bound:.1%} of it")
     print(f"one epoch of 60,000 images: {60000 / ours:.2f} s")
-    print(f"speed-up: {ours / ref:.2f}x")
+    print(f"speed-up: {statistics.median(ratios):.2f}x" + (f" (median of {args.repeats} rounds)" if args.repeats > 1 else ""))
 
 
 if __name__ == "__main__":
