@@ -87,7 +87,8 @@ class GANConfig:
         On CUDA in a single process, record one training step as a CUDA
         graph after 3 warm-up steps and replay it (7.4x the images/s of
         eager steps at batch 256 on an H100, ``benchmarks/train_speed.py``);
-        ignored on CPU, under DDP and for ``loss="wasserstein-gp"``.
+        ignored on CPU, under DDP, for ``loss="wasserstein-gp"`` and for
+        ``strategy="per_class"`` (whose class routing is data-dependent).
 
     Examples
     --------

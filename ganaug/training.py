@@ -24,6 +24,7 @@ from . import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
 from .config import GANConfig
 from .diffaugment import diff_augment, random_affine
+from .models import PerClass
 
 
 def d_loss_fn(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -97,6 +98,7 @@ class GANTrainer:
             and self.device.type == "cuda"
             and self.world == 1
             and config.loss != "wasserstein-gp"
+            and not isinstance(self.G, PerClass)  # routes rows by class with a data-dependent nonzero
             and hasattr(torch.cuda.CUDAGraph, "register_generator_state")
         )
         betas = config.resolved_betas()

@@ -149,3 +149,14 @@ def test_cuda_graph_records_one_step_and_replays_it():
     t.cfg = GANConfig(**{**cfg.to_dict(), "n_steps": 50})
     t.fit(x.clone(), y.clone(), n_classes=2, verbose=0)
     assert t.step == 50 and t._graph is not None
+
+
+@pytest.mark.cuda
+def test_per_class_on_cuda_trains_without_a_graph():
+    # per-class routing needs a data-dependent nonzero, which a CUDA graph cannot record
+    from ganaug import SyntheticAugmenter
+
+    aug = SyntheticAugmenter(strategy="per_class", n_steps=8, batch_size=8, g_width=8, d_width=8, latent_dim=8, verbose=0, random_state=0, device="cuda")
+    aug.fit((torch.rand(24, 1, 28, 28), torch.arange(24) % 3))
+    xs, ys = aug.sample(6)
+    assert xs.shape == (6, 1, 28, 28) and sorted(set(ys.tolist())) == [0, 1, 2]
