@@ -130,9 +130,29 @@ class _ArrayDataset(Dataset):
 
 
 def _collate(batch):
-    """Stack samples as float32 (real and synthetic may differ in dtype); labels stay a list."""
+    """Stack samples as float32 (real and synthetic may differ in dtype); labels stay a list;
+    a third item per sample (``is_synthetic``) becomes a bool tensor."""
     xs = torch.stack([torch.as_tensor(np.asarray(b[0]) if not isinstance(b[0], torch.Tensor) else b[0]).to(torch.float32) for b in batch])
-    return xs, [b[1].item() if isinstance(b[1], torch.Tensor) else b[1] for b in batch]
+    ys = [b[1].item() if isinstance(b[1], torch.Tensor) else b[1] for b in batch]
+    if len(batch[0]) == 3:
+        return xs, ys, torch.tensor([bool(b[2]) for b in batch])
+    return xs, ys
+
+
+def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, is_synthetic: torch.Tensor, synthetic_weight: float) -> torch.Tensor:
+    """Cross-entropy where synthetic samples count ``synthetic_weight`` and real ones 1 (a weighted mean).
+
+    Examples
+    --------
+    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    >>> target = torch.tensor([0, 0])
+    >>> flags = torch.tensor([False, True])
+    >>> full = F.cross_entropy(logits, target, reduction="none")
+    >>> bool(torch.isclose(weighted_cross_entropy(logits, target, flags, 0.5), (full[0] + 0.5 * full[1]) / 1.5))
+    True
+    """
+    w = torch.where(is_synthetic.to(logits.device), float(synthetic_weight), 1.0)
+    return (F.cross_entropy(logits, target, reduction="none") * w).sum() / w.sum()
 
 
 class _ClassicalTransform:
@@ -249,8 +269,9 @@ def _label_indices(labels, lookup: dict) -> torch.Tensor:
         raise ValueError(f"label {exc.args[0]!r} is not one of the training classes {list(lookup)}") from exc
 
 
-def _train_loop(model: nn.Module, loader, lookup: dict, *, n_steps: int, lr: float, device: torch.device, verbose: int, desc: str) -> nn.Module:
-    """Adam on cross-entropy for exactly ``n_steps`` batches, cycling over the loader's epochs."""
+def _train_loop(model: nn.Module, loader, lookup: dict, *, n_steps: int, lr: float, device: torch.device, verbose: int, desc: str, synthetic_weight: float = 1.0) -> nn.Module:
+    """Adam on cross-entropy for exactly ``n_steps`` batches, cycling over the loader's epochs
+    (synthetic samples weighted by ``synthetic_weight`` when batches carry the flag)."""
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     step = 0
@@ -259,7 +280,10 @@ def _train_loop(model: nn.Module, loader, lookup: dict, *, n_steps: int, lr: flo
             seen = 0
             for batch in loader:
                 x, y = batch[0].to(device, torch.float32), _label_indices(batch[1], lookup).to(device)
-                loss = F.cross_entropy(model(x), y)
+                if len(batch) == 3:
+                    loss = weighted_cross_entropy(model(x), y, batch[2], synthetic_weight)
+                else:
+                    loss = F.cross_entropy(model(x), y)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -351,7 +375,7 @@ def fit_classifier(
     return _fit_torch(x, labels, classes, None, model_fn, train_fn, seed, dev, n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose, desc="classifier")
 
 
-def _fit_torch(x, labels, classes, loader_or_none, model_fn, train_fn, seed, device, *, n_steps, batch_size, lr, verbose, desc, base_x=None):
+def _fit_torch(x, labels, classes, loader_or_none, model_fn, train_fn, seed, device, *, n_steps, batch_size, lr, verbose, desc, base_x=None, synthetic_weight=1.0):
     """Build (under a forked, seeded global RNG) and train one torch classifier."""
     init_seed, data_seed = child_seeds(seed, 2)
     lookup = {c: i for i, c in enumerate(classes.tolist())}
@@ -370,7 +394,7 @@ def _fit_torch(x, labels, classes, loader_or_none, model_fn, train_fn, seed, dev
             out = train_fn(model, loader, device=device, seed=data_seed)
             model = out if isinstance(out, nn.Module) else model
         else:
-            model = _train_loop(model, loader, lookup, n_steps=_check_positive_int(n_steps, "n_steps"), lr=lr, device=device, verbose=verbose, desc=desc)
+            model = _train_loop(model, loader, lookup, n_steps=_check_positive_int(n_steps, "n_steps"), lr=lr, device=device, verbose=verbose, desc=desc, synthetic_weight=synthetic_weight)
     model.eval()
     model.classes_ = classes
     return model
@@ -444,6 +468,7 @@ def compare_augmentation(
     lr: float = 1e-3,
     verbose: int = 1,
     filter_confidence: float | None = None,
+    synthetic_weight: float = 1.0,
 ) -> AugmentationReport:
     """Measure what GAN augmentation does to a classifier, paired over seeds.
 
@@ -510,6 +535,10 @@ def compare_augmentation(
         that the seed's real-only classifier (trained on ``train`` alone)
         assigns to their requested class with at least this probability
         (:class:`SyntheticFilter` passed to ``augmenter.wrap(filter=...)``).
+    synthetic_weight : float
+        The built-in torch training loop only: loss weight of a synthetic
+        sample in the real + GAN arms, real samples weighing 1
+        (:func:`weighted_cross_entropy`); docs/usefulness.md measured 0.5.
 
     Returns
     -------
@@ -572,6 +601,13 @@ def compare_augmentation(
             raise ValueError("filter_confidence works with torch classifiers (model_fn or the default), not with estimator")
         if not 0.0 <= float(filter_confidence) <= 1.0:
             raise ValueError(f"filter_confidence must be a probability in [0, 1]; got {filter_confidence!r}")
+    if isinstance(synthetic_weight, bool) or not isinstance(synthetic_weight, (int, float)) or not synthetic_weight > 0 or not math.isfinite(synthetic_weight):
+        raise ValueError(f"synthetic_weight must be a positive number; got {synthetic_weight!r}")
+    if synthetic_weight != 1.0 and (estimator is not None or train_fn is not None):
+        raise ValueError(
+            "synthetic_weight applies to the built-in torch training loop; with estimator or train_fn, weight "
+            "the samples yourself (augmenter.wrap(..., return_is_synthetic=True) gives the flag)"
+        )
 
     rows = []
     with tqdm(total=len(seeds) * len(arms), desc="compare_augmentation", disable=verbose < 1) as bar:
@@ -593,7 +629,7 @@ def compare_augmentation(
                         filt = SyntheticFilter(real_model, min_confidence=float(filter_confidence), classes=classes)
                     scores, n_real, n_syn, model = _run_torch(
                         x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, run_seed, sample_seed, dev,
-                        n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose, filt=filt,
+                        n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose, filt=filt, synthetic_weight=float(synthetic_weight),
                     )
                     if arm == "real":
                         real_model = model  # trained on the real training split only: the filter's judge
@@ -609,6 +645,7 @@ def compare_augmentation(
         "augmenter_prefitted": bool(prefitted),
         "classical": None if classical is None else repr(classical),
         "filter_confidence": filter_confidence,
+        "synthetic_weight": float(synthetic_weight),
     }
     return AugmentationReport(rows, meta=meta)
 
@@ -630,7 +667,7 @@ def _synthetic_like(aug, labels: np.ndarray, classes: np.ndarray, ratio: float, 
     return xs, ys
 
 
-def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, seed, sample_seed, device, *, n_steps, batch_size, lr, verbose, filt=None):
+def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, seed, sample_seed, device, *, n_steps, batch_size, lr, verbose, filt=None, synthetic_weight=1.0):
     data_seed = child_seeds(seed, 2)[1]
     n_syn = 0
     if arm == "gan_only":  # nothing real reaches this classifier, not even standardisation statistics
@@ -643,9 +680,12 @@ def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, tr
     loader = DataLoader(base, batch_size=batch_size, sampler=RandomSampler(range(len(base)), generator=torch.Generator().manual_seed(data_seed)), collate_fn=_collate)
     if arm in ("gan", "classical+gan"):
         with _seeded_global_rng(sample_seed, device):  # wrap may read an item, running a random transform
-            loader = aug.wrap(loader, ratio=ratio, random_state=sample_seed, filter=filt)
+            loader = aug.wrap(loader, ratio=ratio, random_state=sample_seed, filter=filt, return_is_synthetic=synthetic_weight != 1.0)
         n_syn = len(loader.dataset) - n_real
-    model = _fit_torch(x, labels, classes, loader, model_fn, train_fn, seed, device, n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose, desc=arm, base_x=stats_x)
+    model = _fit_torch(
+        x, labels, classes, loader, model_fn, train_fn, seed, device,
+        n_steps=n_steps, batch_size=batch_size, lr=lr, verbose=verbose, desc=arm, base_x=stats_x, synthetic_weight=synthetic_weight,
+    )
     pred = _predict_proba(model, tx).argmax(1).numpy()
     return _scores(y_true, pred, classes), n_real, n_syn, model
 
@@ -1100,4 +1140,5 @@ __all__ = [
     "paired_difference",
     "paired_summary",
     "save_grid",
+    "weighted_cross_entropy",
 ]

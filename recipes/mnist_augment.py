@@ -116,6 +116,7 @@ def main(argv=None) -> int:
     p.add_argument("--gan-steps", type=int, default=None)
     p.add_argument("--clf-steps", type=int, default=None)
     p.add_argument("--filter", type=float, default=FILTER_CONFIDENCE, help="min. real-classifier confidence for synthetic samples (-1: keep all)")
+    p.add_argument("--synthetic-weight", type=float, default=1.0, help="loss weight of a synthetic sample (real: 1); docs/usefulness.md measured 0.5")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="runs/mnist_augment")
     args = p.parse_args(argv)
@@ -128,6 +129,7 @@ def main(argv=None) -> int:
     if args.seeds:
         cfg["seeds"] = list(range(args.seeds))
     cfg["filter"] = None if args.filter < 0 else args.filter
+    cfg["synthetic_weight"] = args.synthetic_weight
     for key in ("gan_steps", "clf_steps"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
@@ -180,6 +182,7 @@ def main(argv=None) -> int:
                 report = compare_augmentation(
                     train, (xte, yte), gan, ratios=cfg["ratios"], classical=classical_transform(), seeds=(seed,),
                     include_cas=True, device=device, n_steps=cfg["clf_steps"], verbose=0, filter_confidence=cfg["filter"],
+                    synthetic_weight=cfg["synthetic_weight"],
                 )
             n_label = int(idx.size // len(np.unique(ytr))) if n == "all" else n
             rows += [(cell, {"n_per_class": n_label, **r}) for r in report.rows]

@@ -471,6 +471,41 @@ def test_filter_confidence_gates_the_gan_arms_with_the_real_only_classifier():
         compare_augmentation(train, test, SyntheticAugmenter(**TINY_GAN), filter_confidence=1.5, **kwargs)
 
 
+def test_weighted_cross_entropy_weighs_synthetic_samples():
+    from ganaug.evaluation import weighted_cross_entropy
+
+    g = torch.Generator().manual_seed(0)
+    logits, target = torch.randn(6, 3, generator=g), torch.tensor([0, 1, 2, 0, 1, 2])
+    flags = torch.tensor([False, False, False, True, True, True])
+    per = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    assert torch.isclose(weighted_cross_entropy(logits, target, flags, 1.0), per.mean())
+    assert torch.isclose(weighted_cross_entropy(logits, target, flags, 0.25), (per[:3].sum() + 0.25 * per[3:].sum()) / 3.75)
+
+
+def test_synthetic_weight_changes_only_the_gan_arms():
+    # a 2-step GAN gives noise: at full weight it drags the GAN arm below real-only; weighted 0.01 it barely counts
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(96, 1, 28, 28, generator=g), torch.arange(96) % 2
+    X[y == 1, :, :14] += 0.1
+    train, test = (X[:32], y[:32]), (X[32:], y[32:])
+    kwargs = dict(ratios=(0.0, 1.0), seeds=(0, 1), n_steps=12, batch_size=16, verbose=0, include_cas=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        full = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), **kwargs)
+        light = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), synthetic_weight=0.01, **kwargs)
+    real = [[r for r in rep.rows if r["arm"] == "real"] for rep in (full, light)]
+    gan = [np.mean([r["accuracy"] for r in rep.rows if r["arm"] == "gan"]) for rep in (full, light)]
+    assert real[0] == real[1]
+    assert gan[1] > gan[0] + 0.1
+    assert light.meta["synthetic_weight"] == 0.01 and full.meta["synthetic_weight"] == 1.0
+    with pytest.raises(ValueError, match="positive number"):
+        compare_augmentation(train, test, SyntheticAugmenter(**TINY_GAN), synthetic_weight=0, **kwargs)
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(ValueError, match="built-in torch training loop"):
+        compare_augmentation(train, test, SyntheticAugmenter(**TINY_GAN), synthetic_weight=0.5, estimator=LogisticRegression(), **kwargs)
+
+
 # -- end to end ---------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_end_to_end_mnist_report_has_every_arm(mnist_sample, tmp_path):
