@@ -49,6 +49,9 @@ GAN_PARAMS = dict()
 # Synthetic samples are kept only when the seed's real-only classifier gives the requested
 # class this probability (the best usage lever in docs/usefulness.md); None keeps all.
 FILTER_CONFIDENCE = 0.9
+# Synthetic samples count this much in the classifier's loss (real ones 1): 0.5 beat 1 in every GAN cell of the
+# quick profile (docs/usefulness.md).
+SYNTHETIC_WEIGHT = 0.5
 
 
 def classical_transform():
@@ -116,7 +119,7 @@ def main(argv=None) -> int:
     p.add_argument("--gan-steps", type=int, default=None)
     p.add_argument("--clf-steps", type=int, default=None)
     p.add_argument("--filter", type=float, default=FILTER_CONFIDENCE, help="min. real-classifier confidence for synthetic samples (-1: keep all)")
-    p.add_argument("--synthetic-weight", type=float, default=1.0, help="loss weight of a synthetic sample (real: 1); docs/usefulness.md measured 0.5")
+    p.add_argument("--synthetic-weight", type=float, default=SYNTHETIC_WEIGHT, help="loss weight of a synthetic sample (real: 1)")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="runs/mnist_augment")
     args = p.parse_args(argv)
