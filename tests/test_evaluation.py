@@ -437,13 +437,19 @@ def test_save_grid_rows_per_class_and_value_mapping(tmp_path):
     assert Image.open(save_grid(flat, tmp_path / "flat.png", n_per_class=2, image_shape=(28, 28))).size == (label_w + 2 * 30 + 2, 92)
 
 
+def _brighter_top_half(n: int, shift: float):
+    """n random 28x28 images of 2 alternating classes, class 1 with its top half brighter by ``shift``;
+    the first 32 are the train split, the rest the test split."""
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 2
+    X[y == 1, :, :14] += shift
+    return (X[:32], y[:32]), (X[32:], y[32:])
+
+
 def test_compare_is_reproducible_and_leaves_global_rng_alone():
     from torchvision.transforms import v2
 
-    g = torch.Generator().manual_seed(0)
-    X, y = torch.rand(48, 1, 28, 28, generator=g), torch.arange(48) % 2
-    X[y == 1, :, :14] += 0.5  # class 1: brighter top half
-    train, test = (X[:32], y[:32]), (X[32:], y[32:])
+    train, test = _brighter_top_half(48, 0.5)
     kwargs = dict(ratios=(0.0, 1.0), classical=v2.RandomHorizontalFlip(), seeds=(0, 1), n_steps=8, batch_size=16, verbose=0)
     state = torch.get_rng_state()
     with warnings.catch_warnings():
@@ -455,10 +461,7 @@ def test_compare_is_reproducible_and_leaves_global_rng_alone():
 
 
 def test_filter_confidence_gates_the_gan_arms_with_the_real_only_classifier():
-    g = torch.Generator().manual_seed(0)
-    X, y = torch.rand(48, 1, 28, 28, generator=g), torch.arange(48) % 2
-    X[y == 1, :, :14] += 0.5
-    train, test = (X[:32], y[:32]), (X[32:], y[32:])
+    train, test = _brighter_top_half(48, 0.5)
     kwargs = dict(ratios=(0.0, 1.0), seeds=(0, 1), n_steps=8, batch_size=16, verbose=0, include_cas=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -484,10 +487,7 @@ def test_weighted_cross_entropy_weighs_synthetic_samples():
 
 def test_synthetic_weight_changes_only_the_gan_arms():
     # a 2-step GAN gives noise: at full weight it drags the GAN arm below real-only; weighted 0.01 it barely counts
-    g = torch.Generator().manual_seed(0)
-    X, y = torch.rand(96, 1, 28, 28, generator=g), torch.arange(96) % 2
-    X[y == 1, :, :14] += 0.1
-    train, test = (X[:32], y[:32]), (X[32:], y[32:])
+    train, test = _brighter_top_half(96, 0.1)
     kwargs = dict(ratios=(0.0, 1.0), seeds=(0, 1), n_steps=12, batch_size=16, verbose=0, include_cas=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
