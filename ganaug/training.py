@@ -107,9 +107,7 @@ class GANTrainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas, fused=True, capturable=self.use_graph)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas, fused=True, capturable=self.use_graph)
         self._ema_weight = torch.zeros((), device=self.device)  # 1 - EMA decay of the coming step
-        self._graph = None
-        self._graph_out = None
-        self._warm_steps = 0
+        self._drop_graph()  # no recorded step yet
         self.lecam_ema = torch.full((2,), float("nan"), device=self.device)  # moving means of D(real), D(fake)
         self.rng = torch.Generator(device=self.device).manual_seed(int(seed))
         self.step = 0
