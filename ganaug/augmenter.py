@@ -37,7 +37,7 @@ class SyntheticAugmenter(BaseEstimator):
 
     Parameters
     ----------
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, spectral_norm, log_every, amp, cuda_graph
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph
         GAN hyperparameters; see :class:`ganaug.GANConfig` for each.
     strategy : {"conditional", "per_class"}
         One class-conditional GAN, or one unconditional GAN per class (each
@@ -111,6 +111,7 @@ class SyntheticAugmenter(BaseEstimator):
         diffaugment_threshold: int = 5000,
         real_augment: float = 0.0,
         lecam_weight: float = 0.0,
+        diversity_weight: float = 1.0,
         spectral_norm: bool = True,
         log_every: int = 25,
         amp: bool = True,
@@ -142,6 +143,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.diffaugment_threshold = diffaugment_threshold
         self.real_augment = real_augment
         self.lecam_weight = lecam_weight
+        self.diversity_weight = diversity_weight
         self.spectral_norm = spectral_norm
         self.log_every = log_every
         self.amp = amp

@@ -77,6 +77,14 @@ class GANConfig:
         Weight of the LeCam regulariser (Tseng et al., 2021), which pulls the
         discriminator's outputs on real images towards a moving average of its
         outputs on fakes and vice versa; 0 disables.
+    diversity_weight : float
+        Weight of a mode-seeking term (Mao et al., 2019) in the generator loss:
+        pairs of fakes with the same label and different noise are pushed
+        apart in proportion to the distance of their noise vectors, so that
+        samples vary more around the few training exemplars of a class; 0
+        disables. With the default 1, train-on-synthetic accuracy rose from
+        0.82x to 0.88x of real-only (MNIST, 10 per class, 500 steps) at no
+        measurable cost in speed; 10 was too strong (docs/usefulness.md).
     spectral_norm : bool
         Spectral normalisation on every discriminator layer.
     log_every : int
@@ -121,6 +129,7 @@ class GANConfig:
     diffaugment_threshold: int = 5000
     real_augment: float = 0.0
     lecam_weight: float = 0.0
+    diversity_weight: float = 1.0
     spectral_norm: bool = True
     log_every: int = 25
     amp: bool = True
@@ -147,7 +156,7 @@ class GANConfig:
                 raise ValueError(f"{name} must be a positive number; got {value!r}")
         if not isinstance(self.aux_weight, (int, float)) or self.aux_weight < 0:
             raise ValueError(f"aux_weight must be a number >= 0; got {self.aux_weight!r}")
-        for name in ("real_augment", "lecam_weight"):
+        for name in ("real_augment", "lecam_weight", "diversity_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{name} must be a number >= 0; got {value!r}")

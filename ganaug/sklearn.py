@@ -96,7 +96,7 @@ class GANOverSampler(_SamplerBase):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
         0 silent, 1 a progress bar while the GAN trains.
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, spectral_norm, log_every, amp, cuda_graph
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph
         GAN hyperparameters, passed to :class:`ganaug.SyntheticAugmenter`;
         see :class:`ganaug.GANConfig` for each. The defaults are
         SyntheticAugmenter's, except ``aux_weight``.
@@ -201,6 +201,7 @@ class GANOverSampler(_SamplerBase):
         diffaugment_threshold: int = 5000,
         real_augment: float = 0.0,
         lecam_weight: float = 0.0,
+        diversity_weight: float = 1.0,
         spectral_norm: bool = True,
         log_every: int = 25,
         amp: bool = True,
@@ -230,6 +231,7 @@ class GANOverSampler(_SamplerBase):
         self.diffaugment_threshold = diffaugment_threshold
         self.real_augment = real_augment
         self.lecam_weight = lecam_weight
+        self.diversity_weight = diversity_weight
         self.spectral_norm = spectral_norm
         self.log_every = log_every
         self.amp = amp

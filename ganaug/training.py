@@ -55,6 +55,25 @@ def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: to
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
+def _paired(labels: torch.Tensor) -> torch.Tensor:
+    """Labels whose second half repeats the first: rows i and i + B // 2 share a class."""
+    h = labels.shape[0] // 2
+    return torch.cat([labels[:h], labels[:h], labels[2 * h :]])
+
+
+def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Mode-seeking term for fakes made from :func:`_paired` labels.
+
+    1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) over the pairs (i, i + B // 2):
+    small when images move as much as their noise does.
+    """
+    h = fake.shape[0] // 2
+    if h == 0:
+        return fake.new_zeros(())
+    ratio = (fake[:h] - fake[h : 2 * h]).abs().mean() / (z[:h] - z[h : 2 * h]).abs().mean()
+    return 1.0 / (ratio + 1e-5)
+
+
 def dist_rank_world() -> tuple[int, int]:
     """(rank, world size) of the active torch.distributed process group, (0, 1) without one."""
     import torch.distributed as dist
@@ -250,14 +269,15 @@ class GANTrainer:
                 real = random_affine(real, rng, cfg.real_augment)
             z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
             real, labels, z = self._slice(real), self._slice(labels), self._slice(z)
+            fake_labels = _paired(labels) if cfg.diversity_weight > 0 else labels
             # only the last discriminator step's fakes are back-propagated into the generator
             with autocast, torch.set_grad_enabled(i == cfg.d_steps - 1):
-                fake = self._G_train(z, labels)
+                fake = self._G_train(z, fake_labels)
             with autocast:
                 real_aug = diff_augment(real, ops, rng)
                 fake_aug = diff_augment(fake.detach(), ops, rng)
                 # real and fake through the discriminator in one pass: (2B, ...) -> (2B,) logits
-                both, cls_both = self._d(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([labels, labels]), train=True)
+                both, cls_both = self._d(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([labels, fake_labels]), train=True)
                 d_real, d_fake = both.split(real.shape[0])
                 cls_real = None if cls_both is None else cls_both[: real.shape[0]]
                 d_loss = d_loss_fn(cfg.loss, d_real, d_fake)
@@ -275,10 +295,12 @@ class GANTrainer:
         self.D.requires_grad_(False)
         try:
             with autocast:
-                g_out, cls_fake = self._d(diff_augment(fake, ops, rng), labels)
+                g_out, cls_fake = self._d(diff_augment(fake, ops, rng), fake_labels)
                 g_loss = g_loss_fn(cfg.loss, g_out)
                 if cls_fake is not None:
-                    g_loss = g_loss + cfg.aux_weight * F.cross_entropy(cls_fake.float(), labels)
+                    g_loss = g_loss + cfg.aux_weight * F.cross_entropy(cls_fake.float(), fake_labels)
+                if cfg.diversity_weight > 0:
+                    g_loss = g_loss + cfg.diversity_weight * mode_seeking_loss(fake.float(), z)
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
         finally:

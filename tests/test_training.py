@@ -7,7 +7,7 @@ import torch
 from ganaug.config import GANConfig
 from ganaug.diffaugment import diff_augment
 from ganaug.models import build_models, init_weights
-from ganaug.training import GANTrainer
+from ganaug.training import GANTrainer, _paired, mode_seeking_loss
 
 
 @pytest.mark.parametrize("size", [28, 32, 64])
@@ -120,6 +120,33 @@ def test_resume_equals_uninterrupted(tmp_path):
     for a, b in zip(straight.G_ema.state_dict().values(), resumed.G_ema.state_dict().values()):
         assert torch.equal(a, b)
     assert straight.history == resumed.history
+
+
+def test_mode_seeking_pairs_rows_of_one_class_and_rewards_distance():
+    assert _paired(torch.tensor([3, 1, 4, 1, 5])).tolist() == [3, 1, 3, 1, 5]
+    z = torch.zeros(4, 2)
+    z[2:] = 1.0  # |z1 - z2| = 1 for both pairs
+    near = torch.zeros(4, 1, 2, 2)
+    far = near.clone()
+    far[2:] = 0.5  # images move half as far as their noise
+    assert mode_seeking_loss(far, z).item() == pytest.approx(1 / (0.5 + 1e-5))
+    assert mode_seeking_loss(near, z).item() == pytest.approx(1e5)  # identical pairs: the largest penalty
+    assert mode_seeking_loss(far[:1], z[:1]).item() == 0.0  # no pair in a batch of one
+
+
+def test_diversity_weight_spreads_the_samples_of_a_class():
+    # 2 images per class: without the term the generator collapses towards them
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.rand(4, 1, 28, 28, generator=gen) * 2 - 1, torch.tensor([0, 0, 1, 1])
+    z = torch.randn(64, 64, generator=gen)
+    spread = {}
+    for weight in (0.0, 1.0):
+        t = _trainer(60, diversity_weight=weight, ema_decay=0.0).fit(x, y, n_classes=2, verbose=0)
+        t.G.eval()
+        with torch.no_grad():
+            imgs = t.G(z, torch.zeros(64, dtype=torch.long))
+        spread[weight] = (imgs[:32] - imgs[32:]).abs().mean().item()
+    assert spread[1.0] > 1.3 * spread[0.0]  # measured 1.7-1.8x at seeds 3 and 4
 
 
 @pytest.mark.cuda
