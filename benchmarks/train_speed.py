@@ -4,7 +4,8 @@ The reference is written the way the pytorch/examples DCGAN is: a DataLoader
 hands out batches that are copied to the device every step, fp32 eager, the
 losses read back to the host every step, the EMA updated parameter by
 parameter. It trains the *same* generator and discriminator with the same
-loss, auxiliary classifier and DiffAugment ops as ganaug's GANTrainer.
+loss, auxiliary classifier, mode-seeking term and DiffAugment ops as ganaug's
+GANTrainer.
 
     python benchmarks/train_speed.py --device cpu --steps 200 --repeats 5
     python benchmarks/train_speed.py --device cuda --steps 2000 --batch-size 256
@@ -28,7 +29,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ganaug.config import GANConfig
 from ganaug.diffaugment import diff_augment
 from ganaug.models import build_models, init_weights
-from ganaug.training import GANTrainer
+from ganaug.training import GANTrainer, _paired, mode_seeking_loss
 
 
 def make_models(cfg, seed=0):
@@ -57,15 +58,18 @@ def reference_loop(g, d, x, y, cfg, device, steps):
                 t0 = time.perf_counter()
             real, labels = real.to(device), labels.to(device)
             z = torch.randn(real.shape[0], g.latent_dim, device=device)
-            fake = g(z, labels)
+            fake_labels = _paired(labels) if cfg.diversity_weight > 0 else labels
+            fake = g(z, fake_labels)
             out_r, cls_r = d(diff_augment(real, ops, rng), labels, return_aux=True)
-            out_f, _ = d(diff_augment(fake.detach(), ops, rng), labels, return_aux=True)
+            out_f, _ = d(diff_augment(fake.detach(), ops, rng), fake_labels, return_aux=True)
             loss_d = F.softplus(-out_r).mean() + F.softplus(out_f).mean() + cfg.aux_weight * F.cross_entropy(cls_r, labels)
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-            out, cls = d(diff_augment(fake, ops, rng), labels, return_aux=True)
-            loss_g = F.softplus(-out).mean() + cfg.aux_weight * F.cross_entropy(cls, labels)
+            out, cls = d(diff_augment(fake, ops, rng), fake_labels, return_aux=True)
+            loss_g = F.softplus(-out).mean() + cfg.aux_weight * F.cross_entropy(cls, fake_labels)
+            if cfg.diversity_weight > 0:
+                loss_g = loss_g + cfg.diversity_weight * mode_seeking_loss(fake, z)
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()

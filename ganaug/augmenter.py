@@ -111,7 +111,7 @@ class SyntheticAugmenter(BaseEstimator):
         diffaugment_threshold: int = 5000,
         real_augment: float = 0.0,
         lecam_weight: float = 0.0,
-        diversity_weight: float = 1.0,
+        diversity_weight: float = 0.3,
         spectral_norm: bool = True,
         log_every: int = 25,
         amp: bool = True,

@@ -56,21 +56,26 @@ def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: to
 
 
 def _paired(labels: torch.Tensor) -> torch.Tensor:
-    """Labels whose second half repeats the first: rows i and i + B // 2 share a class."""
-    h = labels.shape[0] // 2
-    return torch.cat([labels[:h], labels[:h], labels[2 * h :]])
+    """Labels in which each odd row repeats the row before it: rows 2k and 2k + 1 share a class.
+
+    Neighbouring rows, so that a data-parallel rank's even-sized slice of a
+    global batch holds whole pairs and pairs exactly as one process would.
+    """
+    out = labels.clone()
+    out[1::2] = labels[0::2][: out[1::2].shape[0]]
+    return out
 
 
 def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """Mode-seeking term for fakes made from :func:`_paired` labels.
 
-    1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) over the pairs (i, i + B // 2):
+    1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) over the pairs (2k, 2k + 1):
     small when images move as much as their noise does.
     """
     h = fake.shape[0] // 2
     if h == 0:
         return fake.new_zeros(())
-    ratio = (fake[:h] - fake[h : 2 * h]).abs().mean() / (z[:h] - z[h : 2 * h]).abs().mean()
+    ratio = (fake[0 : 2 * h : 2] - fake[1 : 2 * h : 2]).abs().mean() / (z[0 : 2 * h : 2] - z[1 : 2 * h : 2]).abs().mean()
     return 1.0 / (ratio + 1e-5)
 
 

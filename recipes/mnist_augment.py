@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ganaug import SyntheticAugmenter, __version__
+from ganaug import GANConfig, SyntheticAugmenter, __version__
 from ganaug.data import load_digits_28, load_idx_folder, load_mnist_sample, load_torchvision_mnist, subsample_per_class
 from ganaug.evaluation import compare_augmentation, save_grid
 from ganaug.report import AugmentationReport
@@ -152,6 +152,8 @@ def main(argv=None) -> int:
         "dataset": data_desc,
         **cfg,
         "gan_params": GAN_PARAMS,
+        # every GAN hyperparameter as this version resolves it, so a rerun on a later ganaug can pass them back
+        "gan_config": GANConfig(**GAN_PARAMS, n_steps=cfg["gan_steps"]).to_dict(),
         "classical": repr(classical_transform()),
         "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
         "device": device,

@@ -110,3 +110,10 @@ def test_recipe_spreads_cells_over_two_ranks_with_the_single_process_results(tmp
     assert {r["seed"] for r in spread} == {"0", "1"}  # both ranks' cells are in rank 0's file
     assert spread == single
     assert (tmp_path / "spread" / "samples.png").exists() and (tmp_path / "spread" / "gain.png").exists()
+    # config.json carries every GAN hyperparameter as resolved, enough to rebuild the GANConfig
+    import json
+
+    from ganaug import GANConfig
+
+    saved = json.loads((tmp_path / "single" / "config.json").read_text())
+    assert GANConfig.from_dict(saved["gan_config"]) == GANConfig(n_steps=4)
