@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, cross_vali
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from ganaug.augmenter import SyntheticAugmenter  # noqa: E402
-from ganaug.config import CONFIG_FIELDS  # noqa: E402
+from ganaug.config import CONFIG_FIELDS, GANConfig  # noqa: E402
 from ganaug.sklearn import GANOverSampler  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
@@ -85,6 +85,7 @@ def test_real_rows_come_first_unchanged_then_synthetic_rows(imbalanced):
     assert sampler.generator_ is sampler.augmenter_.generator_
     assert isinstance(sampler.augmenter_, SyntheticAugmenter) and not sampler.augmenter_.images_
     assert sampler.augmenter_.aux_weight == 0.0  # aux_weight=None means off for flat features
+    assert sampler.augmenter_.diversity_weight == 0.0  # so does diversity_weight=None
     assert sampler.aux_weight is None  # the parameter itself is left as given
 
 
@@ -189,6 +190,7 @@ def test_image_arrays_train_a_dcgan_and_keep_shape_and_dtype(grey_images):
     np.testing.assert_array_equal(X_res[:30], X)
     assert sampler.augmenter_.images_
     assert sampler.augmenter_.aux_weight == 3.0  # aux_weight=None means the GANConfig default for images
+    assert sampler.augmenter_.diversity_weight == GANConfig.diversity_weight  # likewise diversity_weight=None
 
     X4 = X[:, None].astype(np.float32) / 255
     X4_res, _ = GANOverSampler(**FAST_DCGAN, random_state=0).fit_resample(X4, y)
@@ -234,10 +236,10 @@ def test_parameters_mirror_synthetic_augmenter_defaults():
     theirs = inspect.signature(SyntheticAugmenter).parameters
     for name in CONFIG_FIELDS:
         assert name in ours, f"GANConfig field {name} is not a GANOverSampler parameter"
-        if name != "aux_weight":  # None: resolved per kind of data, see the next test
+        if name not in ("aux_weight", "diversity_weight"):  # None: resolved per kind of data
             assert ours[name].default == theirs[name].default, name
     params = GANOverSampler().get_params()
-    assert params["aux_weight"] is None
+    assert params["aux_weight"] is None and params["diversity_weight"] is None
     assert params["sampling_strategy"] == "auto" and params["verbose"] == 0 and params["image_shape"] is None
 
 
