@@ -146,7 +146,7 @@ def test_diversity_weight_spreads_the_samples_of_a_class():
         with torch.no_grad():
             imgs = t.G(z, torch.zeros(64, dtype=torch.long))
         spread[weight] = (imgs[0::2] - imgs[1::2]).abs().mean().item()
-    assert spread[1.0] > 1.3 * spread[0.0]  # measured 1.7-1.8x at seeds 3 and 4
+    assert spread[1.0] > 1.3 * spread[0.0]
 
 
 @pytest.mark.cuda
