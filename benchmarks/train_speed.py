@@ -131,10 +131,12 @@ def main():
     p.add_argument("--n-images", type=int, default=None, help="training set size (random MNIST-shaped data); default: 500 on CPU, 60,000 on CUDA")
     p.add_argument("--repeats", type=int, default=1, help="rounds of (reference, ganaug); medians are printed")
     p.add_argument("--no-cuda-graph", action="store_true", help="ganaug's trainer without CUDA graphs (GANConfig.cuda_graph=False)")
+    p.add_argument("--channels-last", choices=["auto", "on", "off"], default="auto",
+                   help="ganaug's GANConfig.channels_last (auto: on for the CPU); the reference loop stays contiguous")
     p.add_argument("--peak-tflops", type=float, default=None, help="device peak for the arithmetic bound (default: measured matmul rate)")
     args = p.parse_args()
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
-    cfg = GANConfig(cuda_graph=not args.no_cuda_graph)
+    cfg = GANConfig(cuda_graph=not args.no_cuda_graph, channels_last={"auto": "auto", "on": True, "off": False}[args.channels_last])
     if args.batch_size is not None:
         cfg.batch_size = args.batch_size
     if args.n_images is None:
@@ -146,7 +148,8 @@ def main():
     y = torch.arange(args.n_images) % 10
     print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
           f"torch {torch.__version__}, batch {cfg.batch_size}, {args.steps} timed steps, {args.n_images} images"
-          + (", CUDA graphs" if device.type == "cuda" and cfg.cuda_graph else ""))
+          + (", CUDA graphs" if device.type == "cuda" and cfg.cuda_graph else "")
+          + f", ganaug channels-last {'on' if cfg.uses_channels_last(device) else 'off'}")
 
     # the two loops take turns, --repeats times, so a machine whose speed drifts (shared CPUs) affects both
     refs, ourss, ratios = [], [], []

@@ -37,7 +37,7 @@ class SyntheticAugmenter(BaseEstimator):
 
     Parameters
     ----------
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last
         GAN hyperparameters; see :class:`ganaug.GANConfig` for each.
     strategy : {"conditional", "per_class"}
         One class-conditional GAN, or one unconditional GAN per class (each
@@ -116,6 +116,7 @@ class SyntheticAugmenter(BaseEstimator):
         log_every: int = 25,
         amp: bool = True,
         cuda_graph: bool = True,
+        channels_last="auto",
         strategy: str = "conditional",
         random_state=None,
         device: str = "auto",
@@ -148,6 +149,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.log_every = log_every
         self.amp = amp
         self.cuda_graph = cuda_graph
+        self.channels_last = channels_last
         self.strategy = strategy
         self.random_state = random_state
         self.device = device

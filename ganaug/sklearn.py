@@ -96,7 +96,7 @@ class GANOverSampler(_SamplerBase):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
         0 silent, 1 a progress bar while the GAN trains.
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last
         GAN hyperparameters, passed to :class:`ganaug.SyntheticAugmenter`;
         see :class:`ganaug.GANConfig` for each. The defaults are
         SyntheticAugmenter's, except ``aux_weight`` and ``diversity_weight``.
@@ -212,6 +212,7 @@ class GANOverSampler(_SamplerBase):
         log_every: int = 25,
         amp: bool = True,
         cuda_graph: bool = True,
+        channels_last="auto",
     ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
@@ -242,6 +243,7 @@ class GANOverSampler(_SamplerBase):
         self.log_every = log_every
         self.amp = amp
         self.cuda_graph = cuda_graph
+        self.channels_last = channels_last
 
     # sampling_strategy and random_state are checked by imblearn's constraints;
     # the GAN fields by GANConfig, device by SyntheticAugmenter, image_shape in _gan_input.

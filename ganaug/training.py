@@ -112,6 +112,9 @@ class GANTrainer:
         self.device = torch.device(device)
         self.G = generator.to(self.device)
         self.D = discriminator.to(self.device)
+        if config.uses_channels_last(self.device):  # moves only 4-D (convolution) weights; a no-op for the MLP
+            self.G = self.G.to(memory_format=torch.channels_last)
+            self.D = self.D.to(memory_format=torch.channels_last)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # data-parallel training when a process group is active (torchrun): every rank draws the same
         # global batch from the same seed and computes on its slice; DDP averages the gradients

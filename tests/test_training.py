@@ -122,6 +122,28 @@ def test_resume_equals_uninterrupted(tmp_path):
     assert straight.history == resumed.history
 
 
+def test_channels_last_is_a_memory_order_not_another_model():
+    assert GANConfig().uses_channels_last("cpu") and not GANConfig().uses_channels_last("cuda")
+    assert GANConfig(channels_last=True).uses_channels_last("cuda") and not GANConfig(channels_last=False).uses_channels_last("cpu")
+    for bad in ("yes", 1, None):
+        with pytest.raises(ValueError, match="channels_last must be 'auto', True or False"):
+            GANConfig(channels_last=bad)
+    x, y = _data()
+    last = _trainer(6, channels_last=True)
+    plain = _trainer(6, channels_last=False)
+    conv = [p for p in last.D.parameters() if p.dim() == 4]
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in conv)
+    assert any(not p.is_contiguous() for p in conv)  # a 1-channel kernel is both orders at once
+    assert all(p.is_contiguous() for p in plain.D.parameters())
+    last.fit(x, y, n_classes=2, verbose=0)
+    plain.fit(x, y, n_classes=2, verbose=0)
+    # same weights up to the rounding of other convolution kernels
+    for (name, a), b in zip(last.G_ema.state_dict().items(), plain.G_ema.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-4, rtol=1e-3), name
+    z = torch.randn(4, last.G_ema.latent_dim)
+    assert torch.allclose(last.G_ema(z, torch.tensor([0, 1, 0, 1])), plain.G_ema(z, torch.tensor([0, 1, 0, 1])), atol=1e-4)
+
+
 def test_mode_seeking_pairs_rows_of_one_class_and_rewards_distance():
     assert _paired(torch.tensor([3, 1, 4, 1, 5])).tolist() == [3, 3, 4, 4, 5]
     z = torch.zeros(4, 2)
