@@ -1,17 +1,25 @@
-"""GAN trainer steps per second on the current machine (issue 10 speed work).
+"""GAN trainer steps per second on the current machine, for one config or two side by side.
 
-Builds the default conditional DCGAN for 28x28 grey images, warms up 20 steps,
-then times 100 training steps; prints wall-clock and process-CPU-time rates
-(the latter is less disturbed by other jobs on a shared machine).
+Builds the default conditional DCGAN (28x28 grey images unless ``--channels`` /
+``--size`` say otherwise), warms up 20 steps, then times training steps; prints
+wall-clock and process-CPU-time rates (the latter is less disturbed by other
+jobs on a shared machine).
+
+With ``--vs`` a second trainer is built with those GANConfig fields changed
+and the two take turns, ``--rounds`` times ``--steps`` steps each, so that a
+machine whose speed drifts affects both alike; the last line is the median of
+the per-round ratios (second / first).
 
     python benchmarks/trainer_speed.py --threads 1
     python benchmarks/trainer_speed.py --threads 1 --set diffaugment= --set aux_weight=3
+    python benchmarks/trainer_speed.py --device cpu --set channels_last=false --vs channels_last=true --rounds 15 --steps 30
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,36 +32,78 @@ from ganaug.models import build_models, init_weights  # noqa: E402
 from ganaug.training import GANTrainer  # noqa: E402
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--set", action="append", default=[], help="GANConfig field=value (repeatable)")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def parse_fields(items: list[str]) -> dict:
+    """``["key=value", ...]`` -> dict, values read as JSON where they parse (``true``, ``3``), else strings."""
     kw = {}
-    for item in args.set:
+    for item in items:
         key, _, value = item.partition("=")
         try:
             kw[key] = json.loads(value)
         except json.JSONDecodeError:
             kw[key] = value
+    return kw
+
+
+def make_trainer(kw: dict, shape: tuple[int, int, int], device: str, n_images: int = 300):
+    """A GANTrainer of the default models for ``kw``, its data and DiffAugment ops, warmed up 20 steps."""
     cfg = GANConfig(**kw)
     gen = torch.Generator().manual_seed(0)
-    x = torch.rand(300, 1, 28, 28, generator=gen) * 2 - 1
-    y = torch.arange(300) % 10
-    g, d = build_models(cfg, 10, (1, 28, 28), bounded=True, per_class=False)
+    x = torch.rand((n_images, *shape), generator=gen) * 2 - 1
+    y = torch.arange(n_images) % 10
+    g, d = build_models(cfg, 10, shape, bounded=True, per_class=False)
     init_weights(g, gen), init_weights(d, gen)
-    trainer = GANTrainer(g, d, cfg, "cpu", 0)
-    ops = cfg.diffaugment_ops(channels=1, n_samples=300)
+    trainer = GANTrainer(g, d, cfg, device, 0)
+    x, y = x.to(trainer.device), y.to(trainer.device)
+    ops = cfg.diffaugment_ops(channels=shape[0], n_samples=n_images)
     for _ in range(20):
         trainer.train_step(x, y, ops)
+    return trainer, x, y, ops
+
+
+def timed(run, steps: int) -> tuple[float, float]:
+    """(steps/s wall, steps/s process CPU time) of ``steps`` training steps."""
+    trainer, x, y, ops = run
+    sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
+    sync()
     wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(args.steps):
+    for _ in range(steps):
         trainer.train_step(x, y, ops)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"{kw} threads={torch.get_num_threads()}: {args.steps / wall:.1f} steps/s wall, {args.steps / cpu:.1f} steps/s CPU time")
+    sync()
+    return steps / (time.perf_counter() - wall), steps / (time.process_time() - cpu)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--steps", type=int, default=100, help="timed steps (per round with --vs)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--channels", type=int, default=1)
+    p.add_argument("--size", type=int, default=28)
+    p.add_argument("--set", action="append", default=[], help="GANConfig field=value (repeatable)")
+    p.add_argument("--vs", action="append", default=[], help="field=value for a second trainer timed in turns with the first (repeatable)")
+    p.add_argument("--rounds", type=int, default=10, help="turns of the two trainers with --vs")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    shape = (args.channels, args.size, args.size)
+    first = parse_fields(args.set)
+    head = f"{args.device}, threads={torch.get_num_threads()}, images {shape}, batch {GANConfig(**first).batch_size}"
+    if not args.vs:
+        steps, cpu = timed(make_trainer(first, shape, args.device), args.steps)
+        print(f"{first} {head}: {steps:.1f} steps/s wall, {cpu:.1f} steps/s CPU time")
+        return
+    second = {**first, **parse_fields(args.vs)}
+    runs = [make_trainer(first, shape, args.device), make_trainer(second, shape, args.device)]
+    rates = [[], []]
+    for _ in range(args.rounds):
+        for i, run in enumerate(runs):
+            rates[i].append(timed(run, args.steps)[0])
+    ratios = [b / a for a, b in zip(*rates)]
+    print(head)
+    for kw, r in zip((first, second), rates):
+        print(f"{kw}: median {statistics.median(r):.1f} steps/s wall over {args.rounds} rounds of {args.steps} steps")
+    print(f"per-round ratios: {', '.join(f'{v:.2f}' for v in ratios)}")
+    print(f"second / first: {statistics.median(ratios):.3f}x (median of {args.rounds} rounds)")
 
 
 if __name__ == "__main__":

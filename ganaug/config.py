@@ -103,9 +103,10 @@ class GANConfig:
     channels_last : {"auto", True, False}
         Keep the convolution weights (and so the activations) of the DCGAN in
         channels-last memory order. ``"auto"`` (the default) turns it on for
-        training on the CPU, where it measured 1.11-1.15x more images/s on
-        28x28 grey images and 1.07x on 32x32 colour ones (2-core CPU,
-        ``benchmarks/train_speed.py --channels-last``), and off on CUDA, where
+        training on the CPU, where it gave 1.12x the training steps/s on
+        28x28 grey images and on 32x32 colour ones (2-core CPU, median of 15
+        alternating rounds of ``benchmarks/trainer_speed.py --set
+        channels_last=false --vs channels_last=true``), and off on CUDA, where
         it has not been measured. The MLP has no convolutions: no effect there.
 
     Examples
