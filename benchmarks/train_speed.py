@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ganaug.config import GANConfig
 from ganaug.diffaugment import diff_augment
 from ganaug.models import build_models, init_weights
-from ganaug.training import GANTrainer, _paired, mode_seeking_loss
+from ganaug.training import GANTrainer, paired_labels, mode_seeking_loss
 
 
 def make_models(cfg, seed=0):
@@ -58,7 +58,7 @@ def reference_loop(g, d, x, y, cfg, device, steps):
                 t0 = time.perf_counter()
             real, labels = real.to(device), labels.to(device)
             z = torch.randn(real.shape[0], g.latent_dim, device=device)
-            fake_labels = _paired(labels) if cfg.diversity_weight > 0 else labels
+            fake_labels = paired_labels(labels) if cfg.diversity_weight > 0 else labels
             fake = g(z, fake_labels)
             out_r, cls_r = d(diff_augment(real, ops, rng), labels, return_aux=True)
             out_f, _ = d(diff_augment(fake.detach(), ops, rng), fake_labels, return_aux=True)

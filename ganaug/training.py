@@ -55,11 +55,17 @@ def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: to
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
-def _paired(labels: torch.Tensor) -> torch.Tensor:
+def paired_labels(labels: torch.Tensor) -> torch.Tensor:
     """Labels in which each odd row repeats the row before it: rows 2k and 2k + 1 share a class.
 
     Neighbouring rows, so that a data-parallel rank's even-sized slice of a
     global batch holds whole pairs and pairs exactly as one process would.
+
+    Examples
+    --------
+    >>> import torch
+    >>> paired_labels(torch.tensor([3, 1, 4, 1, 5])).tolist()
+    [3, 3, 4, 4, 5]
     """
     out = labels.clone()
     out[1::2] = labels[0::2][: out[1::2].shape[0]]
@@ -67,10 +73,17 @@ def _paired(labels: torch.Tensor) -> torch.Tensor:
 
 
 def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Mode-seeking term for fakes made from :func:`_paired` labels.
+    """Mode-seeking term for fakes made from :func:`paired_labels` labels.
 
     1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) over the pairs (2k, 2k + 1):
     small when images move as much as their noise does.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[0.0], [1.0]])
+    >>> round(mode_seeking_loss(torch.tensor([[0.0], [2.0]]), z).item(), 3)  # images twice as far apart as the noise
+    0.5
     """
     h = fake.shape[0] // 2
     if h == 0:
@@ -277,7 +290,7 @@ class GANTrainer:
                 real = random_affine(real, rng, cfg.real_augment)
             z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
             real, labels, z = self._slice(real), self._slice(labels), self._slice(z)
-            fake_labels = _paired(labels) if cfg.diversity_weight > 0 else labels
+            fake_labels = paired_labels(labels) if cfg.diversity_weight > 0 else labels
             # only the last discriminator step's fakes are back-propagated into the generator
             with autocast, torch.set_grad_enabled(i == cfg.d_steps - 1):
                 fake = self._G_train(z, fake_labels)

