@@ -167,18 +167,45 @@ def load_torchvision_mnist(data_dir: str | os.PathLike, download: bool = True):
     )
 
 
-def load_digits_28(test_size: float = 0.5, seed: int = 0):
-    """sklearn's 8x8 digits, scaled to 0-255 and padded with 10 zero pixels on each side to 28x28.
+def load_digits_28(test_size: float = 0.5, seed: int = 0, mode: str = "pad"):
+    """sklearn's 8x8 digits as 28x28 uint8 images (0-255), split stratified by class.
 
-    Returns ``((X_train, y_train), (X_test, y_test))`` uint8 ``(N, 1, 28, 28)``,
-    split stratified by class.
+    Parameters
+    ----------
+    test_size : float
+        Fraction of the 1,797 images in the test part.
+    seed : int
+        Seeds the split.
+    mode : {"pad", "resize"}
+        ``"pad"`` puts the 8x8 digit in the middle of a 28x28 frame (10 zero
+        pixels on each side); ``"resize"`` scales it up bilinearly to fill
+        the frame, as MNIST digits do.
+
+    Returns
+    -------
+    ((X_train, y_train), (X_test, y_test)) with uint8 images ``(N, 1, 28, 28)``.
+
+    Examples
+    --------
+    >>> (xtr, ytr), (xte, yte) = load_digits_28(mode="resize")
+    >>> xtr.shape[1:], xtr.dtype.name, len(ytr) + len(yte)
+    ((1, 28, 28), 'uint8', 1797)
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
+    if mode not in ("pad", "resize"):
+        raise ValueError(f"mode must be 'pad' or 'resize'; got {mode!r}")
     d = load_digits()
-    x = np.round(d.images / 16.0 * 255).astype(np.uint8)
-    x = np.pad(x, ((0, 0), (10, 10), (10, 10)))[:, None]
+    if mode == "pad":
+        x = np.round(d.images / 16.0 * 255).astype(np.uint8)
+        x = np.pad(x, ((0, 0), (10, 10), (10, 10)))[:, None]
+    else:
+        import torch
+        import torch.nn.functional as F
+
+        small = torch.from_numpy(d.images.astype(np.float32) / 16.0)[:, None]
+        x = (F.interpolate(small, size=28, mode="bilinear", align_corners=False).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     xtr, xte, ytr, yte = train_test_split(x, d.target.astype(np.int64), test_size=test_size, stratify=d.target, random_state=seed)
     return (xtr, ytr), (xte, yte)
 

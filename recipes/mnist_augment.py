@@ -69,7 +69,8 @@ def classical_transform():
 def load_dataset(args):
     """((X_train, y_train), (X_test, y_test), description) for --dataset."""
     if args.dataset == "digits":
-        return (*load_digits_28(seed=0), "sklearn digits (8x8 scaled to 0-255, zero-padded to 28x28), 50% stratified test split")
+        how = "resized bilinearly to 28x28" if args.digits == "resize" else "zero-padded to 28x28"
+        return (*load_digits_28(seed=0, mode=args.digits), f"sklearn digits (8x8 scaled to 0-255, {how}), 50% stratified test split")
     if args.dataset == "idx":
         if not args.data_dir:
             sys.exit("--dataset idx needs --data-dir pointing at an MNIST-format folder")
@@ -111,6 +112,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="the 2-core CPU profile (<= 10 minutes)")
     p.add_argument("--dataset", choices=("mnist", "digits", "idx"), default="mnist")
+    p.add_argument("--digits", choices=("resize", "pad"), default="resize",
+                   help="--dataset digits: scale the 8x8 digits up to 28x28 (default) or pad them with a zero frame")
     p.add_argument("--data-dir", default=None, help="torchvision MNIST root (default ./data) or IDX folder")
     p.add_argument("--offline", action="store_true", help="never try to download MNIST")
     p.add_argument("--n-per-class", default=None, help="comma-separated, e.g. 10,50,all")
