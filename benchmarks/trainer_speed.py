@@ -8,11 +8,15 @@ jobs on a shared machine).
 With ``--vs`` a second trainer is built with those GANConfig fields changed
 and the two take turns, ``--rounds`` times ``--steps`` steps each, so that a
 machine whose speed drifts affects both alike; the last line is the median of
-the per-round ratios (second / first).
+the per-round ratios (second / first). ``--compile`` wraps the second
+trainer's generator and discriminator in ``torch.compile`` (the library does
+not offer it: this is how that was measured); without ``--vs`` the second
+trainer then has the first's config.
 
     python benchmarks/trainer_speed.py --threads 1
     python benchmarks/trainer_speed.py --threads 1 --set diffaugment= --set aux_weight=3
     python benchmarks/trainer_speed.py --device cpu --set channels_last=false --vs channels_last=true --rounds 15 --steps 30
+    python benchmarks/trainer_speed.py --device cpu --compile --rounds 15 --steps 30
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ def parse_fields(items: list[str]) -> dict:
     return kw
 
 
-def make_trainer(kw: dict, shape: tuple[int, int, int], device: str, n_images: int = 300):
-    """A GANTrainer of the default models for ``kw``, its data and DiffAugment ops, warmed up 20 steps."""
+def make_trainer(kw: dict, shape: tuple[int, int, int], device: str, n_images: int = 300, compile: bool = False):
+    """A GANTrainer of the default models for ``kw``, its data and DiffAugment ops, warmed up 20 steps
+    (``compile``: its generator and discriminator behind ``torch.compile``; the compile time is printed)."""
     cfg = GANConfig(**kw)
     gen = torch.Generator().manual_seed(0)
     x = torch.rand((n_images, *shape), generator=gen) * 2 - 1
@@ -55,6 +60,13 @@ def make_trainer(kw: dict, shape: tuple[int, int, int], device: str, n_images: i
     trainer = GANTrainer(g, d, cfg, device, 0)
     x, y = x.to(trainer.device), y.to(trainer.device)
     ops = cfg.diffaugment_ops(channels=shape[0], n_samples=n_images)
+    if compile:  # the same modules (and parameters) behind compiled forwards, in both the D and the G update
+        trainer._G_train = torch.compile(trainer.G)
+        trainer.D = trainer._D_train = torch.compile(trainer.D)
+        start = time.perf_counter()
+        for _ in range(3):  # compiles the D update and the G update (D frozen) variants
+            trainer.train_step(x, y, ops)
+        print(f"torch.compile: first 3 steps took {time.perf_counter() - start:.1f} s")
     for _ in range(20):
         trainer.train_step(x, y, ops)
     return trainer, x, y, ops
@@ -82,25 +94,26 @@ def main(argv=None):
     p.add_argument("--set", action="append", default=[], help="GANConfig field=value (repeatable)")
     p.add_argument("--vs", action="append", default=[], help="field=value for a second trainer timed in turns with the first (repeatable)")
     p.add_argument("--rounds", type=int, default=10, help="turns of the two trainers with --vs")
+    p.add_argument("--compile", action="store_true", help="torch.compile the second trainer's modules")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     shape = (args.channels, args.size, args.size)
     first = parse_fields(args.set)
     head = f"{args.device}, threads={torch.get_num_threads()}, images {shape}, batch {GANConfig(**first).batch_size}"
-    if not args.vs:
+    if not args.vs and not args.compile:
         steps, cpu = timed(make_trainer(first, shape, args.device), args.steps)
         print(f"{first} {head}: {steps:.1f} steps/s wall, {cpu:.1f} steps/s CPU time")
         return
     second = {**first, **parse_fields(args.vs)}
-    runs = [make_trainer(first, shape, args.device), make_trainer(second, shape, args.device)]
+    runs = [make_trainer(first, shape, args.device), make_trainer(second, shape, args.device, compile=args.compile)]
     rates = [[], []]
     for _ in range(args.rounds):
         for i, run in enumerate(runs):
             rates[i].append(timed(run, args.steps)[0])
     ratios = [b / a for a, b in zip(*rates)]
     print(head)
-    for kw, r in zip((first, second), rates):
+    for kw, r in zip((first, {**second, **({"torch.compile": True} if args.compile else {})}), rates):
         print(f"{kw}: median {statistics.median(r):.1f} steps/s wall over {args.rounds} rounds of {args.steps} steps")
     print(f"per-round ratios: {', '.join(f'{v:.2f}' for v in ratios)}")
     print(f"second / first: {statistics.median(ratios):.3f}x (median of {args.rounds} rounds)")

@@ -21,7 +21,10 @@ a batch), ``pool`` (synthetic samples drawn per fit; 0 = ratio x n_real),
 ``weight`` (loss weight of synthetic samples), ``syn_classical`` (0/1),
 ``filter`` (keep samples the real-only CNN assigns to the requested class with
 at least this confidence; 0 = off), ``trunc`` (truncate noise at this |z|,
-0 = off), ``strategy``.
+0 = off), ``strategy``, ``oracle`` (K > 0: no GAN; instead K further *real*
+images per class from the rest of the train pool, never the test split, take
+the synthetic samples' place at the same ratio and weight, unfiltered: what a
+perfect generator of K fresh images per class could add).
 
 Examples
 --------
@@ -54,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ganaug import SyntheticAugmenter  # noqa: E402
 from ganaug.config import CONFIG_FIELDS  # noqa: E402
 
-USAGE_KEYS = {"ratio": 1.0, "pool": 5000, "weight": 1.0, "syn_classical": 0, "filter": 0.0, "trunc": 0.0, "strategy": "conditional"}
+USAGE_KEYS = {"ratio": 1.0, "pool": 5000, "weight": 1.0, "syn_classical": 0, "filter": 0.0, "trunc": 0.0, "strategy": "conditional", "oracle": 0}
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -96,6 +99,15 @@ def load_data(name: str, cache: str | None):
 def pick(train_y: torch.Tensor, n: int, seed: int) -> torch.Tensor:
     rs = np.random.RandomState(1000 + seed)
     idx = [rs.choice(np.where(train_y.numpy() == k)[0], n, replace=False) for k in range(10)]
+    return torch.from_numpy(np.concatenate(idx))
+
+
+def pick_other(train_y: torch.Tensor, chosen: torch.Tensor, k: int, seed: int) -> torch.Tensor:
+    """``k`` further train-pool indices per class, disjoint from ``chosen`` (the oracle's "samples")."""
+    rs = np.random.RandomState(2000 + seed)
+    rest = np.setdiff1d(np.arange(len(train_y)), chosen.numpy())
+    y = train_y.numpy()[rest]
+    idx = [rs.choice(rest[y == c], min(k, int((y == c).sum())), replace=False) for c in range(10)]
     return torch.from_numpy(np.concatenate(idx))
 
 
@@ -274,17 +286,21 @@ def main(argv=None):
                 if args.gan_steps is not None:
                     cfg.setdefault("n_steps", args.gan_steps)
                 key = json.dumps([cfg, usage["strategy"]], sort_keys=True)
-                if key not in fitted:
+                if usage["oracle"]:  # real images from the rest of the train pool stand in for samples
+                    other = pick_other(train_y, idx, int(usage["oracle"]), seed)
+                    sx, sy = train_x[other], train_y[other]
+                elif key not in fitted:
                     t = time.time()
                     aug = SyntheticAugmenter(**cfg, strategy=usage["strategy"], random_state=seed, device=args.device, verbose=0)
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", UserWarning)
                         aug.fit((rx.numpy(), ry.numpy()))
                     fitted[key] = (aug, time.time() - t)
-                aug, t_fit = fitted[key]
-                gen = torch.Generator().manual_seed(seed)
-                n_pool = int(usage["pool"]) or int(round(usage["ratio"] * len(ry)))
-                sx, sy = synth(aug, n_pool, usage, real_net, gen)
+                aug, t_fit = (None, 0.0) if usage["oracle"] else fitted[key]
+                if aug is not None:
+                    gen = torch.Generator().manual_seed(seed)
+                    n_pool = int(usage["pool"]) or int(round(usage["ratio"] * len(ry)))
+                    sx, sy = synth(aug, n_pool, usage, real_net, gen)
                 t = time.time()
                 common = dict(ratio=usage["ratio"], weight=usage["weight"], syn_classical=bool(usage["syn_classical"]), **kw)
                 if "gan" in arms:
