@@ -37,7 +37,7 @@ class SyntheticAugmenter(BaseEstimator):
 
     Parameters
     ----------
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample
         GAN hyperparameters; see :class:`ganaug.GANConfig` for each.
     strategy : {"conditional", "per_class"}
         One class-conditional GAN, or one unconditional GAN per class (each
@@ -106,6 +106,7 @@ class SyntheticAugmenter(BaseEstimator):
         d_steps: int = 1,
         gp_weight: float = 10.0,
         aux_weight: float = 3.0,
+        aux_weight_g: float | None = None,
         ema_decay: float = 0.999,
         diffaugment: str = "",
         diffaugment_threshold: int = 5000,
@@ -117,6 +118,7 @@ class SyntheticAugmenter(BaseEstimator):
         amp: bool = True,
         cuda_graph: bool = True,
         channels_last="auto",
+        g_upsample: str = "transposed",
         strategy: str = "conditional",
         random_state=None,
         device: str = "auto",
@@ -139,6 +141,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.d_steps = d_steps
         self.gp_weight = gp_weight
         self.aux_weight = aux_weight
+        self.aux_weight_g = aux_weight_g
         self.ema_decay = ema_decay
         self.diffaugment = diffaugment
         self.diffaugment_threshold = diffaugment_threshold
@@ -150,6 +153,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.amp = amp
         self.cuda_graph = cuda_graph
         self.channels_last = channels_last
+        self.g_upsample = g_upsample
         self.strategy = strategy
         self.random_state = random_state
         self.device = device

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 LOSSES = ("nonsaturating", "minimax", "hinge", "wasserstein-gp")
 ARCHITECTURES = ("auto", "dcgan", "mlp")
+UPSAMPLING = ("transposed", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
 
@@ -52,6 +53,13 @@ class GANConfig:
         is rewarded when its images are classified as the requested class.
         Raises class fidelity on small data; 0 disables. The default 3 beat 0,
         0.3 and 1 on MNIST at 10 and 50 images per class (docs/usefulness.md).
+    aux_weight_g : float or None
+        Weight of the auxiliary classification loss in the generator's
+        objective only; ``None`` (the default) uses ``aux_weight``. A strong
+        reward for being classified as the requested class can teach the
+        generator speckle patterns that sway the auxiliary head rather than
+        cleaner strokes; a lower generator-side weight keeps the
+        discriminator's class-aware features.
     ema_decay : float
         Decay of the exponential moving average of the generator weights used
         for sampling; 0 disables the average.
@@ -108,6 +116,11 @@ class GANConfig:
         alternating rounds of ``benchmarks/trainer_speed.py --set
         channels_last=false --vs channels_last=true``), and off on CUDA, where
         it has not been measured. The MLP has no convolutions: no effect there.
+    g_upsample : {"transposed", "nearest"}
+        How the DCGAN generator doubles its resolution: stride-2 transposed
+        4x4 convolutions (the DCGAN design), or nearest-neighbour upsampling
+        followed by a 3x3 convolution, which cannot leave the checkerboard
+        pattern of uneven kernel overlap (Odena et al., 2016).
 
     Examples
     --------
@@ -135,6 +148,7 @@ class GANConfig:
     d_steps: int = 1
     gp_weight: float = 10.0
     aux_weight: float = 3.0
+    aux_weight_g: float | None = None
     ema_decay: float = 0.999
     diffaugment: str = ""
     diffaugment_threshold: int = 5000
@@ -146,6 +160,7 @@ class GANConfig:
     amp: bool = True
     cuda_graph: bool = True
     channels_last: bool | str = "auto"
+    g_upsample: str = "transposed"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -168,6 +183,8 @@ class GANConfig:
                 raise ValueError(f"{name} must be a positive number; got {value!r}")
         if not isinstance(self.aux_weight, (int, float)) or self.aux_weight < 0:
             raise ValueError(f"aux_weight must be a number >= 0; got {self.aux_weight!r}")
+        if self.aux_weight_g is not None and (isinstance(self.aux_weight_g, bool) or not isinstance(self.aux_weight_g, (int, float)) or not self.aux_weight_g >= 0):
+            raise ValueError(f"aux_weight_g must be None or a number >= 0; got {self.aux_weight_g!r}")
         for name in ("real_augment", "lecam_weight", "diversity_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -179,6 +196,8 @@ class GANConfig:
             if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
                 raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}")
             self.betas = (float(betas[0]), float(betas[1]))
+        if self.g_upsample not in UPSAMPLING:
+            raise ValueError(f"g_upsample must be one of {UPSAMPLING}; got {self.g_upsample!r}")
         if not (isinstance(self.channels_last, bool) or self.channels_last == "auto"):
             raise ValueError(f"channels_last must be 'auto', True or False; got {self.channels_last!r}")
         self.diffaugment_ops(channels=1, n_samples=0)

@@ -42,16 +42,24 @@ def _head(d: nn.Module, h: torch.Tensor, y: torch.Tensor, return_aux: bool):
     return logit, (d.aux(h) if d.aux is not None else None)
 
 
+def _up(c_in: int, c_out: int, how: str, bias: bool) -> list[nn.Module]:
+    """Layers doubling the resolution: (B, c_in, s, s) -> (B, c_out, 2s, 2s)."""
+    if how == "nearest":
+        return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
+    return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+
+
 class ConvGenerator(nn.Module):
     """Class-conditional DCGAN generator.
 
     noise ``z`` (B, latent) and label embedding (B, latent) are concatenated,
     mapped by a dense layer to a (B, C0, base, base) map and upsampled by
-    stride-2 transposed convolutions to (B, channels, size, size) in [-1, 1].
+    stride-2 transposed convolutions (``upsample="nearest"``: nearest-neighbour
+    doubling and a 3x3 convolution) to (B, channels, size, size) in [-1, 1].
     With ``n_classes == 1`` the generator is unconditional.
     """
 
-    def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64):
+    def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64, upsample: str = "transposed"):
         super().__init__()
         base = _base_size(image_size)
         n_up = int(math.log2(image_size // base))
@@ -65,10 +73,10 @@ class ConvGenerator(nn.Module):
         c = c0
         for _ in range(n_up - 1):
             # (B, c, s, s) -> (B, c/2, 2s, 2s)
-            blocks += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
+            blocks += [*_up(c, c // 2, upsample, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
             c //= 2
         # (B, width, size/2, size/2) -> (B, channels, size, size)
-        blocks += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        blocks += [*_up(c, channels, upsample, bias=True), nn.Tanh()]
         self.net = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -205,7 +213,7 @@ def build_models(
             raise ValueError(f"images must have 1 or 3 channels; got {c}")
         if h != w:
             raise ValueError(f"images must be square; got {h}x{w} (resize or pad them)")
-        g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width)
+        g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, upsample=cfg.g_upsample)
         d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux_classifier=cfg.aux_weight > 0)
     else:
         n_features = int(math.prod(sample_shape))

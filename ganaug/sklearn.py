@@ -96,7 +96,7 @@ class GANOverSampler(_SamplerBase):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
         0 silent, 1 a progress bar while the GAN trains.
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample
         GAN hyperparameters, passed to :class:`ganaug.SyntheticAugmenter`;
         see :class:`ganaug.GANConfig` for each. The defaults are
         SyntheticAugmenter's, except ``aux_weight`` and ``diversity_weight``.
@@ -202,6 +202,7 @@ class GANOverSampler(_SamplerBase):
         d_steps: int = 1,
         gp_weight: float = 10.0,
         aux_weight: float | None = None,
+        aux_weight_g: float | None = None,
         ema_decay: float = 0.999,
         diffaugment: str = "",
         diffaugment_threshold: int = 5000,
@@ -213,6 +214,7 @@ class GANOverSampler(_SamplerBase):
         amp: bool = True,
         cuda_graph: bool = True,
         channels_last="auto",
+        g_upsample: str = "transposed",
     ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
@@ -233,6 +235,7 @@ class GANOverSampler(_SamplerBase):
         self.d_steps = d_steps
         self.gp_weight = gp_weight
         self.aux_weight = aux_weight
+        self.aux_weight_g = aux_weight_g
         self.ema_decay = ema_decay
         self.diffaugment = diffaugment
         self.diffaugment_threshold = diffaugment_threshold
@@ -244,6 +247,7 @@ class GANOverSampler(_SamplerBase):
         self.amp = amp
         self.cuda_graph = cuda_graph
         self.channels_last = channels_last
+        self.g_upsample = g_upsample
 
     # sampling_strategy and random_state are checked by imblearn's constraints;
     # the GAN fields by GANConfig, device by SyntheticAugmenter, image_shape in _gan_input.

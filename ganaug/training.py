@@ -319,7 +319,8 @@ class GANTrainer:
                 g_out, cls_fake = self._d(diff_augment(fake, ops, rng), fake_labels)
                 g_loss = g_loss_fn(cfg.loss, g_out)
                 if cls_fake is not None:
-                    g_loss = g_loss + cfg.aux_weight * F.cross_entropy(cls_fake.float(), fake_labels)
+                    aux_g = cfg.aux_weight if cfg.aux_weight_g is None else cfg.aux_weight_g
+                    g_loss = g_loss + aux_g * F.cross_entropy(cls_fake.float(), fake_labels)
                 if cfg.diversity_weight > 0:
                     g_loss = g_loss + cfg.diversity_weight * mode_seeking_loss(fake.float(), z)
             self.opt_g.zero_grad(set_to_none=True)

@@ -12,12 +12,20 @@ from ganaug.training import GANTrainer, paired_labels, mode_seeking_loss
 
 @pytest.mark.parametrize("size", [28, 32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_dcgan_shapes(size, channels):
-    g, d = build_models(GANConfig(), 10, (channels, size, size))
+@pytest.mark.parametrize("upsample", ["transposed", "nearest"])
+def test_dcgan_shapes(size, channels, upsample):
+    g, d = build_models(GANConfig(g_upsample=upsample), 10, (channels, size, size))
+    layers = (torch.nn.ConvTranspose2d, torch.nn.Upsample)
+    assert {type(m) for m in g.modules()} & set(layers) == {layers[upsample == "nearest"]}
     x = g(torch.randn(5, g.latent_dim), torch.arange(5))
     assert x.shape == (5, channels, size, size)
     assert x.min() >= -1 and x.max() <= 1  # tanh output
     assert d(x, torch.arange(5)).shape == (5,)
+
+
+def test_unknown_upsampling_is_refused():
+    with pytest.raises(ValueError, match="g_upsample must be one of"):
+        GANConfig(g_upsample="bilinear")
 
 
 @pytest.mark.parametrize("size", [8, 16, 30, 128])
@@ -142,6 +150,18 @@ def test_channels_last_is_a_memory_order_not_another_model():
         assert torch.allclose(a, b, atol=1e-4, rtol=1e-3), name
     z = torch.randn(4, last.G_ema.latent_dim)
     assert torch.allclose(last.G_ema(z, torch.tensor([0, 1, 0, 1])), plain.G_ema(z, torch.tensor([0, 1, 0, 1])), atol=1e-4)
+
+
+def test_aux_weight_g_changes_only_the_generator_objective():
+    for bad in (-1.0, True, "3"):
+        with pytest.raises(ValueError, match="aux_weight_g must be None or a number >= 0"):
+            GANConfig(aux_weight_g=bad)
+    x, y = _data()
+    default, same, off = (_trainer(1, **kw).fit(x, y, n_classes=2, verbose=0) for kw in ({}, {"aux_weight_g": 3.0}, {"aux_weight_g": 0.0}))
+    flat = lambda m: torch.cat([p.detach().flatten() for p in m.parameters()])  # noqa: E731
+    assert torch.equal(flat(default.G), flat(same.G))  # None means aux_weight
+    assert torch.equal(flat(default.D), flat(off.D))  # the discriminator's update does not see it
+    assert not torch.equal(flat(default.G), flat(off.G))
 
 
 def test_mode_seeking_pairs_rows_of_one_class_and_rewards_distance():
