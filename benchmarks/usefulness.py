@@ -288,16 +288,16 @@ def main(argv=None):
                 key = json.dumps([cfg, usage["strategy"]], sort_keys=True)
                 if usage["oracle"]:  # real images from the rest of the train pool stand in for samples
                     other = pick_other(train_y, idx, int(usage["oracle"]), seed)
-                    sx, sy = train_x[other], train_y[other]
-                elif key not in fitted:
-                    t = time.time()
-                    aug = SyntheticAugmenter(**cfg, strategy=usage["strategy"], random_state=seed, device=args.device, verbose=0)
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", UserWarning)
-                        aug.fit((rx.numpy(), ry.numpy()))
-                    fitted[key] = (aug, time.time() - t)
-                aug, t_fit = (None, 0.0) if usage["oracle"] else fitted[key]
-                if aug is not None:
+                    sx, sy, t_fit = train_x[other], train_y[other], 0.0
+                else:
+                    if key not in fitted:
+                        t = time.time()
+                        aug = SyntheticAugmenter(**cfg, strategy=usage["strategy"], random_state=seed, device=args.device, verbose=0)
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore", UserWarning)
+                            aug.fit((rx.numpy(), ry.numpy()))
+                        fitted[key] = (aug, time.time() - t)
+                    aug, t_fit = fitted[key]
                     gen = torch.Generator().manual_seed(seed)
                     n_pool = int(usage["pool"]) or int(round(usage["ratio"] * len(ry)))
                     sx, sy = synth(aug, n_pool, usage, real_net, gen)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from .config import IMAGE_SIZES
+from .config import IMAGE_SIZES, UPSAMPLING
 
 
 def _base_size(image_size: int) -> int:
@@ -46,7 +46,9 @@ def _up(c_in: int, c_out: int, how: str, bias: bool) -> list[nn.Module]:
     """Layers doubling the resolution: (B, c_in, s, s) -> (B, c_out, 2s, 2s)."""
     if how == "nearest":
         return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
-    return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+    if how == "transposed":
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+    raise ValueError(f"upsample must be one of {UPSAMPLING}; got {how!r}")
 
 
 class ConvGenerator(nn.Module):

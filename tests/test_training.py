@@ -6,7 +6,7 @@ import torch
 
 from ganaug.config import GANConfig
 from ganaug.diffaugment import diff_augment
-from ganaug.models import build_models, init_weights
+from ganaug.models import ConvGenerator, build_models, init_weights
 from ganaug.training import GANTrainer, paired_labels, mode_seeking_loss
 
 
@@ -26,6 +26,8 @@ def test_dcgan_shapes(size, channels, upsample):
 def test_unknown_upsampling_is_refused():
     with pytest.raises(ValueError, match="g_upsample must be one of"):
         GANConfig(g_upsample="bilinear")
+    with pytest.raises(ValueError, match="upsample must be one of"):
+        ConvGenerator(10, 8, 1, 28, upsample="bilinear")
 
 
 @pytest.mark.parametrize("size", [8, 16, 30, 128])
