@@ -1,18 +1,21 @@
-"""Are the samples near-copies of the few training images? (recipe data, default GAN)
+"""Are the samples near-copies of the few training images? (recipe data)
 
-For each N and seed, the default GAN (``--gan-steps`` steps) is fitted on N
-images per class of the embedded MNIST sample, exactly as the recipe's quick
+For each N and seed, the default GAN (or one with the ``--set`` fields; ``--gan-steps``
+steps) is fitted on N images per class of the embedded MNIST sample, exactly as the recipe's quick
 profile draws them, and ``ganaug.evaluation.memorisation`` compares the
 pixel-space distance of 1,000 samples to their nearest training image with the
 same distance for the 1,000 test images (which only serve as the yardstick:
 nothing is trained or chosen on them).
 
     python benchmarks/memorisation.py --n 10 50 --seeds 0 1 2
+    python benchmarks/memorisation.py --n 10 50 --seeds 0 1 2 --set architecture=warp --set real_augment=1 \
+        --set diversity_weight=1 --set warp_shift=0.5          # the recipe's GAN
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -21,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ganaug import SyntheticAugmenter  # noqa: E402
+from ganaug.config import CONFIG_FIELDS  # noqa: E402
 from ganaug.data import load_mnist_sample, subsample_per_class  # noqa: E402
 from ganaug.evaluation import memorisation  # noqa: E402
 
@@ -31,14 +35,25 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--gan-steps", type=int, default=500)
     p.add_argument("--samples", type=int, default=1000)
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a GANConfig field for the GAN (repeatable), e.g. --set architecture=warp")
     args = p.parse_args(argv)
+    params = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in CONFIG_FIELDS:
+            raise SystemExit(f"unknown GANConfig field {key!r}; fields: {CONFIG_FIELDS}")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
     (xtr, ytr), (xte, _) = load_mnist_sample()
     print("| N | seed | near-copy share (test: 0.05) | median NN distance, samples / test images |")
     print("|---|---|---|---|")
     for n in args.n:
         for seed in args.seeds:
             idx = subsample_per_class(ytr, n, seed=seed)
-            aug = SyntheticAugmenter(n_steps=args.gan_steps, random_state=seed, verbose=0)
+            aug = SyntheticAugmenter(n_steps=args.gan_steps, random_state=seed, verbose=0, **params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 aug.fit((xtr[idx], ytr[idx]))

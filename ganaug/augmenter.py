@@ -37,7 +37,7 @@ class SyntheticAugmenter(BaseEstimator):
 
     Parameters
     ----------
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample, warp_shift
         GAN hyperparameters; see :class:`ganaug.GANConfig` for each.
     strategy : {"conditional", "per_class"}
         One class-conditional GAN, or one unconditional GAN per class (each
@@ -119,6 +119,7 @@ class SyntheticAugmenter(BaseEstimator):
         cuda_graph: bool = True,
         channels_last="auto",
         g_upsample: str = "transposed",
+        warp_shift: float = 0.125,
         strategy: str = "conditional",
         random_state=None,
         device: str = "auto",
@@ -154,6 +155,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.cuda_graph = cuda_graph
         self.channels_last = channels_last
         self.g_upsample = g_upsample
+        self.warp_shift = warp_shift
         self.strategy = strategy
         self.random_state = random_state
         self.device = device
@@ -239,6 +241,8 @@ class SyntheticAugmenter(BaseEstimator):
         init_gen = torch.Generator().manual_seed(init_seed)
         init_weights(g, init_gen)
         init_weights(d, init_gen)
+        if hasattr(g, "set_exemplars"):  # architecture="warp": the generator deforms the training images
+            g.set_exemplars(scaled, torch.from_numpy(y_idx.astype(np.int64)))
         trainer = GANTrainer(g, d, cfg, device, train_seed, data_parallel=data_parallel)
         fp = fingerprint(x, labels)
         extra = {"fingerprint": fp, "strategy": self.strategy, "seed": seed}

@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+from .config import ARCHITECTURES
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ganaug", description="Fit a class-conditional GAN on labelled images and draw samples from it.")
@@ -18,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--steps", type=int, default=None, help="generator updates (default: GANConfig's)")
     f.add_argument("--batch-size", type=int, default=None)
     f.add_argument("--strategy", choices=("conditional", "per_class"), default="conditional")
+    f.add_argument("--architecture", choices=ARCHITECTURES, default="auto",
+                   help="'warp' bends training images (the model file then contains them); see GANConfig")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto")
     f.add_argument("--checkpoint-dir", default=None, help="write checkpoints here (and --resume from them)")
@@ -43,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             x, y = load_data(args.data)
-            params = {"random_state": args.seed, "device": args.device, "strategy": args.strategy, "verbose": 0 if args.quiet else 1}
+            params = {
+                "random_state": args.seed, "device": args.device, "strategy": args.strategy, "architecture": args.architecture,
+                "verbose": 0 if args.quiet else 1,
+            }
             if args.steps is not None:
                 params["n_steps"] = args.steps
             if args.batch_size is not None:

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 LOSSES = ("nonsaturating", "minimax", "hinge", "wasserstein-gp")
-ARCHITECTURES = ("auto", "dcgan", "mlp")
+ARCHITECTURES = ("auto", "dcgan", "mlp", "warp")
 UPSAMPLING = ("transposed", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
@@ -29,9 +29,16 @@ class GANConfig:
         discriminator block; deeper blocks use multiples of it.
     mlp_hidden : int
         Hidden units of the MLP generator and discriminator (flat features).
-    architecture : {"auto", "dcgan", "mlp"}
+    architecture : {"auto", "dcgan", "mlp", "warp"}
         ``"auto"`` picks the DCGAN for image tensors ``(N, C, H, W)`` and the
-        MLP for flat feature vectors ``(N, F)``.
+        MLP for flat feature vectors ``(N, F)``. ``"warp"`` (images only)
+        keeps the DCGAN discriminator but replaces the generator by one that
+        bends a training image of the requested class with a smooth,
+        noise-driven displacement field (:class:`ganaug.models.WarpGenerator`):
+        every sample is a deformed training image, the adversarial loss keeps
+        the deformations plausible and the mode-seeking term
+        (``diversity_weight``) makes them vary. The fitted model carries the
+        training images.
     loss : {"nonsaturating", "minimax", "hinge", "wasserstein-gp"}
         Adversarial loss.
     lr_g, lr_d : float
@@ -121,6 +128,9 @@ class GANConfig:
         4x4 convolutions (the DCGAN design), or nearest-neighbour upsampling
         followed by a 3x3 convolution, which cannot leave the checkerboard
         pattern of uneven kernel overlap (Odena et al., 2016).
+    warp_shift : float
+        ``architecture="warp"`` only: the largest displacement of a pixel, as
+        a fraction of the image size (0.125 = 3.5 px at 28 px).
 
     Examples
     --------
@@ -161,6 +171,7 @@ class GANConfig:
     cuda_graph: bool = True
     channels_last: bool | str = "auto"
     g_upsample: str = "transposed"
+    warp_shift: float = 0.125
 
     def __post_init__(self) -> None:
         self.validate()
@@ -185,6 +196,8 @@ class GANConfig:
             raise ValueError(f"aux_weight must be a number >= 0; got {self.aux_weight!r}")
         if self.aux_weight_g is not None and (isinstance(self.aux_weight_g, bool) or not isinstance(self.aux_weight_g, (int, float)) or not self.aux_weight_g >= 0):
             raise ValueError(f"aux_weight_g must be None or a number >= 0; got {self.aux_weight_g!r}")
+        if isinstance(self.warp_shift, bool) or not isinstance(self.warp_shift, (int, float)) or not 0 < self.warp_shift <= 1:
+            raise ValueError(f"warp_shift must be a number in (0, 1]; got {self.warp_shift!r}")
         for name in ("real_augment", "lecam_weight", "diversity_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:

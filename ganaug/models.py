@@ -10,6 +10,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
 from .config import IMAGE_SIZES, UPSAMPLING
@@ -86,6 +87,90 @@ class ConvGenerator(nn.Module):
             z = torch.cat([z, self.embed(y)], dim=1)
         h = self.fc(z).view(z.shape[0], self.c0, self.base, self.base)
         return self.net(h)
+
+
+# generator buffers that training never changes (WarpGenerator's exemplars): the trainer does not copy them into
+# the EMA generator every step
+STATIC_BUFFERS = ("exemplars", "class_start", "class_count")
+
+
+class WarpGenerator(nn.Module):
+    """Class-conditional generator that deforms training images of the requested class.
+
+    ``z[:, 0]`` picks one stored exemplar of class ``y`` (through the normal
+    CDF, so a standard-normal ``z`` picks them uniformly); a small network
+    reads the exemplar, the noise and the label and outputs a smooth
+    displacement field on a coarse (``base`` x ``base``) grid, upsampled
+    bilinearly and applied with ``grid_sample``: the sample is the exemplar,
+    bent. The adversarial loss keeps the deformations plausible, the
+    mode-seeking term (``diversity_weight``) makes them vary with the noise.
+    Exemplars live in buffers (:meth:`set_exemplars`), so they travel with
+    ``state_dict`` and with saved models.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gen = WarpGenerator(n_classes=2, latent_dim=8, channels=1, image_size=28)
+    >>> x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 0, 1, 0, 1])
+    >>> out = gen.set_exemplars(x, y)(torch.randn(4, 8), torch.tensor([1, 1, 0, 0]))
+    >>> tuple(out.shape), gen.exemplars.shape[0]
+    ((4, 1, 28, 28), 6)
+    """
+
+    def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 32, max_shift: float = 0.125):
+        super().__init__()
+        base = _base_size(image_size)
+        n_down = int(math.log2(image_size // base))
+        self.n_classes, self.latent_dim, self.base = n_classes, latent_dim, base
+        self.max_shift = 2 * max_shift  # grid_sample coordinates span 2 per image size
+        self.embed = nn.Embedding(n_classes, latent_dim)
+        c = width * 2 ** (n_down - 1)
+        self.c = c
+        # (B, 2 * latent) -> (B, c, base, base)
+        self.fc = nn.Sequential(nn.Linear(2 * latent_dim, c * base * base), nn.ReLU(True))
+        enc, c_in, c_out = [], channels, width
+        for _ in range(n_down):
+            # (B, c_in, s, s) -> (B, c_out, s/2, s/2)
+            enc += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+            c_in, c_out = c_out, c_out * 2
+        self.enc = nn.Sequential(*enc)  # exemplar -> (B, c, base, base)
+        # (B, 2c, base, base) -> (B, 2, base, base) displacement, at most max_shift of the image size
+        self.flow = nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, 2, 3, 1, 1), nn.Tanh())
+        self.register_buffer("exemplars", torch.zeros(0, channels, image_size, image_size))
+        self.register_buffer("class_start", torch.zeros(n_classes, dtype=torch.long))
+        self.register_buffer("class_count", torch.ones(n_classes, dtype=torch.long))
+
+    @torch.no_grad()
+    def set_exemplars(self, x: torch.Tensor, y: torch.Tensor) -> "WarpGenerator":
+        """Store images ``x`` (in the model's value space) and class indices ``y``."""
+        y = torch.as_tensor(y, dtype=torch.long)
+        counts = torch.bincount(y, minlength=self.n_classes)
+        if counts.numel() != self.n_classes or (counts == 0).any():
+            raise ValueError(f"every class needs at least one exemplar; counts per class {counts.tolist()}")
+        order = torch.argsort(y, stable=True)
+        self.exemplars = x[order].to(self.class_start.device, torch.float32).clone()
+        self.class_count = counts.to(self.class_start.device)
+        self.class_start = (torch.cumsum(counts, 0) - counts).to(self.class_start.device)
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + "exemplars"
+        if key in state_dict:  # the number of exemplars is the fitted data's, not the constructor's
+            self.exemplars = torch.empty_like(state_dict[key], device=self.exemplars.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.exemplars.shape[0] == 0:
+            raise RuntimeError("WarpGenerator has no exemplars: call set_exemplars(x, y) first")
+        count = self.class_count[y]
+        pick = (torch.special.ndtr(z[:, 0].float()) * count).long().clamp(max=count - 1).clamp(min=0)
+        src = self.exemplars[self.class_start[y] + pick].to(z.dtype)
+        code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, self.base, self.base)
+        shift = self.flow(torch.cat([self.enc(src), code], dim=1)) * self.max_shift  # (B, 2, base, base)
+        shift = F.interpolate(shift, size=src.shape[-2:], mode="bilinear", align_corners=False)
+        theta = torch.eye(2, 3, device=z.device, dtype=shift.dtype).expand(z.shape[0], 2, 3)
+        grid = F.affine_grid(theta, list(src.shape), align_corners=False) + shift.permute(0, 2, 3, 1)
+        return F.grid_sample(src, grid.to(src.dtype), mode="bilinear", padding_mode="border", align_corners=False)
 
 
 class ConvDiscriminator(nn.Module):
@@ -202,20 +287,25 @@ def build_models(
     :class:`PerClass`.
     """
     if per_class:
+        if cfg.architecture == "warp":
+            raise ValueError("architecture='warp' is class-conditional; it does not combine with strategy='per_class'")
         pairs = [build_models(cfg, 1, sample_shape, bounded) for _ in range(n_classes)]
         return PerClass([g for g, _ in pairs]), PerClass([d for _, d in pairs])
     arch = cfg.architecture
     if arch == "auto":
         arch = "dcgan" if len(sample_shape) == 3 else "mlp"
-    if arch == "dcgan":
+    if arch in ("dcgan", "warp"):
         if len(sample_shape) != 3:
-            raise ValueError(f"architecture='dcgan' needs images (C, H, W); got samples of shape {sample_shape}")
+            raise ValueError(f"architecture={arch!r} needs images (C, H, W); got samples of shape {sample_shape}")
         c, h, w = sample_shape
         if c not in (1, 3):
             raise ValueError(f"images must have 1 or 3 channels; got {c}")
         if h != w:
             raise ValueError(f"images must be square; got {h}x{w} (resize or pad them)")
-        g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, upsample=cfg.g_upsample)
+        if arch == "warp":
+            g = WarpGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, max_shift=cfg.warp_shift)
+        else:
+            g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, upsample=cfg.g_upsample)
         d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux_classifier=cfg.aux_weight > 0)
     else:
         n_features = int(math.prod(sample_shape))

@@ -96,7 +96,7 @@ class GANOverSampler(_SamplerBase):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
         0 silent, 1 a progress bar while the GAN trains.
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample, warp_shift
         GAN hyperparameters, passed to :class:`ganaug.SyntheticAugmenter`;
         see :class:`ganaug.GANConfig` for each. The defaults are
         SyntheticAugmenter's, except ``aux_weight`` and ``diversity_weight``.
@@ -215,6 +215,7 @@ class GANOverSampler(_SamplerBase):
         cuda_graph: bool = True,
         channels_last="auto",
         g_upsample: str = "transposed",
+        warp_shift: float = 0.125,
     ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
@@ -248,6 +249,7 @@ class GANOverSampler(_SamplerBase):
         self.cuda_graph = cuda_graph
         self.channels_last = channels_last
         self.g_upsample = g_upsample
+        self.warp_shift = warp_shift
 
     # sampling_strategy and random_state are checked by imblearn's constraints;
     # the GAN fields by GANConfig, device by SyntheticAugmenter, image_shape in _gan_input.
@@ -340,9 +342,9 @@ class GANOverSampler(_SamplerBase):
     def _gan_input(self, X: np.ndarray) -> np.ndarray:
         """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images."""
         if self.image_shape is None:
-            if X.ndim == 2 and self.architecture == "dcgan":
+            if X.ndim == 2 and self.architecture in ("dcgan", "warp"):
                 raise ValueError(
-                    "architecture='dcgan' needs images: pass image_shape=(C, H, W) for flattened image rows, "
+                    f"architecture={self.architecture!r} needs images: pass image_shape=(C, H, W) for flattened image rows, "
                     "or X as an (n, H, W) / (n, C, H, W) array"
                 )
             return X

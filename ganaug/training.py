@@ -24,7 +24,7 @@ from . import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
 from .config import GANConfig
 from .diffaugment import diff_augment, random_affine
-from .models import PerClass
+from .models import STATIC_BUFFERS, PerClass
 
 
 def d_loss_fn(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -69,6 +69,20 @@ def paired_labels(labels: torch.Tensor) -> torch.Tensor:
     """
     out = labels.clone()
     out[1::2] = labels[0::2][: out[1::2].shape[0]]
+    return out
+
+
+def paired_choice(z: torch.Tensor) -> torch.Tensor:
+    """Noise in which row 2k + 1 has row 2k's first coordinate (the exemplar choice of a warp generator).
+
+    Examples
+    --------
+    >>> import torch
+    >>> paired_choice(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).tolist()
+    [[1.0, 2.0], [1.0, 4.0], [5.0, 6.0]]
+    """
+    out = z.clone()
+    out[1::2, 0] = z[0::2, 0][: out[1::2].shape[0]]
     return out
 
 
@@ -291,6 +305,8 @@ class GANTrainer:
             z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
             real, labels, z = self._slice(real), self._slice(labels), self._slice(z)
             fake_labels = paired_labels(labels) if cfg.diversity_weight > 0 else labels
+            if cfg.diversity_weight > 0 and hasattr(self.G, "set_exemplars"):
+                z = paired_choice(z)  # a pair deforms the same exemplar: the term then measures the deformation
             # only the last discriminator step's fakes are back-propagated into the generator
             with autocast, torch.set_grad_enabled(i == cfg.d_steps - 1):
                 fake = self._G_train(z, fake_labels)
@@ -359,8 +375,9 @@ class GANTrainer:
         delta = torch._foreach_sub(list(self.G.parameters()), ema_p)
         torch._foreach_mul_(delta, self._ema_weight)
         torch._foreach_add_(ema_p, delta)
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-            b_ema.copy_(b)
+        for (name, b_ema), b in zip(self.G_ema.named_buffers(), self.G.buffers()):
+            if name.rsplit(".", 1)[-1] not in STATIC_BUFFERS:  # the warp generator's training images do not change
+                b_ema.copy_(b)
 
     # -- the loop -----------------------------------------------------------------------------
     def fit(

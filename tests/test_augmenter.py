@@ -280,6 +280,19 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert loaded.get_params()["n_steps"] == aug.n_steps
 
 
+def test_warp_architecture_fits_samples_and_round_trips(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(30, 1, 28, 28, generator=g) * 0.5 + 0.25
+    y = torch.arange(30) % 3
+    aug = SyntheticAugmenter(architecture="warp", random_state=0, **FAST).fit((x, y))
+    xs, ys = aug.sample(9, y=[2] * 9, random_state=1)
+    assert xs.shape == (9, 1, 28, 28) and set(ys.tolist()) == {2}
+    assert xs.min() >= 0.25 - 1e-5 and xs.max() <= 0.75 + 1e-5  # deformed training images, in their value range
+    loaded = SyntheticAugmenter.load(aug.save(tmp_path / "warp.pt"))
+    # same samples; the fitted generator keeps channels-last weights on the CPU, the loaded one does not (rounding)
+    assert torch.allclose(loaded.sample(9, y=[2] * 9, random_state=1)[0], xs, atol=1e-5)
+
+
 def test_load_refuses_damaged_and_newer_files(fitted, tmp_path):
     aug, _, _ = fitted
     path = aug.save(tmp_path / "m.pt")
@@ -348,6 +361,9 @@ def test_cli_fit_sample_round_trip(tmp_path, capsys):
     assert cli_main(["fit", str(tmp_path / "out"), "--out", str(tmp_path / "m2.pt"), "--steps", "1", "--batch-size", "2", "--quiet"]) == 0
     assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "1", "--class", "9", "--out", str(tmp_path / "x")]) == 2
     assert "unknown class" in capsys.readouterr().err
+    args = ["fit", str(tmp_path), "--out", str(tmp_path / "w.pt"), "--steps", "2", "--batch-size", "4", "--quiet", "--architecture", "warp"]
+    assert cli_main(args) == 0
+    assert SyntheticAugmenter.load(tmp_path / "w.pt").config_.architecture == "warp"
 
 
 def test_augmenter_defaults_are_ganconfig_defaults():

@@ -116,4 +116,5 @@ def test_recipe_spreads_cells_over_two_ranks_with_the_single_process_results(tmp
     from ganaug import GANConfig
 
     saved = json.loads((tmp_path / "single" / "config.json").read_text())
-    assert GANConfig.from_dict(saved["gan_config"]) == GANConfig(n_steps=4)
+    assert GANConfig.from_dict(saved["gan_config"]) == GANConfig(**saved["gan_params"], n_steps=4)
+    assert saved["gan_config"]["architecture"] == saved["gan_params"].get("architecture", "auto")

@@ -6,8 +6,8 @@ import torch
 
 from ganaug.config import GANConfig
 from ganaug.diffaugment import diff_augment
-from ganaug.models import ConvGenerator, build_models, init_weights
-from ganaug.training import GANTrainer, paired_labels, mode_seeking_loss
+from ganaug.models import ConvGenerator, WarpGenerator, build_models, init_weights
+from ganaug.training import GANTrainer, paired_choice, paired_labels, mode_seeking_loss
 
 
 @pytest.mark.parametrize("size", [28, 32, 64])
@@ -34,6 +34,77 @@ def test_unknown_upsampling_is_refused():
 def test_unsupported_image_size_is_refused(size):
     with pytest.raises(ValueError, match="supported square sizes are"):
         build_models(GANConfig(), 10, (1, size, size))
+
+
+def _warp(n_per_class=3, n_classes=2, channels=1, size=28):
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(n_per_class * n_classes, channels, size, size, generator=g) * 2 - 1
+    y = torch.arange(n_per_class * n_classes) % n_classes
+    gen, d = build_models(GANConfig(architecture="warp"), n_classes, (channels, size, size))
+    init_weights(gen, torch.Generator().manual_seed(1))
+    return gen.set_exemplars(x, y), d, x, y
+
+
+@pytest.mark.parametrize("size", [28, 32])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_warp_generator_without_displacement_returns_the_picked_exemplar(size, channels):
+    gen, d, x, y = _warp(channels=channels, size=size)
+    assert gen(torch.randn(4, gen.latent_dim), torch.tensor([0, 1, 0, 1])).shape == (4, channels, size, size)
+    torch.nn.init.zeros_(gen.flow[-2].weight)  # the last convolution: no displacement at all
+    z = torch.zeros(6, gen.latent_dim)
+    z[:, 0] = torch.tensor([-9.0, 0.0, 9.0, -9.0, 0.0, 9.0])  # lowest, middle, highest pick within the class
+    labels = torch.tensor([0, 0, 0, 1, 1, 1])
+    out = gen(z, labels)
+    expected = torch.stack([x[y == 0][0], x[y == 0][1], x[y == 0][2], x[y == 1][0], x[y == 1][1], x[y == 1][2]])
+    assert torch.allclose(out, expected, atol=1e-5)
+    assert d(out, labels).shape == (6,)
+
+
+def test_warp_generator_bends_and_keeps_its_exemplars_in_the_state_dict():
+    gen, _, x, y = _warp()
+    z, labels = torch.zeros(2, gen.latent_dim), torch.tensor([1, 1])
+    z[1, 1:] = 3.0  # same exemplar (z[:, 0] equal), other noise: another deformation
+    out = gen(z, labels)
+    assert not torch.allclose(out[0], out[1])
+    assert out.min() >= x.min() - 1e-6 and out.max() <= x.max() + 1e-6  # a resampling of the exemplar, no new values
+    again, _ = build_models(GANConfig(architecture="warp"), 2, (1, 28, 28))
+    again.load_state_dict(gen.state_dict())  # the constructor holds no exemplars; loading sizes them
+    assert torch.equal(again(z, labels), out)
+
+
+def test_warp_shift_is_the_largest_displacement_as_a_fraction_of_the_image():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(2, 1, 32, 32, generator=g), torch.tensor([0, 1])
+    gen, _ = build_models(GANConfig(architecture="warp", warp_shift=0.125), 2, (1, 32, 32))
+    gen.set_exemplars(x, y)
+    torch.nn.init.zeros_(gen.flow[-2].weight)
+    with torch.no_grad():
+        gen.flow[-2].bias.copy_(torch.tensor([50.0, 0.0]))  # tanh saturates: the full shift along x everywhere
+    out = gen(torch.zeros(1, gen.latent_dim), torch.tensor([0]))
+    # 0.125 of 32 px = 4 px: each output pixel reads the exemplar 4 px to its right
+    assert torch.allclose(out[0, 0, :, :-4], x[0, 0, :, 4:], atol=1e-4)
+
+
+def test_warp_generator_refuses_what_it_cannot_serve():
+    with pytest.raises(ValueError, match="needs images"):
+        build_models(GANConfig(architecture="warp"), 2, (13,))
+    with pytest.raises(ValueError, match="per_class"):
+        build_models(GANConfig(architecture="warp"), 2, (1, 28, 28), per_class=True)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="warp_shift"):
+            GANConfig(warp_shift=bad)
+    gen = WarpGenerator(3, 8, 1, 28)
+    with pytest.raises(RuntimeError, match="set_exemplars"):
+        gen(torch.randn(2, 8), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="at least one exemplar"):
+        gen.set_exemplars(torch.zeros(4, 1, 28, 28), torch.tensor([0, 1, 0, 1]))
+
+
+def test_warp_pairs_share_their_exemplar_during_training():
+    z = torch.randn(5, 4)
+    paired = paired_choice(z)
+    assert torch.equal(paired[1::2, 0], z[0::2, 0][:2]) and torch.equal(paired[:, 1:], z[:, 1:])
+    assert torch.equal(paired[0::2], z[0::2])
 
 
 def test_mlp_shapes():
