@@ -424,12 +424,14 @@ class SyntheticAugmenter(BaseEstimator):
         return_is_synthetic: bool = False,
         filter: Callable | None = None,
         random_state=None,
+        synthetic_transform: Callable | None = None,
     ) -> DataLoader:
         """A DataLoader over the real data plus synthetic samples.
 
         Keeps the loader's batch_size, shuffling, collate_fn, num_workers,
         pin_memory, drop_last, worker settings and the dataset's transforms
-        (synthetic samples are already in the post-transform space).
+        (synthetic samples are already in the post-transform space; give
+        ``synthetic_transform`` to augment them too).
 
         Parameters
         ----------
@@ -451,6 +453,10 @@ class SyntheticAugmenter(BaseEstimator):
         random_state : int, optional
             Seeds the synthetic pools and the shuffling; defaults to a seed
             derived from the augmenter's ``random_state``.
+        synthetic_transform : callable, optional
+            Applied to each synthetic sample (a tensor in the samples' value
+            space and shape) when the loader reads it, for instance the
+            classical augmentation the real images get.
 
         Returns
         -------
@@ -463,6 +469,8 @@ class SyntheticAugmenter(BaseEstimator):
             raise ValueError(f"refresh must be 'epoch' or 'fixed'; got {refresh!r}")
         if loader.batch_size is None:
             raise ValueError("wrap needs a loader with automatic batching (batch_size set, no batch_sampler)")
+        if synthetic_transform is not None and not callable(synthetic_transform):
+            raise TypeError(f"synthetic_transform must be callable; got {type(synthetic_transform).__name__}")
         real = loader.dataset
         with torch.random.fork_rng(devices=[]):  # reading items may run the user's random transforms
             real_labels = _dataset_labels(real)
@@ -476,6 +484,7 @@ class SyntheticAugmenter(BaseEstimator):
         pool = _SyntheticPool(self, per_class, refresh, seed, filter)
         # give targets the type the real items have, so default collation works
         pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
+        pool.transform = synthetic_transform
         mixed = MixedDataset(real, pool, return_is_synthetic=return_is_synthetic)
         sampler = _like_sampler(loader.sampler, mixed, seed)
         return _MixedLoader(

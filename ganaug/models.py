@@ -117,6 +117,10 @@ class WarpGenerator(nn.Module):
     ((4, 1, 28, 28), 6)
     """
 
+    #: The latent coordinate that picks the exemplar: training pairs share it, so the mode-seeking term
+    #: compares two deformations of one image (the trainer reads this attribute).
+    choice_dim = 0
+
     def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 32, max_shift: float = 0.125):
         super().__init__()
         base = _base_size(image_size)
@@ -163,7 +167,7 @@ class WarpGenerator(nn.Module):
         if self.exemplars.shape[0] == 0:
             raise RuntimeError("WarpGenerator has no exemplars: call set_exemplars(x, y) first")
         count = self.class_count[y]
-        pick = (torch.special.ndtr(z[:, 0].float()) * count).long().clamp(max=count - 1)  # ndtr is in [0, 1]: never below 0
+        pick = (torch.special.ndtr(z[:, self.choice_dim].float()) * count).long().clamp(max=count - 1)  # ndtr is in [0, 1]: never below 0
         src = self.exemplars[self.class_start[y] + pick].to(z.dtype)
         code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, self.base, self.base)
         shift = self.flow(torch.cat([self.enc(src), code], dim=1)) * self.max_shift  # (B, 2, base, base)

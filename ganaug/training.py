@@ -72,8 +72,8 @@ def paired_labels(labels: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def paired_choice(z: torch.Tensor) -> torch.Tensor:
-    """Noise in which row 2k + 1 has row 2k's first coordinate (the exemplar choice of a warp generator).
+def paired_choice(z: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """Noise in which row 2k + 1 has row 2k's coordinate ``dim`` (the exemplar choice of a warp generator).
 
     Examples
     --------
@@ -82,7 +82,7 @@ def paired_choice(z: torch.Tensor) -> torch.Tensor:
     [[1.0, 2.0], [1.0, 4.0], [5.0, 6.0]]
     """
     out = z.clone()
-    out[1::2, 0] = z[0::2, 0][: out[1::2].shape[0]]
+    out[1::2, dim] = z[0::2, dim][: out[1::2].shape[0]]
     return out
 
 
@@ -305,8 +305,9 @@ class GANTrainer:
             z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
             real, labels, z = self._slice(real), self._slice(labels), self._slice(z)
             fake_labels = paired_labels(labels) if cfg.diversity_weight > 0 else labels
-            if cfg.diversity_weight > 0 and hasattr(self.G, "set_exemplars"):
-                z = paired_choice(z)  # a pair deforms the same exemplar: the term then measures the deformation
+            choice_dim = getattr(self.G, "choice_dim", None)  # declared by generators that pick an exemplar from z
+            if cfg.diversity_weight > 0 and choice_dim is not None:
+                z = paired_choice(z, choice_dim)  # a pair deforms the same exemplar: the term then measures the deformation
             # only the last discriminator step's fakes are back-propagated into the generator
             with autocast, torch.set_grad_enabled(i == cfg.d_steps - 1):
                 fake = self._G_train(z, fake_labels)

@@ -261,6 +261,16 @@ def test_wrap_filter_keeps_only_accepted(fitted):
     assert torch.bincount(ys[flags], minlength=3).tolist() == [20, 0, 20]
 
 
+def test_wrap_synthetic_transform_touches_only_synthetic_samples(fitted):
+    aug, x, y = fitted
+    loader = aug.wrap(_loader(x, y), ratio=1, return_is_synthetic=True, synthetic_transform=lambda t: torch.full_like(t, -7.0))
+    xs, _, flags = _epoch(loader)
+    assert int(flags.sum()) == 60 and bool((xs[flags] == -7.0).all())
+    assert bool((xs[~flags] >= 0.25).all())  # the real images are as they were
+    with pytest.raises(TypeError, match="synthetic_transform must be callable"):
+        aug.wrap(_loader(x, y), synthetic_transform="flip")
+
+
 def test_mixed_dataset_pickles(fitted):
     aug, x, y = fitted
     mixed = aug.wrap(_loader(x, y), ratio=1).dataset

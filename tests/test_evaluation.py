@@ -341,6 +341,10 @@ def test_classical_transform_sees_unit_range_and_returns_value_space():
     assert torch.allclose(_ClassicalTransform(A.HorizontalFlip(p=1.0), low, high, 0)(x), flipped, atol=1e-4)
     with pytest.raises(ValueError, match="changed the sample shape"):
         _ClassicalTransform(lambda u: u[:, :2], low, high, 0)(x)
+    with pytest.raises(ValueError, match=r"from \(2, 4, 4\) to \(2, 2, 2\)"):
+        _ClassicalTransform(A.CenterCrop(2, 2, p=1.0), low, high, 0)(x)
+    grey = _ClassicalTransform(A.HorizontalFlip(p=1.0), low[:1], high[:1], 0)(x[0])  # (H, W) in, (H, W) out
+    assert grey.shape == (4, 4) and torch.allclose(grey, x[0].flip(-1), atol=1e-4)
 
 
 # -- memorisation and distribution metrics -------------------------------------------------------
@@ -458,6 +462,33 @@ def test_compare_is_reproducible_and_leaves_global_rng_alone():
         second = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), **kwargs)
     assert torch.equal(torch.get_rng_state(), state)
     assert first.rows == second.rows and len(first.rows) == 10
+
+
+def test_classical_on_synthetic_augments_the_synthetic_half_of_classical_gan():
+    from sklearn.linear_model import LogisticRegression
+
+    train, test = _brighter_top_half(48, 0.5)
+    calls = []
+
+    def spy(u):
+        calls.append(u.shape)
+        return u
+
+    kwargs = dict(ratios=(0.0, 1.0), classical=spy, seeds=(0,), n_steps=8, batch_size=16, verbose=0, include_cas=False)
+    counts = {}
+    for how in ("torch", "sklearn"):
+        for flag in (True, False):
+            calls.clear()
+            extra = {"estimator": LogisticRegression(max_iter=20)} if how == "sklearn" else {}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                report = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), classical_on_synthetic=flag, **kwargs, **extra)
+            counts[how, flag] = len(calls)
+            assert report.meta["classical_on_synthetic"] is flag
+    # torch: classical+gan reads 8 batches of 16 from 32 real + 32 synthetic samples, 64 of them synthetic
+    assert counts["torch", True] - counts["torch", False] == 64
+    # estimators: one transformed copy of each of the 32 synthetic samples, beside the real ones' copies
+    assert counts["sklearn", True] - counts["sklearn", False] == 32
 
 
 def test_filter_confidence_gates_the_gan_arms_with_the_real_only_classifier():
