@@ -397,7 +397,7 @@ def _fit_torch(x, labels, classes, loader_or_none, model_fn, train_fn, seed, dev
                 raise TypeError(f"model_fn must return a torch nn.Module; got {type(model).__name__}")
         model = model.to(device)
         if model_fn is None and model.image and device.type == "cpu":
-            # channels-last convolutions: about a quarter less time per step on CPU (benchmarks/classifier_speed.py)
+            # channels-last convolutions: a quarter to a third less time per step on CPU (benchmarks/classifier_speed.py)
             model = model.to(memory_format=torch.channels_last)
         loader = loader_or_none
         if loader is None:

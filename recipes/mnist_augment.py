@@ -56,7 +56,7 @@ FILTER_CONFIDENCE = None
 # the warp generator's do best at 1 (docs/usefulness.md).
 SYNTHETIC_WEIGHT = 1.0
 # In the real + classical + GAN arm the classical transform augments the synthetic samples too (as it does the real
-# ones): -0.32 instead of -1.48 points against real + classical at N=10 (docs/usefulness.md).
+# ones): -0.32 instead of -1.48 points against real + classical at N=10 in benchmarks/usefulness.py (docs/usefulness.md).
 CLASSICAL_ON_SYNTHETIC = True
 
 
