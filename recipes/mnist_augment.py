@@ -41,7 +41,7 @@ from ganaug.report import AugmentationReport
 # What each profile runs. The quick profile trims N values, ratios, GAN steps and
 # classifier steps so the whole grid fits 10 minutes on a 2-core CPU.
 PROFILES = {
-    "quick": dict(n_per_class=[10, 50], ratios=[0.0, 1.0], seeds=[0, 1, 2, 3, 4], gan_steps=500, clf_steps=200),
+    "quick": dict(n_per_class=[10, 50], ratios=[0.0, 1.0], seeds=[0, 1, 2, 3, 4], gan_steps=400, clf_steps=300),
     "default": dict(n_per_class=[10, 50, 100, "all"], ratios=[0.0, 0.5, 1.0, 2.0, 4.0], seeds=[0, 1, 2, 3, 4], gan_steps=3000, clf_steps=1000),
 }
 # GAN settings the recipe uses on top of GANConfig's defaults: the warp generator (it bends training images of the
