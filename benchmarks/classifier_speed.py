@@ -11,10 +11,8 @@ called directly and through the wrapper that maps samples to [0, 1] and back.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import time
-from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -24,13 +22,7 @@ import torch.nn.functional as F
 
 from ganaug.evaluation import DefaultClassifier, _ClassicalTransform
 
-
-def recipe_module():
-    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
-    spec = importlib.util.spec_from_file_location("mnist_augment", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from _recipe import recipe_module  # benchmarks/ is on sys.path when a benchmark runs as a script
 
 
 def step_ms(channels_last: bool, steps: int, batch: int) -> float:

@@ -10,10 +10,8 @@ embedded MNIST sample's training split and prints seconds per fit.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,13 +19,7 @@ import torch
 from ganaug import SyntheticAugmenter
 from ganaug.data import load_mnist_sample, subsample_per_class
 
-
-def recipe_module():
-    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
-    spec = importlib.util.spec_from_file_location("mnist_augment", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from _recipe import recipe_module  # benchmarks/ is on sys.path when a benchmark runs as a script
 
 
 def main():

@@ -89,11 +89,6 @@ class ConvGenerator(nn.Module):
         return self.net(h)
 
 
-# generator buffers that training never changes (WarpGenerator's exemplars): the trainer does not copy them into
-# the EMA generator every step
-STATIC_BUFFERS = ("exemplars", "class_start", "class_count")
-
-
 class WarpGenerator(nn.Module):
     """Class-conditional generator that deforms training images of the requested class.
 
@@ -120,6 +115,8 @@ class WarpGenerator(nn.Module):
     #: The latent coordinate that picks the exemplar: training pairs share it, so the mode-seeking term
     #: compares two deformations of one image (the trainer reads this attribute).
     choice_dim = 0
+    #: Buffers training never changes (the exemplars): the trainer does not copy them into the EMA generator.
+    static_buffers = ("exemplars", "class_start", "class_count")
 
     def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 32, max_shift: float = 0.125):
         super().__init__()

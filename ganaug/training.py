@@ -24,7 +24,7 @@ from . import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
 from .config import GANConfig
 from .diffaugment import diff_augment, random_affine
-from .models import STATIC_BUFFERS, PerClass
+from .models import PerClass
 
 
 def d_loss_fn(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -376,8 +376,9 @@ class GANTrainer:
         delta = torch._foreach_sub(list(self.G.parameters()), ema_p)
         torch._foreach_mul_(delta, self._ema_weight)
         torch._foreach_add_(ema_p, delta)
+        static = getattr(self.G, "static_buffers", ())  # declared by generators with fixed buffers (warp: its exemplars)
         for (name, b_ema), b in zip(self.G_ema.named_buffers(), self.G.buffers()):
-            if name.rsplit(".", 1)[-1] not in STATIC_BUFFERS:  # the warp generator's training images do not change
+            if name not in static:
                 b_ema.copy_(b)
 
     # -- the loop -----------------------------------------------------------------------------
