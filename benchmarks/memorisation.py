@@ -15,7 +15,6 @@ nothing is trained or chosen on them).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ganaug import SyntheticAugmenter  # noqa: E402
-from ganaug.config import CONFIG_FIELDS  # noqa: E402
+from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.data import load_mnist_sample, subsample_per_class  # noqa: E402
 from ganaug.evaluation import memorisation  # noqa: E402
 
@@ -38,15 +37,10 @@ def main(argv=None):
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a GANConfig field for the GAN (repeatable), e.g. --set architecture=warp")
     args = p.parse_args(argv)
-    params = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        if key not in CONFIG_FIELDS:
-            raise SystemExit(f"unknown GANConfig field {key!r}; fields: {CONFIG_FIELDS}")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
+    try:
+        params = dict(parse_assignment(item) for item in args.set)
+    except ValueError as exc:
+        p.error(f"--set: {exc}")
     (xtr, ytr), (xte, _) = load_mnist_sample()
     print("| N | seed | near-copy share (test: 0.05) | median NN distance, samples / test images |")
     print("|---|---|---|---|")

@@ -55,7 +55,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ganaug import SyntheticAugmenter  # noqa: E402
-from ganaug.config import CONFIG_FIELDS  # noqa: E402
+from ganaug.config import CONFIG_FIELDS, parse_assignment  # noqa: E402
 
 USAGE_KEYS = {"ratio": 1.0, "pool": 5000, "weight": 1.0, "syn_classical": 0, "filter": 0.0, "trunc": 0.0, "strategy": "conditional", "oracle": 0}
 
@@ -230,17 +230,11 @@ def parse_variant(text: str):
     name, _, rest = text.partition(":")
     gan, usage = {}, dict(USAGE_KEYS)
     for item in filter(None, rest.split(",")):
-        key, _, value = item.partition("=")
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            pass
-        if key in USAGE_KEYS:
-            usage[key] = value
-        elif key in CONFIG_FIELDS:
-            gan[key] = value
-        else:
-            raise SystemExit(f"unknown variant key {key!r}; GANConfig fields: {CONFIG_FIELDS}; usage: {sorted(USAGE_KEYS)}")
+            key, value = parse_assignment(item, fields=(*CONFIG_FIELDS, *USAGE_KEYS))
+        except ValueError as exc:
+            raise SystemExit(f"variant {text!r}: {exc} (GANConfig fields, then usage keys)") from None
+        (usage if key in USAGE_KEYS else gan)[key] = value
     return name or "gan", gan, usage
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 
 LOSSES = ("nonsaturating", "minimax", "hinge", "wasserstein-gp")
@@ -266,3 +267,42 @@ class GANConfig:
 
 
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GANConfig))
+
+
+def parse_assignment(text: str, fields=CONFIG_FIELDS) -> tuple[str, object]:
+    """Read a command-line ``FIELD=VALUE`` into ``(field, value)``.
+
+    The value is read as JSON where it parses (numbers, ``true``/``false``,
+    ``null``, lists) and kept as a string otherwise, so ``warp_shift=0.25``
+    gives a float and ``architecture=warp`` a string.
+
+    Parameters
+    ----------
+    text : str
+        ``"FIELD=VALUE"``.
+    fields : sequence of str
+        The accepted field names; defaults to every :class:`GANConfig` field.
+
+    Returns
+    -------
+    (str, object)
+
+    Raises
+    ------
+    ValueError
+        When ``text`` has no ``=`` or names a field outside ``fields``.
+
+    Examples
+    --------
+    >>> parse_assignment("warp_shift=0.25"), parse_assignment("architecture=warp")
+    (('warp_shift', 0.25), ('architecture', 'warp'))
+    """
+    key, sep, value = str(text).partition("=")
+    if not sep:
+        raise ValueError(f"expected FIELD=VALUE; got {text!r}")
+    if key not in fields:
+        raise ValueError(f"unknown field {key!r}; known: {', '.join(fields)}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value

@@ -34,6 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ganaug import GANConfig, SyntheticAugmenter, __version__
+from ganaug.config import parse_assignment
 from ganaug.data import load_digits_28, load_idx_folder, load_mnist_sample, load_torchvision_mnist, subsample_per_class
 from ganaug.evaluation import compare_augmentation, save_grid
 from ganaug.report import AugmentationReport
@@ -130,6 +131,8 @@ def main(argv=None) -> int:
     p.add_argument("--filter", type=float, default=-1.0 if FILTER_CONFIDENCE is None else FILTER_CONFIDENCE,
                    help="min. real-classifier confidence for synthetic samples (-1, the default: keep all)")
     p.add_argument("--synthetic-weight", type=float, default=SYNTHETIC_WEIGHT, help="loss weight of a synthetic sample (real: 1)")
+    p.add_argument("--gan-param", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a GANConfig field on top of the recipe's GAN settings (repeatable), e.g. --gan-param warp_shift=0.25")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="runs/mnist_augment")
     args = p.parse_args(argv)
@@ -143,9 +146,22 @@ def main(argv=None) -> int:
         cfg["seeds"] = list(range(args.seeds))
     cfg["filter"] = None if args.filter < 0 else args.filter
     cfg["synthetic_weight"] = args.synthetic_weight
+    gan_params = dict(GAN_PARAMS)
+    for item in args.gan_param:
+        try:
+            key, value = parse_assignment(item)
+        except ValueError as exc:
+            p.error(f"--gan-param: {exc}")
+        if key == "n_steps":
+            p.error("--gan-param: set the GAN's steps with --gan-steps")
+        gan_params[key] = value
     for key in ("gan_steps", "clf_steps"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
+    try:  # a bad value is a usage error now, not a traceback after the data has loaded
+        GANConfig(**gan_params, n_steps=cfg["gan_steps"])
+    except (TypeError, ValueError) as exc:
+        p.error(f"--gan-param: {exc}")
     rank, world = process_rank()
     out = Path(args.out)
     if rank == 0:
@@ -161,9 +177,9 @@ def main(argv=None) -> int:
         "profile": "quick" if args.quick else "default",
         "dataset": data_desc,
         **cfg,
-        "gan_params": GAN_PARAMS,
+        "gan_params": gan_params,
         # every GAN hyperparameter as this version resolves it, so a rerun on a later ganaug can pass them back
-        "gan_config": GANConfig(**GAN_PARAMS, n_steps=cfg["gan_steps"]).to_dict(),
+        "gan_config": GANConfig(**gan_params, n_steps=cfg["gan_steps"]).to_dict(),
         "classical": repr(classical_transform()),
         "classical_on_synthetic": CLASSICAL_ON_SYNTHETIC,
         "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
@@ -187,7 +203,7 @@ def main(argv=None) -> int:
             bar.set_postfix_str(f"N={n} seed={seed}")
             idx = np.arange(len(ytr)) if n == "all" else subsample_per_class(ytr, n, seed=seed)
             train = (xtr[idx], ytr[idx])
-            gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, distributed=False, **GAN_PARAMS)
+            gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, distributed=False, **gan_params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
                 gan.fit(train)

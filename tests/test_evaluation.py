@@ -590,3 +590,32 @@ def test_end_to_end_sklearn_estimator_and_distribution_metrics(mnist_sample):
     assert metrics["n_compared"] == 100 and metrics["feature_space"].startswith("DefaultClassifier")
     # a 20-step GAN is far from real digits; real test digits are not
     assert metrics["synthetic"]["frechet"] > metrics["floor"]["frechet"]
+
+
+def _recipe():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
+    spec = importlib.util.spec_from_file_location("mnist_augment_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_recipe_gan_param_overrides_one_field_and_is_recorded(tmp_path):
+    recipe = _recipe()
+    grid = ["--dataset", "digits", "--n-per-class", "5", "--ratios", "0,1", "--seeds", "2", "--gan-steps", "3", "--clf-steps", "3"]
+    assert recipe.main([*grid, "--gan-param", "warp_shift=0.25", "--gan-param", "diversity_weight=0", "--out", str(tmp_path)]) == 0
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["gan_params"] == {**recipe.GAN_PARAMS, "warp_shift": 0.25, "diversity_weight": 0}
+    assert saved["gan_config"]["warp_shift"] == 0.25 and saved["gan_config"]["architecture"] == "warp"
+    assert recipe.GAN_PARAMS["warp_shift"] == 0.5  # the module's settings are not changed by a run
+
+
+@pytest.mark.parametrize("bad", ["warp_shfit=0.25", "warp_shift=5", "warp_shift", "n_steps=10"])
+def test_recipe_refuses_a_bad_gan_param_before_loading_data(bad, capsys):
+    with pytest.raises(SystemExit) as err:
+        _recipe().main(["--gan-param", bad])
+    assert err.value.code == 2
+    assert "--gan-param" in capsys.readouterr().err

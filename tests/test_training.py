@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganaug.config import GANConfig
+from ganaug.config import GANConfig, parse_assignment
 from ganaug.diffaugment import diff_augment
 from ganaug.models import ConvGenerator, WarpGenerator, build_models, init_weights
 from ganaug.training import GANTrainer, paired_choice, paired_labels, mode_seeking_loss
@@ -302,3 +302,15 @@ def test_per_class_on_cuda_trains_without_a_graph():
     aug.fit((torch.rand(24, 1, 28, 28), torch.arange(24) % 3))
     xs, ys = aug.sample(6)
     assert xs.shape == (6, 1, 28, 28) and sorted(set(ys.tolist())) == [0, 1, 2]
+
+
+def test_parse_assignment_reads_json_values_and_refuses_unknown_fields():
+    assert parse_assignment("warp_shift=0.25") == ("warp_shift", 0.25)
+    assert parse_assignment("architecture=warp") == ("architecture", "warp")
+    assert parse_assignment("betas=[0.0, 0.9]") == ("betas", [0.0, 0.9])
+    assert parse_assignment("amp=false") == ("amp", False)
+    assert parse_assignment("ratio=2", fields=("ratio",)) == ("ratio", 2)
+    with pytest.raises(ValueError, match="unknown field 'warp_shfit'"):
+        parse_assignment("warp_shfit=0.25")
+    with pytest.raises(ValueError, match="FIELD=VALUE"):
+        parse_assignment("warp_shift")
