@@ -159,7 +159,7 @@ def main(argv=None) -> int:
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
     try:  # a bad value is a usage error now, not a traceback after the data has loaded
-        GANConfig(**gan_params, n_steps=cfg["gan_steps"])
+        gan_config = GANConfig(**gan_params, n_steps=cfg["gan_steps"])
     except (TypeError, ValueError) as exc:
         p.error(f"--gan-param: {exc}")
     rank, world = process_rank()
@@ -179,7 +179,7 @@ def main(argv=None) -> int:
         **cfg,
         "gan_params": gan_params,
         # every GAN hyperparameter as this version resolves it, so a rerun on a later ganaug can pass them back
-        "gan_config": GANConfig(**gan_params, n_steps=cfg["gan_steps"]).to_dict(),
+        "gan_config": gan_config.to_dict(),
         "classical": repr(classical_transform()),
         "classical_on_synthetic": CLASSICAL_ON_SYNTHETIC,
         "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",

@@ -593,14 +593,16 @@ def test_end_to_end_sklearn_estimator_and_distribution_metrics(mnist_sample):
 
 
 def _recipe():
-    import importlib.util
+    """A fresh import of recipes/mnist_augment.py, through the loader the benchmarks use."""
+    import sys
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
-    spec = importlib.util.spec_from_file_location("mnist_augment_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from _recipe import recipe_module
+    finally:
+        sys.path.pop(0)
+    return recipe_module()
 
 
 def test_recipe_gan_param_overrides_one_field_and_is_recorded(tmp_path):
