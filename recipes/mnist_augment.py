@@ -3,7 +3,9 @@
 Grid: real images per class N x synthetic ratio x classical augmentation
 (albumentations affine + elastic) x seeds. For every (N, seed) one GAN is
 trained on exactly that real subset and nothing else, then reused across
-ratios; every classifier is scored on an untouched test set.
+ratios; every classifier is scored on an untouched test set (with
+--validation: on the training images outside its cell's subset, so settings
+can be chosen without the test split).
 
     python recipes/mnist_augment.py --quick          # 2-core CPU, <= 10 minutes
     python recipes/mnist_augment.py                  # sized for one GPU
@@ -133,6 +135,9 @@ def main(argv=None) -> int:
     p.add_argument("--synthetic-weight", type=float, default=SYNTHETIC_WEIGHT, help="loss weight of a synthetic sample (real: 1)")
     p.add_argument("--gan-param", action="append", default=[], metavar="FIELD=VALUE",
                    help="a GANConfig field on top of the recipe's GAN settings (repeatable), e.g. --gan-param warp_shift=0.25")
+    p.add_argument("--validation", action="store_true",
+                   help="score every classifier on the training images outside its cell's subset instead of the test "
+                        "split, for choosing settings (--gan-param, --ratios, ...) without touching the test set")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="runs/mnist_augment")
     args = p.parse_args(argv)
@@ -162,6 +167,8 @@ def main(argv=None) -> int:
         gan_config = GANConfig(**gan_params, n_steps=cfg["gan_steps"])
     except (TypeError, ValueError) as exc:
         p.error(f"--gan-param: {exc}")
+    if args.validation and "all" in cfg["n_per_class"]:
+        p.error("--validation scores on the training images outside each subset; N=all leaves none")
     rank, world = process_rank()
     out = Path(args.out)
     if rank == 0:
@@ -176,6 +183,7 @@ def main(argv=None) -> int:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "profile": "quick" if args.quick else "default",
         "dataset": data_desc,
+        "scored_on": "validation: the training images outside each (N, seed) subset" if args.validation else "the test split",
         **cfg,
         "gan_params": gan_params,
         # every GAN hyperparameter as this version resolves it, so a rerun on a later ganaug can pass them back
@@ -191,7 +199,7 @@ def main(argv=None) -> int:
     }
     if rank == 0:
         (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
-        print(f"data: {data_desc}; grid N={cfg['n_per_class']} ratios={cfg['ratios']} seeds={len(cfg['seeds'])} "
+        print(f"data: {data_desc}; scored on {config['scored_on']}; grid N={cfg['n_per_class']} ratios={cfg['ratios']} seeds={len(cfg['seeds'])} "
               f"GAN steps={cfg['gan_steps']} classifier steps={cfg['clf_steps']}; writing to {out}/"
               + (f"; cells spread over {world} processes" if world > 1 else ""))
 
@@ -203,6 +211,11 @@ def main(argv=None) -> int:
             bar.set_postfix_str(f"N={n} seed={seed}")
             idx = np.arange(len(ytr)) if n == "all" else subsample_per_class(ytr, n, seed=seed)
             train = (xtr[idx], ytr[idx])
+            if args.validation:  # the cell's held-out images stand in for the test split, which stays unread
+                held = np.setdiff1d(np.arange(len(ytr)), idx)
+                scored = (xtr[held], ytr[held])
+            else:
+                scored = (xte, yte)
             gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, distributed=False, **gan_params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
@@ -212,7 +225,7 @@ def main(argv=None) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # one seed per call: the intervals come from all cells below
                 report = compare_augmentation(
-                    train, (xte, yte), gan, ratios=cfg["ratios"], classical=classical_transform(), seeds=(seed,),
+                    train, scored, gan, ratios=cfg["ratios"], classical=classical_transform(), seeds=(seed,),
                     include_cas=True, device=device, n_steps=cfg["clf_steps"], verbose=0, filter_confidence=cfg["filter"],
                     synthetic_weight=cfg["synthetic_weight"], classical_on_synthetic=CLASSICAL_ON_SYNTHETIC,
                 )
@@ -229,7 +242,7 @@ def main(argv=None) -> int:
     report.plot(out / "gain.png")
     summary = report.to_markdown()
     (out / "summary.md").write_text(
-        f"# MNIST augmentation ablation\n\n{data_desc}; {len(cfg['seeds'])} seeds; command `{config['command']}`; "
+        f"# MNIST augmentation ablation\n\n{data_desc}; scored on {config['scored_on']}; {len(cfg['seeds'])} seeds; command `{config['command']}`; "
         f"machine {config['machine']}; {elapsed / 60:.1f} minutes.\n\n{summary}\n"
     )
     print(summary)

@@ -621,3 +621,25 @@ def test_recipe_refuses_a_bad_gan_param_before_loading_data(bad, capsys):
         _recipe().main(["--gan-param", bad])
     assert err.value.code == 2
     assert "--gan-param" in capsys.readouterr().err
+
+
+def test_recipe_validation_scores_on_held_out_training_images_and_never_reads_the_test_split(tmp_path, monkeypatch):
+    from ganaug.data import load_digits_28
+
+    recipe = _recipe()
+    train, _ = load_digits_28(seed=0, mode="resize")
+    # a test split that fails on any use: the validation run must not touch it
+    monkeypatch.setattr(recipe, "load_dataset", lambda args: (train, (None, None), "digits, no test split"))
+    grid = ["--n-per-class", "5", "--ratios", "0,1", "--seeds", "2", "--gan-steps", "3", "--clf-steps", "3"]
+    assert recipe.main([*grid, "--validation", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "config.json").read_text())["scored_on"].startswith("validation")
+    assert "scored on validation" in (tmp_path / "summary.md").read_text()
+    with pytest.raises(Exception):  # the same run scored on the test split does read it
+        recipe.main([*grid, "--out", str(tmp_path / "test")])
+
+
+def test_recipe_validation_refuses_n_all(capsys):
+    with pytest.raises(SystemExit) as err:
+        _recipe().main(["--validation", "--n-per-class", "10,all"])
+    assert err.value.code == 2
+    assert "--validation" in capsys.readouterr().err
