@@ -634,7 +634,7 @@ def test_recipe_validation_scores_on_held_out_training_images_and_never_reads_th
     assert recipe.main([*grid, "--validation", "--out", str(tmp_path)]) == 0
     assert json.loads((tmp_path / "config.json").read_text())["scored_on"].startswith("validation")
     assert "scored on validation" in (tmp_path / "summary.md").read_text()
-    with pytest.raises(Exception):  # the same run scored on the test split does read it
+    with pytest.raises(ValueError, match="numeric"):  # the same run scored on the test split does read it
         recipe.main([*grid, "--out", str(tmp_path / "test")])
 
 
