@@ -43,15 +43,15 @@ from _recipe import recipe_module  # noqa: E402
 from ganaug import SyntheticAugmenter  # noqa: E402
 from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.data import load_mnist_sample, subsample_per_class  # noqa: E402
-from ganaug.evaluation import fit_classifier  # noqa: E402
+from ganaug.evaluation import _ClassicalTransform, fit_classifier  # noqa: E402
 from ganaug.stats import paired_difference  # noqa: E402
 
 
 def classical_copies(x: np.ndarray, transform, seed: int) -> np.ndarray:
-    """One pass of ``transform`` (albumentations, on [0, 1] float HWC images) over uint8 images ``x`` (N, 1, H, W)."""
-    transform.set_random_seed(seed)
-    out = [transform(image=(xi[0].astype(np.float32) / 255.0)[:, :, None])["image"].reshape(xi.shape) for xi in x]
-    return np.clip(np.round(np.stack(out) * 255.0), 0, 255).astype(np.uint8)
+    """One pass of ``transform`` over uint8 images ``x`` (N, 1, H, W), through the wrapper compare_augmentation uses."""
+    wrapped = _ClassicalTransform(transform, torch.zeros(1), torch.full((1,), 255.0), seed=seed)
+    out = torch.stack([wrapped(torch.from_numpy(xi).float()) for xi in x]).numpy()
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
 def redrawn_loop(aug: SyntheticAugmenter, labels: np.ndarray, n_steps: int, batch_size: int = 64, lr: float = 1e-3):
