@@ -11,9 +11,13 @@ can be chosen without the test split).
     python recipes/mnist_augment.py                  # sized for one GPU
     torchrun --nproc_per_node=4 recipes/mnist_augment.py   # (N, seed) cells spread over 4 processes
 
-Under torchrun every rank takes every WORLD_SIZE-th (N, seed) cell and trains
-its own GANs (``distributed=False``); rank 0 gathers the rows and writes the
-outputs, which are the same as a single-process run's.
+On CPU the (N, seed) cells are shared out among worker processes of one
+thread each, one per core (--jobs; small CNNs keep one thread per core busier
+than two threads in one process). Under torchrun every rank takes every
+WORLD_SIZE-th cell and trains its own GANs (``distributed=False``); rank 0
+gathers the rows and writes the outputs. Either way the rows equal those of
+one process running the cells one after another with the same number of
+threads.
 
 Outputs in --out: results.csv, summary.md, gain.png, samples.png, config.json.
 """
@@ -117,6 +121,60 @@ def gather_rows(rows: list, world: int) -> list:
     return [r for part in parts for r in part]
 
 
+def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list:
+    """Rows of one (N, seed) cell: fit a GAN on exactly that subset, then every arm's classifier.
+
+    ``threads`` sets torch's CPU threads for the cell (worker processes run one each). The rows depend
+    only on the cell, the data and the settings (and on the thread count, through float rounding), not
+    on which process runs the cell or what ran before it.
+    """
+    if threads is not None:
+        torch.set_num_threads(threads)
+    cfg, gan_params, device, out = settings["cfg"], settings["gan_params"], settings["device"], settings["out"]
+    xtr, ytr = train_set
+    idx = np.arange(len(ytr)) if n == "all" else subsample_per_class(ytr, n, seed=seed)
+    train = (xtr[idx], ytr[idx])
+    if settings["validation"]:  # the cell's held-out images stand in for the test split, which stays unread
+        held = np.setdiff1d(np.arange(len(ytr)), idx)
+        scored = (xtr[held], ytr[held])
+    else:
+        scored = test_set
+    gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, distributed=False, **gan_params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
+        gan.fit(train)
+    if cell == 0:
+        save_grid(gan, out / "samples.png", n_per_class=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # one seed per call: the intervals come from all cells
+        report = compare_augmentation(
+            train, scored, gan, ratios=cfg["ratios"], classical=classical_transform(), seeds=(seed,),
+            include_cas=True, device=device, n_steps=cfg["clf_steps"], verbose=0, filter_confidence=cfg["filter"],
+            synthetic_weight=cfg["synthetic_weight"], classical_on_synthetic=CLASSICAL_ON_SYNTHETIC,
+        )
+    n_label = int(idx.size // len(np.unique(ytr))) if n == "all" else n
+    return [(cell, {"n_per_class": n_label, **r}) for r in report.rows]
+
+
+def resolve_jobs(jobs: str, device: str, world: int, n_cells: int) -> int:
+    """Worker processes for --jobs: ``auto`` is one per CPU core on CPU, one on CUDA or under torchrun."""
+    on_cuda = str(device).startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    if jobs == "auto":
+        if on_cuda or world > 1:
+            return 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, min(cores, n_cells))
+    try:
+        n = int(jobs)
+    except ValueError:
+        raise ValueError(f"--jobs must be 'auto' or a positive integer, got {jobs!r}") from None
+    if n < 1:
+        raise ValueError(f"--jobs must be 'auto' or a positive integer, got {jobs!r}")
+    if n > 1 and world > 1:
+        raise ValueError("--jobs > 1 cannot be combined with torchrun: torchrun already runs one process per rank")
+    return n
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="the 2-core CPU profile (<= 10 minutes)")
@@ -139,6 +197,10 @@ def main(argv=None) -> int:
                    help="score every classifier on the training images outside its cell's subset instead of the test "
                         "split, for choosing settings (--gan-param, --ratios, ...) without touching the test set")
     p.add_argument("--device", default="auto")
+    p.add_argument("--jobs", default="auto",
+                   help="worker processes, one CPU thread each, that share out the (N, seed) cells (default auto: one "
+                        "per CPU core on CPU, 1 on CUDA or under torchrun); --jobs 1 runs in this process with "
+                        "torch's default threads")
     p.add_argument("--out", default="runs/mnist_augment")
     args = p.parse_args(argv)
 
@@ -170,6 +232,10 @@ def main(argv=None) -> int:
     if args.validation and "all" in cfg["n_per_class"]:
         p.error("--validation scores on the training images outside each subset; N=all leaves none")
     rank, world = process_rank()
+    try:
+        jobs = resolve_jobs(args.jobs, args.device, world, len(cfg["n_per_class"]) * len(cfg["seeds"]))
+    except ValueError as exc:
+        p.error(str(exc))
     out = Path(args.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -195,42 +261,36 @@ def main(argv=None) -> int:
         "ganaug": __version__,
         "torch": torch.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
-        "processes": world,
+        "processes": world * jobs,
+        "threads_per_process": 1 if jobs > 1 else torch.get_num_threads(),
     }
     if rank == 0:
         (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
         print(f"data: {data_desc}; scored on {config['scored_on']}; grid N={cfg['n_per_class']} ratios={cfg['ratios']} seeds={len(cfg['seeds'])} "
               f"GAN steps={cfg['gan_steps']} classifier steps={cfg['clf_steps']}; writing to {out}/"
-              + (f"; cells spread over {world} processes" if world > 1 else ""))
+              + (f"; cells spread over {world * jobs} processes of {config['threads_per_process']} thread(s) each" if world * jobs > 1 else ""))
 
     rows, t0 = [], time.perf_counter()
     cells = [(n, s) for n in cfg["n_per_class"] for s in cfg["seeds"]]
     mine = list(enumerate(cells))[rank::world]  # this process's share of the grid
-    with tqdm(mine, desc="(N, seed) cells" + (f" (rank 0 of {world})" if world > 1 else ""), unit="cell", disable=rank != 0) as bar:
-        for cell, (n, seed) in bar:
+    settings = dict(cfg=cfg, gan_params=gan_params, device=device, validation=args.validation, out=out)
+    bar = tqdm(total=len(mine), desc="(N, seed) cells" + (f" (rank 0 of {world})" if world > 1 else ""), unit="cell",
+               disable=rank != 0)
+    if jobs == 1:
+        for cell, (n, seed) in mine:
             bar.set_postfix_str(f"N={n} seed={seed}")
-            idx = np.arange(len(ytr)) if n == "all" else subsample_per_class(ytr, n, seed=seed)
-            train = (xtr[idx], ytr[idx])
-            if args.validation:  # the cell's held-out images stand in for the test split, which stays unread
-                held = np.setdiff1d(np.arange(len(ytr)), idx)
-                scored = (xtr[held], ytr[held])
-            else:
-                scored = (xte, yte)
-            gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, distributed=False, **gan_params)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
-                gan.fit(train)
-            if cell == 0:
-                save_grid(gan, out / "samples.png", n_per_class=10, random_state=0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # one seed per call: the intervals come from all cells below
-                report = compare_augmentation(
-                    train, scored, gan, ratios=cfg["ratios"], classical=classical_transform(), seeds=(seed,),
-                    include_cas=True, device=device, n_steps=cfg["clf_steps"], verbose=0, filter_confidence=cfg["filter"],
-                    synthetic_weight=cfg["synthetic_weight"], classical_on_synthetic=CLASSICAL_ON_SYNTHETIC,
-                )
-            n_label = int(idx.size // len(np.unique(ytr))) if n == "all" else n
-            rows += [(cell, {"n_per_class": n_label, **r}) for r in report.rows]
+            rows += run_cell(cell, n, seed, (xtr, ytr), (xte, yte), settings)
+            bar.update()
+    else:  # the largest subsets first, so the last cells to finish are short ones
+        from joblib import Parallel, delayed
+
+        order = sorted(mine, key=lambda c: -(len(ytr) if c[1][0] == "all" else c[1][0]))
+        tasks = (delayed(run_cell)(cell, n, seed, (xtr, ytr), (xte, yte), settings, threads=1) for cell, (n, seed) in order)
+        for part in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+            rows += part
+            bar.set_postfix_str(f"N={part[0][1]['n_per_class']} seed={part[0][1]['seed']} done")
+            bar.update()
+    bar.close()
     rows = [r for _, r in sorted(gather_rows(rows, world), key=lambda cr: cr[0])]  # grid order, whatever the ranks
     elapsed = time.perf_counter() - t0
     if rank != 0:

@@ -643,3 +643,44 @@ def test_recipe_validation_refuses_n_all(capsys):
         _recipe().main(["--validation", "--n-per-class", "10,all"])
     assert err.value.code == 2
     assert "--validation" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_recipe_jobs_share_out_the_cells_with_the_one_process_results(tmp_path):
+    import torch
+
+    recipe = _recipe()
+    grid = ["--dataset", "digits", "--n-per-class", "5,8", "--ratios", "0,1", "--seeds", "2", "--gan-steps", "3", "--clf-steps", "3"]
+    assert recipe.main([*grid, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the workers run one thread each: the same float rounding in this process
+    try:
+        assert recipe.main([*grid, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    two, one = ((tmp_path / run / "results.csv").read_text() for run in ("two", "one"))
+    assert two == one  # grid order and every figure, whichever worker ran which cell
+    assert len(two.splitlines()) == 1 + 4 * 5  # 4 cells x (real, classical, GAN, classical + GAN, GAN only)
+    config = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert config["processes"] == 2 and config["threads_per_process"] == 1
+    assert (tmp_path / "two" / "samples.png").exists()
+
+
+def test_recipe_resolves_jobs():
+    recipe = _recipe()
+    assert recipe.resolve_jobs("auto", "cpu", world=1, n_cells=1) == 1  # never more workers than cells
+    assert recipe.resolve_jobs("auto", "cuda", world=1, n_cells=10) == 1
+    assert recipe.resolve_jobs("auto", "cpu", world=2, n_cells=10) == 1  # torchrun already spreads the cells
+    assert recipe.resolve_jobs("3", "cpu", world=1, n_cells=10) == 3
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(ValueError, match="--jobs"):
+            recipe.resolve_jobs(bad, "cpu", world=1, n_cells=10)
+    with pytest.raises(ValueError, match="torchrun"):
+        recipe.resolve_jobs("2", "cpu", world=2, n_cells=10)
+
+
+def test_recipe_refuses_a_bad_jobs_value_before_loading_data(capsys):
+    with pytest.raises(SystemExit) as err:
+        _recipe().main(["--jobs", "0"])
+    assert err.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
