@@ -46,9 +46,12 @@ from ganaug.evaluation import compare_augmentation, save_grid
 from ganaug.report import AugmentationReport
 
 # What each profile runs. The quick profile trims N values, ratios, GAN steps and
-# classifier steps so the whole grid fits 10 minutes on a 2-core CPU.
+# classifier steps so the whole grid fits 10 minutes on a 2-core CPU (as two single-thread
+# workers, --jobs). Its classifier budget and ratio were chosen on held-out training images
+# (--validation): against 300 steps at ratio 1, 600 steps at ratio 0.5 lift real + GAN at N=10
+# and 50 and real + classical + GAN at N=10 (docs/usefulness.md, "Classifier budget and ratio").
 PROFILES = {
-    "quick": dict(n_per_class=[10, 50], ratios=[0.0, 1.0], seeds=[0, 1, 2, 3, 4], gan_steps=400, clf_steps=300),
+    "quick": dict(n_per_class=[10, 50], ratios=[0.0, 0.5], seeds=[0, 1, 2, 3, 4], gan_steps=400, clf_steps=600),
     "default": dict(n_per_class=[10, 50, 100, "all"], ratios=[0.0, 0.5, 1.0, 2.0, 4.0], seeds=[0, 1, 2, 3, 4], gan_steps=3000, clf_steps=1000),
 }
 # GAN settings the recipe uses on top of GANConfig's defaults: the warp generator (it bends training images of the
