@@ -165,8 +165,9 @@ def resolve_jobs(jobs: str, device: str, world: int, n_cells: int) -> int:
     if jobs == "auto":
         if on_cuda or world > 1:
             return 1
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return max(1, min(cores, n_cells))
+        from joblib import cpu_count  # the cores this process may use (affinity, container CPU quotas)
+
+        return max(1, min(cpu_count(), n_cells))
     try:
         n = int(jobs)
     except ValueError:
