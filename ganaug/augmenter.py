@@ -325,6 +325,15 @@ class SyntheticAugmenter(BaseEstimator):
             Makes this draw reproducible; ``None`` continues the augmenter's
             own stream (seeded by ``random_state`` at fit time).
 
+        Notes
+        -----
+        With ``architecture="warp"`` every sample bends one training image of
+        its class. One call spreads each class's samples evenly over that
+        class's training images: ``m`` samples of a class with ``c`` images
+        use each image ``m / c`` times when ``c`` divides ``m`` (about once
+        each for ``m = c``, where independent picks would leave about a
+        third of the images out).
+
         Returns
         -------
         x : Tensor or ndarray
@@ -342,6 +351,8 @@ class SyntheticAugmenter(BaseEstimator):
         g = self.generator_
         g.eval()
         labels = torch.from_numpy(idx).to(self.device_)
+        choice_dim = getattr(g, "choice_dim", None)  # the latent coordinate that picks a training exemplar
+        choice = _stratified_normal(labels, gen) if choice_dim is not None and n else None
         # one host buffer filled batch by batch: no concatenation, no second copy of the samples
         x = torch.empty((n,) + tuple(self._model_shape_ if self.images_ else (int(np.prod(self.sample_shape_)),)))
         if self.device_.type == "cuda":
@@ -353,6 +364,8 @@ class SyntheticAugmenter(BaseEstimator):
             for start in range(0, n, batch_size):
                 lab = labels[start : start + batch_size]
                 z = torch.randn(lab.shape[0], g.latent_dim, generator=gen, device=self.device_)
+                if choice is not None:
+                    z[:, choice_dim] = choice[start : start + lab.shape[0]]
                 x[start : start + lab.shape[0]].copy_(self._to_value_space(g(z, lab).float()).reshape((lab.shape[0],) + x.shape[1:]))
         x = x.reshape((n,) + tuple(self.sample_shape_))
         x = _cast(x, self.dtype_)
@@ -619,6 +632,25 @@ class SyntheticAugmenter(BaseEstimator):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _stratified_normal(labels: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """One standard-normal value per row, stratified within each label.
+
+    The ``m`` rows of a label get one value from each of ``m`` slices of equal
+    probability, in random order: marginally still standard normal, but a
+    generator that picks one of a class's ``c`` exemplars through this value
+    (``WarpGenerator``) uses each of them ``m / c`` times when ``c`` divides
+    ``m``, instead of leaving about a third of them out of a draw of ``c``.
+    """
+    n = labels.shape[0]
+    order = torch.argsort(labels.double() + torch.rand(n, generator=gen, device=labels.device, dtype=torch.float64))
+    counts = torch.bincount(labels)
+    first = torch.cumsum(counts, 0) - counts  # where each label's block starts in sorted order
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(n, device=labels.device) - first[labels[order]]  # random position within its label
+    u = (rank + torch.rand(n, generator=gen, device=labels.device, dtype=torch.float64)) / counts[labels]
+    return torch.special.ndtri(u.clamp(1e-7, 1 - 1e-7)).float()
+
+
 def _fit_value_space(x: torch.Tensor, images: bool):
     """Learn the value space and scale the data to what the GAN trains on.
 

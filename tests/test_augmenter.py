@@ -303,6 +303,26 @@ def test_warp_architecture_fits_samples_and_round_trips(tmp_path):
     assert torch.allclose(loaded.sample(9, y=[2] * 9, random_state=1)[0], xs, atol=1e-5)
 
 
+def test_warp_samples_use_every_training_image_of_their_class_equally_often():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(30, 1, 28, 28, generator=g)
+    y = torch.arange(30) % 3
+    aug = SyntheticAugmenter(architecture="warp", random_state=0, **FAST).fit((x, y))
+    last = aug.generator_.flow[-2]
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.zeros_(last.bias)  # no displacement: every sample is the training image it picked
+    for n, y_req in [(60, None), (40, [1] * 40)]:  # 20 of each class (10 images each); 40 of class 1
+        xs, ys = aug.sample(n, y=y_req, random_state=1)
+        dist = torch.cdist(xs.flatten(1), x.flatten(1))
+        assert dist.min(1).values.max() < 0.1  # other training images lie about 11 away
+        picked = dist.argmin(1)
+        assert torch.equal(y[picked], ys)
+        counts = torch.bincount(picked, minlength=30)
+        assert counts[y == ys[0]].tolist() == [n // len(set(ys.tolist())) // 10] * 10
+        if y_req is None:
+            assert counts.tolist() == [2] * 30
+
+
 def test_load_refuses_damaged_and_newer_files(fitted, tmp_path):
     aug, _, _ = fitted
     path = aug.save(tmp_path / "m.pt")
