@@ -10,7 +10,11 @@ steps, batch 64) is then trained on one of:
 * ``classical x1``: one copy of each of them through the recipe's albumentations
   transform (no originals): what a hand-made variant of a real image is worth;
 * ``GAN fixed xK``: K * N synthetic samples per class, drawn once (K from
-  ``--multiples``; the recipe's "GAN only" arm is K = 1);
+  ``--multiples``; the recipe's "GAN only" arm is K = 1), each class's samples
+  spread evenly over its training images (``sample(..., stratify=True)``, the
+  default); with ``--independent`` also ``GAN fixed xK, independent picks``
+  (``stratify=False``); with ``--draws D`` every fixed set is drawn D times
+  (other sampling seeds, same GAN) and the seed's figure is their mean;
 * ``GAN redrawn``: N synthetic samples per class, drawn afresh every epoch, as
   ``SyntheticAugmenter.wrap`` (``refresh="epoch"``) delivers them.
 
@@ -20,6 +24,7 @@ chosen on these figures.
 
     python benchmarks/train_on_synthetic.py --n 10 50 --seeds 0 1 2 3 4
     python benchmarks/train_on_synthetic.py --n 10 --set warp_shift=0.25
+    python benchmarks/train_on_synthetic.py --n 10 --multiples 1 --draws 3 --independent --clf-steps 600
 """
 
 from __future__ import annotations
@@ -93,6 +98,9 @@ def main(argv=None):
     p.add_argument("--gan-steps", type=int, default=400, help="400 by default, the quick profile's")
     p.add_argument("--clf-steps", type=int, default=300, help="300 by default, the budget of the figures in docs/usefulness.md (the quick profile now trains 600)")
     p.add_argument("--multiples", type=int, nargs="+", default=[1, 10], help="fixed synthetic sets of K * N per class")
+    p.add_argument("--draws", type=int, default=1, help="draws of every fixed set per GAN (other sampling seeds), averaged")
+    p.add_argument("--independent", action="store_true",
+                   help="also train on fixed sets whose samples pick their training image independently (stratify=False)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a GANConfig field on top of the recipe's GAN settings (repeatable)")
     args = p.parse_args(argv)
@@ -104,9 +112,14 @@ def main(argv=None):
         p.error(f"--set: {exc}")
     if any(k < 1 for k in args.multiples):
         p.error("--multiples: every K must be at least 1")
+    if args.draws < 1:
+        p.error("--draws must be at least 1")
 
     (xtr, ytr), _ = load_mnist_sample()  # the test split stays unread
-    arms = ["real", "classical x1", *(f"GAN fixed x{k}" for k in args.multiples), "GAN redrawn"]
+    picks = {"": True, **({", independent picks": False} if args.independent else {})}
+    fixed = [(k, tag, stratify) for k in args.multiples for tag, stratify in picks.items()]
+    arms = ["real", "classical x1", *(f"GAN fixed x{k}{tag}" for k, tag, _ in fixed), "GAN redrawn"]
+    spread = {f"GAN fixed x{k}{tag}": [] for k, tag, _ in fixed}  # per seed: max - min over the draws
     print(f"GAN: {params}, {args.gan_steps} steps; classifier {args.clf_steps} steps; seeds {args.seeds}")
     for n in args.n:
         acc = {arm: [] for arm in arms}
@@ -125,9 +138,13 @@ def main(argv=None):
 
             acc["real"].append(score((x, y)))
             acc["classical x1"].append(score((classical_copies(x, recipe.classical_transform(), seed), y)))
-            for k in args.multiples:
-                xs, ys = aug.sample(k * len(y), y=np.repeat(y, k), random_state=1000 + seed)
-                acc[f"GAN fixed x{k}"].append(score((np.asarray(xs), np.asarray(ys))))
+            for k, tag, stratify in fixed:
+                draws = []
+                for d in range(args.draws):  # draw 0 uses the seed the single-draw figures used
+                    xs, ys = aug.sample(k * len(y), y=np.repeat(y, k), random_state=1000 + seed + 10_000 * d, stratify=stratify)
+                    draws.append(score((np.asarray(xs), np.asarray(ys))))
+                acc[f"GAN fixed x{k}{tag}"].append(float(np.mean(draws)))
+                spread[f"GAN fixed x{k}{tag}"].append(max(draws) - min(draws))
             first = aug.sample(len(y), y=y, random_state=2000 + seed)  # sizes and standardises the classifier
             acc["GAN redrawn"].append(score(first, train_fn=redrawn_loop(aug, y, args.clf_steps)))
             print(f"N={n} seed={seed}: " + ", ".join(f"{a} {v[-1]:.3f}" for a, v in acc.items()), flush=True)
@@ -141,6 +158,10 @@ def main(argv=None):
             ci = "" if arm == "real" else f"{100 * d['delta']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
             print(f"| {arm} | {np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0:.3f} | "
                   f"{np.mean(values) / np.mean(real):.2f}x | {ci} |")
+        if args.draws > 1:
+            print(f"\n{args.draws} draws of each fixed set per GAN; max - min accuracy over a GAN's draws, mean [largest] over seeds:")
+            for arm, values in spread.items():
+                print(f"  {arm}: {np.mean(values):.3f} [{max(values):.3f}]")
         print()
 
 

@@ -311,7 +311,7 @@ class SyntheticAugmenter(BaseEstimator):
             raise ValueError(f"y has {len(idx)} labels but n={n} samples were asked for; pass one label or n labels")
         return idx
 
-    def sample(self, n: int, y=None, random_state=None, batch_size: int = 4096):
+    def sample(self, n: int, y=None, random_state=None, batch_size: int = 4096, stratify: bool = True):
         """Draw ``n`` labelled synthetic samples.
 
         Parameters
@@ -324,15 +324,16 @@ class SyntheticAugmenter(BaseEstimator):
         random_state : int, optional
             Makes this draw reproducible; ``None`` continues the augmenter's
             own stream (seeded by ``random_state`` at fit time).
-
-        Notes
-        -----
-        With ``architecture="warp"`` every sample bends one training image of
-        its class. One call spreads each class's samples evenly over that
-        class's training images: ``m`` samples of a class with ``c`` images
-        use each image ``m / c`` times when ``c`` divides ``m`` (about once
-        each for ``m = c``, where independent picks would leave about a
-        third of the images out).
+        batch_size : int
+            Samples generated per forward pass.
+        stratify : bool
+            With ``architecture="warp"`` every sample bends one training image
+            of its class. ``True`` spreads each class's samples in this call
+            evenly over that class's training images: ``m`` samples of a
+            class with ``c`` images use each image ``m / c`` times when ``c``
+            divides ``m``. ``False`` picks the image independently for every
+            sample, which for ``m = c`` leaves about a third of them out.
+            Other generators ignore it.
 
         Returns
         -------
@@ -352,7 +353,9 @@ class SyntheticAugmenter(BaseEstimator):
         g.eval()
         labels = torch.from_numpy(idx).to(self.device_)
         choice_dim = getattr(g, "choice_dim", None)  # the latent coordinate that picks a training exemplar
-        choice = _stratified_normal(labels, gen) if choice_dim is not None and n else None
+        if not isinstance(stratify, (bool, np.bool_)):
+            raise TypeError(f"stratify must be True or False; got {stratify!r}")
+        choice = _stratified_normal(labels, gen) if stratify and choice_dim is not None and n else None
         # one host buffer filled batch by batch: no concatenation, no second copy of the samples
         x = torch.empty((n,) + tuple(self._model_shape_ if self.images_ else (int(np.prod(self.sample_shape_)),)))
         if self.device_.type == "cuda":

@@ -321,6 +321,10 @@ def test_warp_samples_use_every_training_image_of_their_class_equally_often():
         assert counts[y == ys[0]].tolist() == [n // len(set(ys.tolist())) // 10] * 10
         if y_req is None:
             assert counts.tolist() == [2] * 30
+    independent = torch.cdist(aug.sample(60, random_state=1, stratify=False)[0].flatten(1), x.flatten(1)).argmin(1)
+    assert torch.bincount(independent, minlength=30).tolist() != [2] * 30  # independent picks repeat some images, miss others
+    with pytest.raises(TypeError, match="stratify"):
+        aug.sample(3, stratify="yes")
 
 
 def test_load_refuses_damaged_and_newer_files(fitted, tmp_path):
