@@ -342,10 +342,22 @@ class SyntheticAugmenter(BaseEstimator):
             (numpy when the training data was numpy).
         y : Tensor or ndarray
             Their labels, as in ``classes_``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from ganaug import SyntheticAugmenter
+        >>> x, y = torch.rand(20, 1, 28, 28), torch.arange(20) % 2
+        >>> aug = SyntheticAugmenter(architecture="warp", n_steps=2, batch_size=8, random_state=0, verbose=0).fit((x, y))
+        >>> xs, ys = aug.sample(20, y=[0] * 10 + [1] * 10, random_state=1)  # every training image bent once
+        >>> tuple(xs.shape), ys.bincount().tolist()
+        ((20, 1, 28, 28), [10, 10])
         """
         check_is_fitted(self, "generator_")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n must be a non-negative integer; got {n!r}")
+        if not isinstance(stratify, (bool, np.bool_)):
+            raise TypeError(f"stratify must be True or False; got {stratify!r}")
         n = int(n)
         idx = self._label_indices(n, y)
         gen = self._sample_gen if random_state is None else torch.Generator(device=self.device_).manual_seed(resolve_seed(random_state))
@@ -353,8 +365,6 @@ class SyntheticAugmenter(BaseEstimator):
         g.eval()
         labels = torch.from_numpy(idx).to(self.device_)
         choice_dim = getattr(g, "choice_dim", None)  # the latent coordinate that picks a training exemplar
-        if not isinstance(stratify, (bool, np.bool_)):
-            raise TypeError(f"stratify must be True or False; got {stratify!r}")
         choice = _stratified_normal(labels, gen) if stratify and choice_dim is not None and n else None
         # one host buffer filled batch by batch: no concatenation, no second copy of the samples
         x = torch.empty((n,) + tuple(self._model_shape_ if self.images_ else (int(np.prod(self.sample_shape_)),)))
