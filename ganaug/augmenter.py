@@ -451,6 +451,7 @@ class SyntheticAugmenter(BaseEstimator):
         filter: Callable | None = None,
         random_state=None,
         synthetic_transform: Callable | None = None,
+        stratify: bool = True,
     ) -> DataLoader:
         """A DataLoader over the real data plus synthetic samples.
 
@@ -483,6 +484,11 @@ class SyntheticAugmenter(BaseEstimator):
             Applied to each synthetic sample (a tensor in the samples' value
             space and shape) when the loader reads it, for instance the
             classical augmentation the real images get.
+        stratify : bool
+            Passed to :meth:`sample` for every pool (and every refill the
+            filter asks for): with ``architecture="warp"``, ``True`` spreads a
+            pool's samples of each class evenly over that class's training
+            images, ``False`` picks the image independently for every sample.
 
         Returns
         -------
@@ -497,6 +503,8 @@ class SyntheticAugmenter(BaseEstimator):
             raise ValueError("wrap needs a loader with automatic batching (batch_size set, no batch_sampler)")
         if synthetic_transform is not None and not callable(synthetic_transform):
             raise TypeError(f"synthetic_transform must be callable; got {type(synthetic_transform).__name__}")
+        if not isinstance(stratify, (bool, np.bool_)):
+            raise TypeError(f"stratify must be True or False; got {stratify!r}")
         real = loader.dataset
         with torch.random.fork_rng(devices=[]):  # reading items may run the user's random transforms
             real_labels = _dataset_labels(real)
@@ -507,7 +515,7 @@ class SyntheticAugmenter(BaseEstimator):
         values, counts = np.unique(real_labels, return_counts=True)
         per_class = self.synthetic_counts(dict(zip(values.tolist(), counts.tolist())), ratio, balance)
         seed = resolve_seed(random_state) if random_state is not None else child_seeds(self.seed_, 4)[3]
-        pool = _SyntheticPool(self, per_class, refresh, seed, filter)
+        pool = _SyntheticPool(self, per_class, refresh, seed, filter, bool(stratify))
         # give targets the type the real items have, so default collation works
         pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
         pool.transform = synthetic_transform
@@ -721,8 +729,9 @@ def _dataset_labels(dataset) -> np.ndarray:
 class _SyntheticPool(SyntheticDataset):
     """The synthetic half of a wrapped loader: a pool redrawn per epoch or kept fixed."""
 
-    def __init__(self, augmenter: SyntheticAugmenter, per_class: dict, refresh: str, seed: int, filter: Callable | None):
+    def __init__(self, augmenter: SyntheticAugmenter, per_class: dict, refresh: str, seed: int, filter: Callable | None, stratify: bool = True):
         self.augmenter = augmenter
+        self.stratify = stratify
         self.labels = np.concatenate([np.full(n, c, dtype=augmenter.classes_.dtype) for c, n in per_class.items() if n > 0] or [np.zeros(0, augmenter.classes_.dtype)])
         self.refresh = refresh
         self.seed = seed
@@ -743,7 +752,7 @@ class _SyntheticPool(SyntheticDataset):
             return
         self.epoch = epoch
         n = len(self.labels)
-        x, y = self.augmenter.sample(n, y=self.labels if n else None, random_state=self.seed + epoch)
+        x, y = self.augmenter.sample(n, y=self.labels if n else None, random_state=self.seed + epoch, stratify=self.stratify)
         if self.filter is not None and n:
             x, y = self._filtered(x, y, epoch)
         self.data = torch.as_tensor(x)
@@ -765,7 +774,7 @@ class _SyntheticPool(SyntheticDataset):
             if not wanted:
                 break
             labels = np.concatenate([np.full(m * 2, c) for c, m in wanted.items()])
-            x, y = self.augmenter.sample(len(labels), y=labels, random_state=self.seed + 7919 * (attempt + 1) + epoch)
+            x, y = self.augmenter.sample(len(labels), y=labels, random_state=self.seed + 7919 * (attempt + 1) + epoch, stratify=self.stratify)
         if wanted:
             warnings.warn(f"filter kept too few synthetic samples after 10 draws; short by {wanted} per class", UserWarning, stacklevel=4)
         return torch.cat(keep_x) if keep_x else torch.empty((0,) + tuple(self.augmenter.sample_shape_)), np.concatenate(keep_y) if keep_y else np.zeros(0)

@@ -693,7 +693,7 @@ def _synthetic_like(aug, labels: np.ndarray, classes: np.ndarray, ratio: float, 
     return xs, ys
 
 
-def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, seed, sample_seed, device, *, n_steps, batch_size, lr, verbose, filt=None, synthetic_weight=1.0, classical_on_synthetic=True):
+def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, train_fn, seed, sample_seed, device, *, n_steps, batch_size, lr, verbose, filt=None, synthetic_weight=1.0, classical_on_synthetic=True, stratify=True):
     data_seed = child_seeds(seed, 2)[1]
     n_syn = 0
     if arm == "gan_only":  # nothing real reaches this classifier, not even standardisation statistics
@@ -708,7 +708,7 @@ def _run_torch(x, labels, classes, tx, y_true, aug, arm, ratio, tf, model_fn, tr
         with _seeded_global_rng(sample_seed, device):  # wrap may read an item, running a random transform
             loader = aug.wrap(
                 loader, ratio=ratio, random_state=sample_seed, filter=filt, return_is_synthetic=synthetic_weight != 1.0,
-                synthetic_transform=tf if classical_on_synthetic else None,
+                synthetic_transform=tf if classical_on_synthetic else None, stratify=stratify,
             )
         n_syn = len(loader.dataset) - n_real
     model = _fit_torch(

@@ -325,6 +325,16 @@ def test_warp_samples_use_every_training_image_of_their_class_equally_often():
     assert torch.bincount(independent, minlength=30).tolist() != [2] * 30  # independent picks repeat some images, miss others
     with pytest.raises(TypeError, match="stratify"):
         aug.sample(3, stratify="yes")
+    # a wrapped loader's pools follow wrap's stratify, epoch after epoch
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+    for stratify in (True, False):
+        wrapped = aug.wrap(loader, ratio=2.0, return_is_synthetic=True, random_state=3, stratify=stratify)
+        for _ in range(2):
+            syn = torch.cat([xb[flag] for xb, _, flag in wrapped])
+            counts = torch.bincount(torch.cdist(syn.flatten(1), x.flatten(1)).argmin(1), minlength=30).tolist()
+            assert (counts == [2] * 30) == stratify
+    with pytest.raises(TypeError, match="stratify"):
+        aug.wrap(loader, stratify=None)
 
 
 def test_load_refuses_damaged_and_newer_files(fitted, tmp_path):
