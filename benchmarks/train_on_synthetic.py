@@ -119,10 +119,10 @@ def main(argv=None):
     picks = {"": True, **({", independent picks": False} if args.independent else {})}
     fixed = [(k, tag, stratify) for k in args.multiples for tag, stratify in picks.items()]
     arms = ["real", "classical x1", *(f"GAN fixed x{k}{tag}" for k, tag, _ in fixed), "GAN redrawn"]
-    spread = {f"GAN fixed x{k}{tag}": [] for k, tag, _ in fixed}  # per seed: max - min over the draws
     print(f"GAN: {params}, {args.gan_steps} steps; classifier {args.clf_steps} steps; seeds {args.seeds}")
     for n in args.n:
         acc = {arm: [] for arm in arms}
+        spread = {f"GAN fixed x{k}{tag}": [] for k, tag, _ in fixed}  # per seed: max - min over the draws
         t0 = time.perf_counter()
         for seed in args.seeds:
             idx = subsample_per_class(ytr, n, seed=seed)

@@ -27,6 +27,13 @@ def resolve_seed(random_state) -> int:
     raise TypeError(f"random_state must be None, an int or a numpy RandomState/Generator; got {type(random_state).__name__}")
 
 
+def check_flag(value, name: str) -> bool:
+    """``value`` as a bool; TypeError unless it is ``True`` or ``False`` (numpy's too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
 def child_seeds(seed: int, n: int) -> list[int]:
     """``n`` independent seeds derived from ``seed``."""
     return [int(s) % (2**31) for s in np.random.SeedSequence(seed).generate_state(n)]

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
 from . import __version__
-from ._validation import child_seeds, collect_xy, fingerprint, join_process_group, resolve_device, resolve_seed
+from ._validation import check_flag, child_seeds, collect_xy, fingerprint, join_process_group, resolve_device, resolve_seed
 from .checkpoint import FORMAT_VERSION, atomic_save, safe_load
 from .config import CONFIG_FIELDS, GANConfig
 from .datasets import MixedDataset, SyntheticDataset
@@ -356,8 +356,7 @@ class SyntheticAugmenter(BaseEstimator):
         check_is_fitted(self, "generator_")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n must be a non-negative integer; got {n!r}")
-        if not isinstance(stratify, (bool, np.bool_)):
-            raise TypeError(f"stratify must be True or False; got {stratify!r}")
+        stratify = check_flag(stratify, "stratify")
         n = int(n)
         idx = self._label_indices(n, y)
         gen = self._sample_gen if random_state is None else torch.Generator(device=self.device_).manual_seed(resolve_seed(random_state))
@@ -503,8 +502,7 @@ class SyntheticAugmenter(BaseEstimator):
             raise ValueError("wrap needs a loader with automatic batching (batch_size set, no batch_sampler)")
         if synthetic_transform is not None and not callable(synthetic_transform):
             raise TypeError(f"synthetic_transform must be callable; got {type(synthetic_transform).__name__}")
-        if not isinstance(stratify, (bool, np.bool_)):
-            raise TypeError(f"stratify must be True or False; got {stratify!r}")
+        stratify = check_flag(stratify, "stratify")
         real = loader.dataset
         with torch.random.fork_rng(devices=[]):  # reading items may run the user's random transforms
             real_labels = _dataset_labels(real)
@@ -515,7 +513,7 @@ class SyntheticAugmenter(BaseEstimator):
         values, counts = np.unique(real_labels, return_counts=True)
         per_class = self.synthetic_counts(dict(zip(values.tolist(), counts.tolist())), ratio, balance)
         seed = resolve_seed(random_state) if random_state is not None else child_seeds(self.seed_, 4)[3]
-        pool = _SyntheticPool(self, per_class, refresh, seed, filter, bool(stratify))
+        pool = _SyntheticPool(self, per_class, refresh, seed, filter, stratify)
         # give targets the type the real items have, so default collation works
         pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
         pool.transform = synthetic_transform
@@ -729,7 +727,7 @@ def _dataset_labels(dataset) -> np.ndarray:
 class _SyntheticPool(SyntheticDataset):
     """The synthetic half of a wrapped loader: a pool redrawn per epoch or kept fixed."""
 
-    def __init__(self, augmenter: SyntheticAugmenter, per_class: dict, refresh: str, seed: int, filter: Callable | None, stratify: bool = True):
+    def __init__(self, augmenter: SyntheticAugmenter, per_class: dict, refresh: str, seed: int, filter: Callable | None, stratify: bool):
         self.augmenter = augmenter
         self.stratify = stratify
         self.labels = np.concatenate([np.full(n, c, dtype=augmenter.classes_.dtype) for c, n in per_class.items() if n > 0] or [np.zeros(0, augmenter.classes_.dtype)])

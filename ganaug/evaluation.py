@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 from tqdm.auto import tqdm
 
-from ._validation import child_seeds, collect_xy, fingerprint, resolve_device, resolve_seed, to_float_tensor
+from ._validation import check_flag, child_seeds, collect_xy, fingerprint, resolve_device, resolve_seed, to_float_tensor
 from .metrics import frechet_distance_features, nearest_neighbour, prdc
 from .report import AugmentationReport, arm_name
 from .stats import paired_difference, paired_summary
@@ -623,8 +623,7 @@ def compare_augmentation(
             raise ValueError(f"filter_confidence must be a probability in [0, 1]; got {filter_confidence!r}")
     if isinstance(synthetic_weight, bool) or not isinstance(synthetic_weight, (int, float)) or not synthetic_weight > 0 or not math.isfinite(synthetic_weight):
         raise ValueError(f"synthetic_weight must be a positive number; got {synthetic_weight!r}")
-    if not isinstance(classical_on_synthetic, (bool, np.bool_)):
-        raise TypeError(f"classical_on_synthetic must be True or False; got {classical_on_synthetic!r}")
+    classical_on_synthetic = check_flag(classical_on_synthetic, "classical_on_synthetic")
     if synthetic_weight != 1.0 and (estimator is not None or train_fn is not None):
         raise ValueError(
             "synthetic_weight applies to the built-in torch training loop; with estimator or train_fn, weight "
@@ -671,7 +670,7 @@ def compare_augmentation(
         "classical": None if classical is None else repr(classical),
         "filter_confidence": filter_confidence,
         "synthetic_weight": float(synthetic_weight),
-        "classical_on_synthetic": bool(classical_on_synthetic) if classical is not None else None,
+        "classical_on_synthetic": classical_on_synthetic if classical is not None else None,
     }
     return AugmentationReport(rows, meta=meta)
 
