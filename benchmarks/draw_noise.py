@@ -50,42 +50,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
-from _recipe import recipe_module  # noqa: E402
+from _recipe import RATIO, arm, recipe_module, split  # noqa: E402
 from ganaug import SyntheticAugmenter  # noqa: E402
-from ganaug._validation import child_seeds, collect_xy  # noqa: E402
-from ganaug.data import load_mnist_sample, subsample_per_class  # noqa: E402
-from ganaug.evaluation import _ClassicalTransform, _channel_range, _run_torch  # noqa: E402
+from ganaug._validation import child_seeds  # noqa: E402
 from ganaug.stats import paired_difference  # noqa: E402
-
-RATIO = 0.5  # the quick profile's synthetic ratio
-
-
-def split(n: int, seed: int):
-    """The recipe's cell data: N images per class for training, the rest of the training split for scoring."""
-    (xtr, ytr), _ = load_mnist_sample()
-    idx = subsample_per_class(ytr, n, seed=seed)
-    held = np.setdiff1d(np.arange(len(ytr)), idx)
-    return (xtr[idx], ytr[idx]), (xtr[held], ytr[held])
-
-
-def arm(recipe, aug, train, held, seed: int, name: str, clf_steps: int, draw_seed=None, stratify=True) -> float:
-    """Accuracy of one arm, set up as ``compare_augmentation`` sets it up for ``seeds=(seed,)``."""
-    x, labels, _, _ = collect_xy(train)
-    tx, tlabels, _, _ = collect_xy(held)
-    classes = np.unique(labels)
-    y_true = np.searchsorted(classes, tlabels)
-    run_seed, sample_seed, transform_seed = child_seeds(seed, 3)
-    low, high = _channel_range(x)
-    with_classical = name.startswith("classical")
-    tf = _ClassicalTransform(recipe.classical_transform(), low, high, transform_seed) if with_classical else None
-    ratio = RATIO if name.endswith("gan") else 0.0
-    scores, *_ = _run_torch(
-        x, labels, classes, tx, y_true, aug, name, ratio, tf, None, None, run_seed,
-        sample_seed if draw_seed is None else draw_seed, torch.device("cpu"), n_steps=clf_steps, batch_size=64, lr=1e-3,
-        verbose=0, synthetic_weight=recipe.SYNTHETIC_WEIGHT, classical_on_synthetic=recipe.CLASSICAL_ON_SYNTHETIC,
-        stratify=stratify,
-    )
-    return float(scores["accuracy"])
 
 
 def fit_task(n: int, seed: int, gan_steps: int, clf_steps: int, folder: str) -> tuple:

@@ -37,7 +37,7 @@ class SyntheticAugmenter(BaseEstimator):
 
     Parameters
     ----------
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample, warp_shift
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample, warp_shift, warp_stroke
         GAN hyperparameters; see :class:`ganaug.GANConfig` for each.
     strategy : {"conditional", "per_class"}
         One class-conditional GAN, or one unconditional GAN per class (each
@@ -120,6 +120,7 @@ class SyntheticAugmenter(BaseEstimator):
         channels_last="auto",
         g_upsample: str = "transposed",
         warp_shift: float = 0.125,
+        warp_stroke: float = 0.0,
         strategy: str = "conditional",
         random_state=None,
         device: str = "auto",
@@ -156,6 +157,7 @@ class SyntheticAugmenter(BaseEstimator):
         self.channels_last = channels_last
         self.g_upsample = g_upsample
         self.warp_shift = warp_shift
+        self.warp_stroke = warp_stroke
         self.strategy = strategy
         self.random_state = random_state
         self.device = device

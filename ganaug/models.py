@@ -97,8 +97,13 @@ class WarpGenerator(nn.Module):
     reads the exemplar, the noise and the label and outputs a smooth
     displacement field on a coarse (``base`` x ``base``) grid, upsampled
     bilinearly and applied with ``grid_sample``: the sample is the exemplar,
-    bent. The adversarial loss keeps the deformations plausible, the
-    mode-seeking term (``diversity_weight``) makes them vary with the noise.
+    bent. With ``stroke > 0`` a second head outputs a coarse map ``t`` in
+    ``[-stroke, stroke]`` and each pixel of the bent image is moved the
+    fraction ``t`` of the way to its 3x3 dilation (``t > 0``: thicker strokes)
+    or ``-t`` of the way to its 3x3 erosion (``t < 0``: thinner ones), a kind
+    of variation that affine and elastic augmentation lack. The adversarial
+    loss keeps the deformations plausible, the mode-seeking term
+    (``diversity_weight``) makes them vary with the noise.
     Exemplars live in buffers (:meth:`set_exemplars`), so they travel with
     ``state_dict`` and with saved models.
 
@@ -118,7 +123,9 @@ class WarpGenerator(nn.Module):
     #: Buffers training never changes (the exemplars): the trainer does not copy them into the EMA generator.
     static_buffers = ("exemplars", "class_start", "class_count")
 
-    def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 32, max_shift: float = 0.125):
+    def __init__(
+        self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 32, max_shift: float = 0.125, stroke: float = 0.0
+    ):
         super().__init__()
         base = _base_size(image_size)
         n_down = int(math.log2(image_size // base))
@@ -137,6 +144,12 @@ class WarpGenerator(nn.Module):
         self.enc = nn.Sequential(*enc)  # exemplar -> (B, c, base, base)
         # (B, 2c, base, base) -> (B, 2, base, base) displacement, at most max_shift of the image size
         self.flow = nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, 2, 3, 1, 1), nn.Tanh())
+        self.stroke = float(stroke)
+        # (B, 2c, base, base) -> (B, 1, base, base) stroke change in [-1, 1], scaled by stroke (absent at 0: the
+        # state_dict of a model without it is unchanged)
+        self.thickness = (
+            nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, 1, 3, 1, 1), nn.Tanh()) if self.stroke > 0 else None
+        )
         self.register_buffer("exemplars", torch.zeros(0, channels, image_size, image_size))
         self.register_buffer("class_start", torch.zeros(n_classes, dtype=torch.long))
         self.register_buffer("class_count", torch.ones(n_classes, dtype=torch.long))
@@ -167,11 +180,18 @@ class WarpGenerator(nn.Module):
         pick = (torch.special.ndtr(z[:, self.choice_dim].float()) * count).long().clamp(max=count - 1)  # ndtr is in [0, 1]: never below 0
         src = self.exemplars[self.class_start[y] + pick].to(z.dtype)
         code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, self.base, self.base)
-        shift = self.flow(torch.cat([self.enc(src), code], dim=1)) * self.max_shift  # (B, 2, base, base)
+        h = torch.cat([self.enc(src), code], dim=1)
+        shift = self.flow(h) * self.max_shift  # (B, 2, base, base)
         shift = F.interpolate(shift, size=src.shape[-2:], mode="bilinear", align_corners=False)
         theta = torch.eye(2, 3, device=z.device, dtype=shift.dtype).expand(z.shape[0], 2, 3)
         grid = F.affine_grid(theta, list(src.shape), align_corners=False) + shift.permute(0, 2, 3, 1)
-        return F.grid_sample(src, grid.to(src.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+        out = F.grid_sample(src, grid.to(src.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+        if self.thickness is None:
+            return out
+        t = F.interpolate(self.thickness(h) * self.stroke, size=src.shape[-2:], mode="bilinear", align_corners=False).to(out.dtype)
+        thicker = F.max_pool2d(out, 3, 1, 1) - out  # >= 0
+        thinner = out + F.max_pool2d(-out, 3, 1, 1)  # >= 0: out minus its erosion
+        return out + t.clamp(min=0) * thicker - (-t).clamp(min=0) * thinner
 
 
 class ConvDiscriminator(nn.Module):
@@ -304,7 +324,7 @@ def build_models(
         if h != w:
             raise ValueError(f"images must be square; got {h}x{w} (resize or pad them)")
         if arch == "warp":
-            g = WarpGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, max_shift=cfg.warp_shift)
+            g = WarpGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, max_shift=cfg.warp_shift, stroke=cfg.warp_stroke)
         else:
             g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, upsample=cfg.g_upsample)
         d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux_classifier=cfg.aux_weight > 0)

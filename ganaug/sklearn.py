@@ -96,7 +96,7 @@ class GANOverSampler(_SamplerBase):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
         0 silent, 1 a progress bar while the GAN trains.
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample, warp_shift
+    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample, warp_shift, warp_stroke
         GAN hyperparameters, passed to :class:`ganaug.SyntheticAugmenter`;
         see :class:`ganaug.GANConfig` for each. The defaults are
         SyntheticAugmenter's, except ``aux_weight`` and ``diversity_weight``.
@@ -216,6 +216,7 @@ class GANOverSampler(_SamplerBase):
         channels_last="auto",
         g_upsample: str = "transposed",
         warp_shift: float = 0.125,
+        warp_stroke: float = 0.0,
     ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
@@ -250,6 +251,7 @@ class GANOverSampler(_SamplerBase):
         self.channels_last = channels_last
         self.g_upsample = g_upsample
         self.warp_shift = warp_shift
+        self.warp_stroke = warp_stroke
 
     # sampling_strategy and random_state are checked by imblearn's constraints;
     # the GAN fields by GANConfig, device by SyntheticAugmenter, image_shape in _gan_input.

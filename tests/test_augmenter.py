@@ -290,14 +290,16 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert loaded.get_params()["n_steps"] == aug.n_steps
 
 
-def test_warp_architecture_fits_samples_and_round_trips(tmp_path):
+@pytest.mark.parametrize("stroke", [0.0, 0.5])
+def test_warp_architecture_fits_samples_and_round_trips(tmp_path, stroke):
     g = torch.Generator().manual_seed(0)
     x = torch.rand(30, 1, 28, 28, generator=g) * 0.5 + 0.25
     y = torch.arange(30) % 3
-    aug = SyntheticAugmenter(architecture="warp", random_state=0, **FAST).fit((x, y))
+    aug = SyntheticAugmenter(architecture="warp", warp_stroke=stroke, random_state=0, **FAST).fit((x, y))
     xs, ys = aug.sample(9, y=[2] * 9, random_state=1)
     assert xs.shape == (9, 1, 28, 28) and set(ys.tolist()) == {2}
-    assert xs.min() >= 0.25 - 1e-5 and xs.max() <= 0.75 + 1e-5  # deformed training images, in their value range
+    # deformed training images (thickened or thinned: blends with their 3x3 max / min), in their value range
+    assert xs.min() >= 0.25 - 1e-5 and xs.max() <= 0.75 + 1e-5
     loaded = SyntheticAugmenter.load(aug.save(tmp_path / "warp.pt"))
     # same samples; the fitted generator keeps channels-last weights on the CPU, the loaded one does not (rounding)
     assert torch.allclose(loaded.sample(9, y=[2] * 9, random_state=1)[0], xs, atol=1e-5)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ganaug.config import GANConfig, parse_assignment
 from ganaug.diffaugment import diff_augment
@@ -83,6 +84,29 @@ def test_warp_shift_is_the_largest_displacement_as_a_fraction_of_the_image():
     out = gen(torch.zeros(1, gen.latent_dim), torch.tensor([0]))
     # 0.125 of 32 px = 4 px: each output pixel reads the exemplar 4 px to its right
     assert torch.allclose(out[0, 0, :, :-4], x[0, 0, :, 4:], atol=1e-4)
+
+
+def test_warp_stroke_moves_pixels_towards_the_dilation_or_erosion_of_the_bent_image():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(2, 1, 28, 28, generator=g) * 2 - 1, torch.tensor([0, 1])
+    gen, _ = build_models(GANConfig(architecture="warp", warp_stroke=0.5), 2, (1, 28, 28))
+    gen.set_exemplars(x, y)
+    torch.nn.init.zeros_(gen.flow[-2].weight)
+    torch.nn.init.zeros_(gen.flow[-2].bias)  # no displacement: the bent image is the exemplar
+    torch.nn.init.zeros_(gen.thickness[-2].weight)
+    z, label = torch.zeros(1, gen.latent_dim), torch.tensor([1])
+    dilated, eroded = F.max_pool2d(x[1:], 3, 1, 1), -F.max_pool2d(-x[1:], 3, 1, 1)
+    for bias, target in ((50.0, dilated), (-50.0, eroded), (0.0, x[1:])):
+        with torch.no_grad():
+            gen.thickness[-2].bias.fill_(bias)  # tanh saturates: t = +-warp_stroke everywhere (0: no change)
+        out = gen(z, label)
+        assert torch.allclose(out, x[1:] + 0.5 * (target - x[1:]), atol=1e-4)
+    # off by default: no stroke head, so models saved before the option load unchanged
+    plain, _ = build_models(GANConfig(architecture="warp"), 2, (1, 28, 28))
+    assert plain.thickness is None and not any(k.startswith("thickness") for k in plain.state_dict())
+    for bad in (-0.1, 1.5, True, "0.5"):
+        with pytest.raises(ValueError, match="warp_stroke"):
+            GANConfig(warp_stroke=bad)
 
 
 def test_warp_generator_refuses_what_it_cannot_serve():
