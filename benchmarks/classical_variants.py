@@ -4,7 +4,7 @@ The recipe's real + classical arm (``recipes/mnist_augment.py``: albumentations 
 elastic, the quick profile's classifier budget) is run per seed on N images per class of
 the embedded MNIST sample's training split, drawn as the recipe draws them, once with the
 recipe's transform and once per ``--variant`` with one more kind of variation appended
-(or, for ``wide-affine``, the affine range doubled). Each variant's classifier has the
+(or, for ``wide-affine``, a wider affine range in its place). Each variant's classifier has the
 recipe arm's seeds: only the transform differs. The script prints, per variant, the mean
 accuracy and the paired difference against the recipe's transform with its 95% interval.
 
@@ -53,7 +53,7 @@ def variant_transform(name: str):
         # the elastic distortion on every image and stronger
         "elastic": A.ElasticTransform(alpha=16.0, sigma=3.0, p=1.0),
     }
-    if name == "wide-affine":  # twice the recipe's affine range, in place of it
+    if name == "wide-affine":  # twice the recipe's rotation, scale and shear range, 1.5x its shift, in place of it
         wide = A.Affine(scale=(0.8, 1.2), translate_percent=(-0.15, 0.15), rotate=(-30, 30), shear=(-20, 20), p=1.0)
         return A.Compose([wide, *base.transforms[1:]])
     if name not in extra:
