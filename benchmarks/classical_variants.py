@@ -37,11 +37,11 @@ from _recipe import arm, recipe_module, split  # noqa: E402
 from ganaug.stats import paired_difference  # noqa: E402
 
 
-def variant_transform(name: str):
-    """The recipe's classical transform with one kind of variation added (``recipe``: unchanged)."""
+def variant_transform(name: str, recipe):
+    """``recipe``'s classical transform with one kind of variation added (``"recipe"``: unchanged)."""
     import albumentations as A
 
-    base = recipe_module().classical_transform()
+    base = recipe.classical_transform()
     extra = {
         "recipe": None,
         # stroke width: a 2x2 dilation (thicker) or erosion (thinner), each on a quarter of the images
@@ -68,7 +68,7 @@ def task(n: int, seed: int, variant: str, clf_steps: int) -> tuple:
     torch.set_num_threads(1)
     recipe = recipe_module()
     train, held = split(n, seed)
-    return seed, variant, arm(recipe, None, train, held, seed, "classical", clf_steps, classical=variant_transform(variant))
+    return seed, variant, arm(recipe, None, train, held, seed, "classical", clf_steps, classical=variant_transform(variant, recipe))
 
 
 def main(argv=None) -> int:

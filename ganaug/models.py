@@ -143,16 +143,19 @@ class WarpGenerator(nn.Module):
             c_in, c_out = c_out, c_out * 2
         self.enc = nn.Sequential(*enc)  # exemplar -> (B, c, base, base)
         # (B, 2c, base, base) -> (B, 2, base, base) displacement, at most max_shift of the image size
-        self.flow = nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, 2, 3, 1, 1), nn.Tanh())
+        self.flow = self._map_head(c, 2)
         self.stroke = float(stroke)
         # (B, 2c, base, base) -> (B, 1, base, base) stroke change in [-1, 1], scaled by stroke (absent at 0: the
         # state_dict of a model without it is unchanged)
-        self.thickness = (
-            nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, 1, 3, 1, 1), nn.Tanh()) if self.stroke > 0 else None
-        )
+        self.thickness = self._map_head(c, 1) if self.stroke > 0 else None
         self.register_buffer("exemplars", torch.zeros(0, channels, image_size, image_size))
         self.register_buffer("class_start", torch.zeros(n_classes, dtype=torch.long))
         self.register_buffer("class_count", torch.ones(n_classes, dtype=torch.long))
+
+    @staticmethod
+    def _map_head(c: int, n_out: int) -> nn.Sequential:
+        """(B, 2c, base, base) -> (B, n_out, base, base) in [-1, 1]: a coarse map read from exemplar and noise."""
+        return nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, n_out, 3, 1, 1), nn.Tanh())
 
     @torch.no_grad()
     def set_exemplars(self, x: torch.Tensor, y: torch.Tensor) -> "WarpGenerator":
