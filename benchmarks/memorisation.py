@@ -21,11 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _recipe import add_set_option, gan_config  # noqa: E402
+
 from ganaug import SyntheticAugmenter  # noqa: E402
-from ganaug.config import parse_assignment  # noqa: E402
-from ganaug.data import load_mnist_sample, subsample_per_class  # noqa: E402
 from ganaug.evaluation import memorisation  # noqa: E402
+from ganaug.io import load_mnist_sample, subsample_per_class  # noqa: E402
 
 
 def main(argv=None):
@@ -34,26 +37,25 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--gan-steps", type=int, default=500)
     p.add_argument("--samples", type=int, default=1000)
-    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="a GANConfig field for the GAN (repeatable), e.g. --set architecture=warp")
+    add_set_option(p)
     args = p.parse_args(argv)
-    try:
-        params = dict(parse_assignment(item) for item in args.set)
-    except ValueError as exc:
-        p.error(f"--set: {exc}")
+    gan = gan_config(p, args.set)
     (xtr, ytr), (xte, _) = load_mnist_sample()
     print("| N | seed | near-copy share (test: 0.05) | median NN distance, samples / test images |")
     print("|---|---|---|---|")
     for n in args.n:
         for seed in args.seeds:
             idx = subsample_per_class(ytr, n, seed=seed)
-            aug = SyntheticAugmenter(n_steps=args.gan_steps, random_state=seed, verbose=0, **params)
+            aug = SyntheticAugmenter(gan=gan, n_steps=args.gan_steps, random_state=seed, verbose=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 aug.fit((xtr[idx], ytr[idx]))
             xs, _ = aug.sample(args.samples, random_state=seed)
             m = memorisation(np.asarray(xtr[idx], np.float32), np.asarray(xs, np.float32), np.asarray(xte, np.float32))
-            print(f"| {n} | {seed} | {m['near_copy_share']:.3f} | {m['synthetic_nn_median']:.0f} / {m['test_nn_median']:.0f} = {m['median_ratio']:.2f} |", flush=True)
+            print(
+                f"| {n} | {seed} | {m['near_copy_share']:.3f} | {m['synthetic_nn_median']:.0f} / {m['test_nn_median']:.0f} = {m['median_ratio']:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

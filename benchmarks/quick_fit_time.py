@@ -15,11 +15,10 @@ import warnings
 
 import numpy as np
 import torch
-
-from ganaug import SyntheticAugmenter
-from ganaug.data import load_mnist_sample, subsample_per_class
-
 from _recipe import recipe_module  # benchmarks/ is on sys.path when a benchmark runs as a script
+
+from ganaug import GANConfig, SyntheticAugmenter
+from ganaug.io import load_mnist_sample, subsample_per_class
 
 
 def main():
@@ -36,7 +35,14 @@ def main():
         times = []
         for seed in args.seeds:
             idx = subsample_per_class(ytr, n, seed=seed)
-            gan = SyntheticAugmenter(n_steps=steps, random_state=seed, device=args.device, verbose=0, distributed=False, **recipe.GAN_PARAMS)
+            gan = SyntheticAugmenter(
+                gan=GANConfig(**recipe.GAN_PARAMS),
+                n_steps=steps,
+                random_state=seed,
+                device=args.device,
+                verbose=0,
+                distributed=False,
+            )
             t0 = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)

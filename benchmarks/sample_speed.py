@@ -1,7 +1,7 @@
 """Sampling throughput of a fitted SyntheticAugmenter (images/s for 100,000 samples).
 
-    python benchmarks/sample_speed.py --device cpu
-    python benchmarks/sample_speed.py --device cuda --n 1000000
+python benchmarks/sample_speed.py --device cpu
+python benchmarks/sample_speed.py --device cuda --n 1000000
 """
 
 from __future__ import annotations

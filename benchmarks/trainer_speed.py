@@ -22,7 +22,6 @@ trainer then has the first's config.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -31,21 +30,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ganaug.config import GANConfig  # noqa: E402
+from ganaug.config import GANConfig, parse_assignment  # noqa: E402
 from ganaug.models import build_models, init_weights  # noqa: E402
 from ganaug.training import GANTrainer  # noqa: E402
 
 
 def parse_fields(items: list[str]) -> dict:
-    """``["key=value", ...]`` -> dict, values read as JSON where they parse (``true``, ``3``), else strings."""
-    kw = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            kw[key] = json.loads(value)
-        except json.JSONDecodeError:
-            kw[key] = value
-    return kw
+    """``["field=value", ...]`` -> dict of GANConfig fields (ganaug.config.parse_assignment)."""
+    return dict(parse_assignment(item) for item in items)
 
 
 def make_trainer(kw: dict, shape: tuple[int, int, int], device: str, n_images: int = 300, compile: bool = False):
@@ -92,7 +84,12 @@ def main(argv=None):
     p.add_argument("--channels", type=int, default=1)
     p.add_argument("--size", type=int, default=28)
     p.add_argument("--set", action="append", default=[], help="GANConfig field=value (repeatable)")
-    p.add_argument("--vs", action="append", default=[], help="field=value for a second trainer timed in turns with the first (repeatable)")
+    p.add_argument(
+        "--vs",
+        action="append",
+        default=[],
+        help="field=value for a second trainer timed in turns with the first (repeatable)",
+    )
     p.add_argument("--rounds", type=int, default=10, help="turns of the two trainers with --vs")
     p.add_argument("--compile", action="store_true", help="torch.compile the second trainer's modules")
     args = p.parse_args(argv)

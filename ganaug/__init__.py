@@ -1,39 +1,25 @@
-"""ganaug: GAN-based data augmentation with an honest measurement of whether it helped."""
+"""ganaug: GAN-based data augmentation with an honest measurement of whether it helped.
 
-__version__ = "0.1.0"
+``SyntheticAugmenter`` fits a class-conditional GAN and mixes its samples into a
+DataLoader; ``GANOverSampler`` does it inside imbalanced-learn pipelines;
+``GANConfig`` holds every GAN hyperparameter; :mod:`ganaug.evaluation` measures
+what the samples did to a classifier.
+"""
+
+__version__ = "0.2.0.dev0"
 
 from .augmenter import SyntheticAugmenter  # noqa: E402
 from .config import GANConfig  # noqa: E402
 from .datasets import MixedDataset, SyntheticDataset  # noqa: E402
-from .evaluation import (  # noqa: E402
-    AugmentationReport,
-    SyntheticFilter,
-    check_leakage,
-    compare_augmentation,
-    distribution_metrics,
-    filter_synthetic,
-    fit_classifier,
-    memorisation,
-    paired_summary,
-    save_grid,
-)
-from .sklearn import GANOverSampler  # noqa: E402
+from .images import save_grid  # noqa: E402
+from .oversampling import GANOverSampler  # noqa: E402
 
 __all__ = [
-    "AugmentationReport",
     "GANConfig",
     "GANOverSampler",
     "MixedDataset",
     "SyntheticAugmenter",
     "SyntheticDataset",
-    "SyntheticFilter",
     "__version__",
-    "check_leakage",
-    "compare_augmentation",
-    "distribution_metrics",
-    "filter_synthetic",
-    "fit_classifier",
-    "memorisation",
-    "paired_summary",
     "save_grid",
 ]

@@ -24,7 +24,16 @@ def resolve_seed(random_state) -> int:
         return int(random_state.randint(0, 2**31 - 1))
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**31 - 1))
-    raise TypeError(f"random_state must be None, an int or a numpy RandomState/Generator; got {type(random_state).__name__}")
+    raise TypeError(
+        f"random_state must be None, an int or a numpy RandomState/Generator; got {type(random_state).__name__}"
+    )
+
+
+def check_positive_int(value, name: str) -> int:
+    """``value`` as an int; ValueError unless it is an integer >= 1 (bools refused)."""
+    if not Interval("int", 1).accepts(value):
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
 
 
 def check_flag(value, name: str) -> bool:
@@ -103,6 +112,43 @@ def to_float_tensor(X, what: str = "X") -> torch.Tensor:
     return t
 
 
+def class_indices(classes: np.ndarray, n: int, y) -> np.ndarray:
+    """Indices into ``classes`` of ``n`` requested labels: ``None`` cycles through the classes, one
+    label repeats, ``n`` labels are looked up one by one."""
+    if y is None:
+        return np.arange(n) % len(classes)
+    values = np.atleast_1d(np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y))
+    if values.dtype.kind == "f":
+        raise ValueError(f"y must be class labels (integers or names); got {values.dtype}")
+    lookup = {c: i for i, c in enumerate(classes.tolist())}
+    unknown = sorted({v for v in values.tolist() if v not in lookup}, key=str)
+    if unknown:
+        raise ValueError(f"unknown class(es) {unknown}; known classes are {classes.tolist()}")
+    idx = np.array([lookup[v] for v in values.tolist()], dtype=np.int64)
+    if values.size == 1:
+        return np.full(n, idx[0], dtype=np.int64)
+    if len(idx) != n:
+        raise ValueError(f"y has {len(idx)} labels but n={n} samples were asked for; pass one label or n labels")
+    return idx
+
+
+def check_sample_dims(x: torch.Tensor) -> torch.Tensor:
+    """Samples as flat features ``(N, F)`` or channels-first images ``(N, C, H, W)`` (grey ``(N, H, W)`` gets C = 1)."""
+    if x.dim() == 3:  # (N, H, W) grey images
+        x = x.unsqueeze(1)
+    if x.dim() == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+        raise ValueError(
+            f"images must be channels-first (N, C, H, W); got {tuple(x.shape)}, which looks channels-last: "
+            "use X.transpose(0, 3, 1, 2) (numpy) or X.permute(0, 3, 1, 2) (torch)"
+        )
+    if x.dim() not in (2, 4):
+        raise ValueError(
+            "samples must be flat features (N, F) or images (N, H, W) / (N, C, H, W); "
+            f"got {x.dim()} dimensions {tuple(x.shape)}"
+        )
+    return x
+
+
 def fingerprint(x: torch.Tensor, y: np.ndarray) -> str:
     """SHA-256 of the (sample, label) pairs, independent of their order, to
     recognise the data a GAN was fitted on (a shuffled loader gives the same)."""
@@ -178,10 +224,93 @@ def _image_to_tensor(x) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x))
 
 
-def join_process_group(device: torch.device) -> None:
-    """Initialise torch.distributed from torchrun's environment when it asks for several processes
-    and no process group exists yet (NCCL on CUDA, gloo on CPU)."""
-    import torch.distributed as dist
+# -- parameter constraints (sklearn's table style, without its private module) ---------------
+class Interval:
+    """Numbers of ``kind`` ("int" or "real") between ``low`` and ``high``; bools are refused.
 
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and dist.is_available() and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    ``closed`` says which ends belong to the interval: "both", "left", "right" or "neither".
+    """
+
+    def __init__(self, kind: str, low=None, high=None, closed: str = "both"):
+        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, (bool, np.bool_)):
+            return False
+        if not isinstance(value, numbers.Integral if self.kind == "int" else numbers.Real):
+            return False
+        if not np.isfinite(float(value)):
+            return False
+        left, right = self.closed in ("both", "left"), self.closed in ("both", "right")
+        if self.low is not None and (value < self.low or (value == self.low and not left)):
+            return False
+        return not (self.high is not None and (value > self.high or (value == self.high and not right)))
+
+    def __str__(self) -> str:
+        what = "an integer" if self.kind == "int" else "a number"
+        if self.low is not None and self.high is not None:
+            brackets = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}[self.closed]
+            return f"{what} in {brackets[0]}{self.low}, {self.high}{brackets[1]}"
+        if self.low is not None:
+            return f"{what} {'>=' if self.closed in ('both', 'left') else '>'} {self.low}"
+        if self.high is not None:
+            return f"{what} {'<=' if self.closed in ('both', 'right') else '<'} {self.high}"
+        return what
+
+
+class Options:
+    """One of a few values, compared with their type (``True`` is not ``1``)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def accepts(self, value) -> bool:
+        return any(type(value) is type(v) and value == v for v in self.values)
+
+    def __str__(self) -> str:
+        if len(self.values) == 1:
+            return repr(self.values[0])
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+class InstanceOf:
+    """An instance of ``types`` (``None`` for ``type(None)``); bools only when ``bool`` is named."""
+
+    def __init__(self, *types, name: str | None = None):
+        self.types, self.name = types, name
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, (bool, np.bool_)) and bool not in self.types:
+            return False
+        return isinstance(value, self.types)
+
+    def __str__(self) -> str:
+        return self.name or " or ".join("None" if t is type(None) else t.__name__ for t in self.types)
+
+
+NONE = Options(None)
+BOOL = InstanceOf(bool, np.bool_, name="True or False")
+
+
+def check_params(table: dict, values: dict) -> None:
+    """Raise ``ValueError`` naming the first of ``values`` that no constraint of ``table`` accepts.
+
+    ``table`` maps a parameter name to a list of constraints (:class:`Interval`,
+    :class:`Options`, :class:`InstanceOf`, or a callable ``value -> bool``
+    with a ``__doc__`` line saying what it accepts); a value passes when one
+    of them accepts it.
+
+    Examples
+    --------
+    >>> check_params({"n_steps": [Interval("int", 1)]}, {"n_steps": 10})
+    >>> check_params({"n_steps": [Interval("int", 1)]}, {"n_steps": 0})
+    Traceback (most recent call last):
+    ...
+    ValueError: n_steps must be an integer >= 1; got 0
+    """
+    for name, constraints in table.items():
+        if name not in values:
+            continue
+        value = values[name]
+        if not any(c.accepts(value) for c in constraints):
+            raise ValueError(f"{name} must be {' or '.join(str(c) for c in constraints)}; got {value!r}")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-FORMAT_VERSION = 1
+#: 2: a model file stores its estimator's GAN hyperparameters as one ``gan`` dict (1: one keyword each).
+FORMAT_VERSION = 2
 _CKPT = re.compile(r"^ckpt_(\d{8})\.pt$")
 
 

@@ -12,7 +12,9 @@ from .config import ARCHITECTURES
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ganaug", description="Fit a class-conditional GAN on labelled images and draw samples from it.")
+    p = argparse.ArgumentParser(
+        prog="ganaug", description="Fit a class-conditional GAN on labelled images and draw samples from it."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="train a GAN on DATA and save it")
     f.add_argument("data", help="an ImageFolder tree, an .npz with arrays x and y, or an MNIST-style IDX folder")
@@ -20,8 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--steps", type=int, default=None, help="generator updates (default: GANConfig's)")
     f.add_argument("--batch-size", type=int, default=None)
     f.add_argument("--strategy", choices=("conditional", "per_class"), default="conditional")
-    f.add_argument("--architecture", choices=ARCHITECTURES, default="auto",
-                   help="'warp' bends training images (the model file then contains them); see GANConfig")
+    f.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        default="auto",
+        help="'warp' bends training images (the model file then contains them); see GANConfig",
+    )
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto")
     f.add_argument("--checkpoint-dir", default=None, help="write checkpoints here (and --resume from them)")
@@ -41,26 +47,31 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ganaug`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    from . import SyntheticAugmenter
-    from .data import load_data
+    from . import GANConfig, SyntheticAugmenter
+    from .io import load_data
 
     try:
         if args.command == "fit":
             x, y = load_data(args.data)
             params = {
-                "random_state": args.seed, "device": args.device, "strategy": args.strategy, "architecture": args.architecture,
+                "random_state": args.seed,
+                "device": args.device,
+                "strategy": args.strategy,
+                "architecture": args.architecture,
                 "verbose": 0 if args.quiet else 1,
             }
             if args.steps is not None:
                 params["n_steps"] = args.steps
             if args.batch_size is not None:
-                params["batch_size"] = args.batch_size
+                params["gan"] = GANConfig(batch_size=args.batch_size)
             if args.checkpoint_dir:
                 params["checkpoint_dir"] = args.checkpoint_dir
             t0 = time.perf_counter()
             aug = SyntheticAugmenter(**params).fit((x, y), resume=args.resume)
             path = aug.save(args.out)
-            print(f"fitted on {len(y)} samples of {len(aug.classes_)} classes in {time.perf_counter() - t0:.1f} s; saved {path}")
+            print(
+                f"fitted on {len(y)} samples of {len(aug.classes_)} classes in {time.perf_counter() - t0:.1f} s; saved {path}"
+            )
         else:
             aug = SyntheticAugmenter.load(args.model, device=args.device)
             classes = None if args.klass is None else [_match_class(args.klass, aug.classes_)]

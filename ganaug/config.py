@@ -1,4 +1,4 @@
-"""Every hyperparameter of a ganaug GAN in one dataclass."""
+"""GANConfig: every hyperparameter of a ganaug GAN, declared once, with its constraints."""
 
 from __future__ import annotations
 
@@ -6,20 +6,29 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
+from ._validation import BOOL, NONE, InstanceOf, Interval, Options, check_params
+
 LOSSES = ("nonsaturating", "minimax", "hinge", "wasserstein-gp")
 ARCHITECTURES = ("auto", "dcgan", "mlp", "warp")
 UPSAMPLING = ("transposed", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
+#: What the ``"auto"`` weights resolve to, for images and for flat features. On flat features both terms made
+#: GANOverSampler worse on benchmarks/digits_oversampling.py (docs/history/experiments.md).
+AUTO_WEIGHTS = {"aux_weight": (3.0, 0.0), "diversity_weight": (0.3, 0.0)}
 
 
-@dataclass
+@dataclass(repr=False)
 class GANConfig:
     """Hyperparameters of the class-conditional GAN and its training loop.
 
-    The defaults train a usable class-conditional DCGAN on 10-100 MNIST-like
-    images per class in about a minute on a 2-core CPU. They were chosen with
-    ``benchmarks/usefulness.py``; docs/usefulness.md has the measurements.
+    Every GAN hyperparameter is declared here, once. Both estimators take a
+    ``GANConfig`` whole (``SyntheticAugmenter(gan=GANConfig(...))``), sklearn
+    reaches each field as ``gan__<field>`` (``set_params``, ``GridSearchCV``),
+    and every model file and checkpoint carries it. Fields set to ``"auto"``
+    are resolved for the data at ``fit`` time (:meth:`resolve`); the fitted
+    estimator's ``config_`` shows what was used. docs/settings.md explains the
+    defaults.
 
     Parameters
     ----------
@@ -31,8 +40,8 @@ class GANConfig:
     mlp_hidden : int
         Hidden units of the MLP generator and discriminator (flat features).
     architecture : {"auto", "dcgan", "mlp", "warp"}
-        ``"auto"`` picks the DCGAN for image tensors ``(N, C, H, W)`` and the
-        MLP for flat feature vectors ``(N, F)``. ``"warp"`` (images only)
+        ``"auto"`` resolves to the DCGAN for image tensors ``(N, C, H, W)`` and
+        the MLP for flat feature vectors ``(N, F)``. ``"warp"`` (images only)
         keeps the DCGAN discriminator but replaces the generator by one that
         bends a training image of the requested class with a smooth,
         noise-driven displacement field (:class:`ganaug.models.WarpGenerator`):
@@ -55,12 +64,12 @@ class GANConfig:
         Discriminator updates per generator update.
     gp_weight : float
         Gradient-penalty weight for ``"wasserstein-gp"``.
-    aux_weight : float
+    aux_weight : float or "auto"
         Weight of an auxiliary classification loss (AC-GAN style): the
         discriminator also learns to classify real images, and the generator
         is rewarded when its images are classified as the requested class.
-        Raises class fidelity on small data; 0 disables. The default 3 beat 0,
-        0.3 and 1 on MNIST at 10 and 50 images per class (docs/usefulness.md).
+        Raises class fidelity on small data; 0 disables. ``"auto"``: 3.0 for
+        images, 0.0 for flat features (docs/settings.md).
     aux_weight_g : float or None
         Weight of the auxiliary classification loss in the generator's
         objective only; ``None`` (the default) uses ``aux_weight``. A strong
@@ -76,10 +85,7 @@ class GANConfig:
         (``"translation"``, ``"cutout"``, ``"color"``); ``"auto"`` uses
         ``"translation,cutout"`` (plus ``"color"`` for RGB) when there are
         fewer than ``diffaugment_threshold`` training images, ``""`` (the
-        default) disables. With the short fits ganaug targets (<= 1500 steps)
-        DiffAugment slowed learning more than it curbed memorisation: samples
-        were less useful to a classifier (docs/usefulness.md); consider
-        ``"translation,cutout"`` for fits of many thousand steps.
+        default) disables; docs/settings.md says when to turn it on.
     diffaugment_threshold : int
         Dataset size under which ``diffaugment="auto"`` switches DiffAugment on.
     real_augment : float
@@ -93,17 +99,13 @@ class GANConfig:
         Weight of the LeCam regulariser (Tseng et al., 2021), which pulls the
         discriminator's outputs on real images towards a moving average of its
         outputs on fakes and vice versa; 0 disables.
-    diversity_weight : float
+    diversity_weight : float or "auto"
         Weight of a mode-seeking term (Mao et al., 2019) in the generator loss:
         pairs of fakes with the same label and different noise are pushed
         apart in proportion to the distance of their noise vectors, so that
         samples vary more around the few training exemplars of a class; 0
-        disables. With the default 0.3, train-on-synthetic accuracy rose from
-        0.82x to 0.87x of real-only (MNIST, 10 per class, 500 steps), and a
-        classifier trained on other real images still gives 94 % of the
-        samples their requested label (97 % without the term, 88 % at
-        weight 1; docs/usefulness.md). Measured on images: on flat features
-        it made GANOverSampler worse, which therefore leaves it off there.
+        disables. ``"auto"``: 0.3 for images, 0.0 for flat features
+        (docs/settings.md).
     spectral_norm : bool
         Spectral normalisation on every discriminator layer.
     log_every : int
@@ -112,18 +114,14 @@ class GANConfig:
         bf16 autocast on CUDA (ignored on CPU).
     cuda_graph : bool
         On CUDA in a single process, record one training step as a CUDA
-        graph after 3 warm-up steps and replay it (H100, batch 256: 108,225
-        images/s against 16,569 eager, ``benchmarks/train_speed.py``);
+        graph after 3 warm-up steps and replay it (docs/performance.md);
         ignored on CPU, under DDP, for ``loss="wasserstein-gp"`` and for
         ``strategy="per_class"`` (whose class routing is data-dependent).
     channels_last : {"auto", True, False}
         Keep the convolution weights (and so the activations) of the DCGAN in
         channels-last memory order. ``"auto"`` (the default) turns it on for
-        training on the CPU, where it gave 1.12x the training steps/s on
-        28x28 grey images and on 32x32 colour ones (2-core CPU, median of 15
-        alternating rounds of ``benchmarks/trainer_speed.py --set
-        channels_last=false --vs channels_last=true``), and off on CUDA, where
-        it has not been measured. The MLP has no convolutions: no effect there.
+        training on the CPU, where it is faster (docs/performance.md), and off
+        on CUDA. The MLP has no convolutions: no effect there.
     g_upsample : {"transposed", "nearest"}
         How the DCGAN generator doubles its resolution: stride-2 transposed
         4x4 convolutions (the DCGAN design), or nearest-neighbour upsampling
@@ -137,9 +135,8 @@ class GANConfig:
         may move each pixel of a bent image towards its 3x3 dilation (thicker
         strokes) or erosion (thinner ones); the amount is learned per sample
         and place. 0 (the default) keeps the exemplars' stroke width and the
-        model's parameters as before. On MNIST at 10 images per class it
-        changed none of the recipe's arms (docs/usefulness.md, "What real +
-        classical lacks at N = 10"): for data whose stroke width varies more.
+        model's parameters as before. For data whose stroke width varies more
+        than MNIST's (docs/history/experiments.md).
 
     Examples
     --------
@@ -147,10 +144,14 @@ class GANConfig:
     >>> cfg = GANConfig(n_steps=500)
     >>> cfg.loss, cfg.n_steps
     ('nonsaturating', 500)
+    >>> cfg
+    GANConfig(n_steps=500)
+    >>> cfg.resolve(images=True).aux_weight, cfg.resolve(images=False).aux_weight
+    (3.0, 0.0)
     >>> GANConfig(loss="wgan")
     Traceback (most recent call last):
     ...
-    ValueError: loss must be one of ('nonsaturating', 'minimax', 'hinge', 'wasserstein-gp'); got 'wgan'
+    ValueError: loss must be one of 'nonsaturating', 'minimax', 'hinge', 'wasserstein-gp'; got 'wgan'
     """
 
     latent_dim: int = 64
@@ -166,14 +167,14 @@ class GANConfig:
     n_steps: int = 1500
     d_steps: int = 1
     gp_weight: float = 10.0
-    aux_weight: float = 3.0
+    aux_weight: float | str = "auto"
     aux_weight_g: float | None = None
     ema_decay: float = 0.999
     diffaugment: str = ""
     diffaugment_threshold: int = 5000
     real_augment: float = 0.0
     lecam_weight: float = 0.0
-    diversity_weight: float = 0.3
+    diversity_weight: float | str = "auto"
     spectral_norm: bool = True
     log_every: int = 25
     amp: bool = True
@@ -186,47 +187,55 @@ class GANConfig:
     def __post_init__(self) -> None:
         self.validate()
 
-    def validate(self) -> "GANConfig":
-        """Raise ``ValueError`` naming the first bad field; return ``self``."""
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {ARCHITECTURES}; got {self.architecture!r}")
-        for name in ("latent_dim", "g_width", "d_width", "mlp_hidden", "batch_size", "d_steps", "log_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, int) or self.n_steps < 1:
-            raise ValueError(f"n_steps must be an integer >= 1; got {self.n_steps!r}")
-        for name in ("lr_g", "lr_d"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a positive number; got {value!r}")
-        if not isinstance(self.aux_weight, (int, float)) or self.aux_weight < 0:
-            raise ValueError(f"aux_weight must be a number >= 0; got {self.aux_weight!r}")
-        if self.aux_weight_g is not None and (isinstance(self.aux_weight_g, bool) or not isinstance(self.aux_weight_g, (int, float)) or not self.aux_weight_g >= 0):
-            raise ValueError(f"aux_weight_g must be None or a number >= 0; got {self.aux_weight_g!r}")
-        if isinstance(self.warp_shift, bool) or not isinstance(self.warp_shift, (int, float)) or not 0 < self.warp_shift <= 1:
-            raise ValueError(f"warp_shift must be a number in (0, 1]; got {self.warp_shift!r}")
-        if isinstance(self.warp_stroke, bool) or not isinstance(self.warp_stroke, (int, float)) or not 0 <= self.warp_stroke <= 1:
-            raise ValueError(f"warp_stroke must be a number in [0, 1]; got {self.warp_stroke!r}")
-        for name in ("real_augment", "lecam_weight", "diversity_weight"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"{name} must be a number >= 0; got {value!r}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1); got {self.ema_decay!r}")
-        if self.betas is not None:
-            betas = tuple(self.betas)
-            if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-                raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}")
-            self.betas = (float(betas[0]), float(betas[1]))
-        if self.g_upsample not in UPSAMPLING:
-            raise ValueError(f"g_upsample must be one of {UPSAMPLING}; got {self.g_upsample!r}")
-        if not (isinstance(self.channels_last, bool) or self.channels_last == "auto"):
-            raise ValueError(f"channels_last must be 'auto', True or False; got {self.channels_last!r}")
+    def validate(self) -> GANConfig:
+        """Raise ``ValueError`` naming the first field outside its constraints; return ``self``."""
+        check_params(_CONSTRAINTS, dataclasses.asdict(self))
+        if self.betas is not None and (
+            len(self.betas) != 2 or not all(Interval("real", 0, 1, "left").accepts(b) for b in self.betas)
+        ):
+            raise ValueError(f"betas must be None or two numbers in [0, 1); got {self.betas!r}")
         self.diffaugment_ops(channels=1, n_samples=0)
         return self
+
+    # -- sklearn's nested parameters: an estimator's ``gan__<field>`` lands here --------------
+    def get_params(self, deep: bool = True) -> dict:
+        """Every field and its value (sklearn's ``get_params``; ``deep`` changes nothing)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def set_params(self, **params) -> GANConfig:
+        """Set fields by name and check them (sklearn's ``set_params``); return ``self``."""
+        unknown = sorted(set(params) - set(CONFIG_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown GANConfig fields {unknown}; known: {', '.join(CONFIG_FIELDS)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self.validate()
+
+    def __repr__(self) -> str:
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != f.default
+        ]
+        return f"GANConfig({', '.join(changed)})"
+
+    # -- resolving ---------------------------------------------------------------------------
+    def resolve(self, images: bool) -> GANConfig:
+        """A copy with the data-dependent ``"auto"`` fields resolved for images or flat features.
+
+        ``architecture`` becomes ``"dcgan"`` (images) or ``"mlp"``;
+        ``aux_weight`` and ``diversity_weight`` take the values of
+        :data:`AUTO_WEIGHTS`. ``diffaugment`` and ``channels_last`` stay as
+        they are: they depend on the data size and the device, and the
+        trainer resolves them.
+        """
+        changes = {}
+        if self.architecture == "auto":
+            changes["architecture"] = "dcgan" if images else "mlp"
+        for name, (for_images, for_features) in AUTO_WEIGHTS.items():
+            if getattr(self, name) == "auto":
+                changes[name] = for_images if images else for_features
+        return dataclasses.replace(self, **changes)
 
     def uses_channels_last(self, device) -> bool:
         """Whether convolution weights are kept channels-last when training on ``device``."""
@@ -239,7 +248,7 @@ class GANConfig:
     def resolved_betas(self) -> tuple[float, float]:
         """Adam betas for this loss when ``betas`` is ``None``."""
         if self.betas is not None:
-            return tuple(self.betas)
+            return (float(self.betas[0]), float(self.betas[1]))
         return (0.0, 0.9) if self.loss == "wasserstein-gp" else (0.5, 0.999)
 
     def diffaugment_ops(self, channels: int, n_samples: int) -> tuple[str, ...]:
@@ -257,15 +266,16 @@ class GANConfig:
                 )
         return ops
 
+    # -- files -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain-builtin dict (JSON and ``torch.load(weights_only=True)`` safe)."""
         d = dataclasses.asdict(self)
         if d["betas"] is not None:
-            d["betas"] = list(d["betas"])
+            d["betas"] = [float(b) for b in d["betas"]]
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "GANConfig":
+    def from_dict(cls, d: dict) -> GANConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
@@ -278,6 +288,41 @@ class GANConfig:
 
 
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GANConfig))
+
+_POSITIVE_INT = [Interval("int", 1)]
+_NON_NEGATIVE = [Interval("real", 0)]
+#: What each field accepts; one entry per field (a test checks that none is missing).
+_CONSTRAINTS = {
+    "latent_dim": _POSITIVE_INT,
+    "g_width": _POSITIVE_INT,
+    "d_width": _POSITIVE_INT,
+    "mlp_hidden": _POSITIVE_INT,
+    "architecture": [Options(*ARCHITECTURES)],
+    "loss": [Options(*LOSSES)],
+    "lr_g": [Interval("real", 0, closed="neither")],
+    "lr_d": [Interval("real", 0, closed="neither")],
+    "betas": [NONE, InstanceOf(tuple, list, name="two numbers in [0, 1)")],
+    "batch_size": _POSITIVE_INT,
+    "n_steps": _POSITIVE_INT,
+    "d_steps": _POSITIVE_INT,
+    "gp_weight": _NON_NEGATIVE,
+    "aux_weight": [Options("auto"), *_NON_NEGATIVE],
+    "aux_weight_g": [NONE, *_NON_NEGATIVE],
+    "ema_decay": [Interval("real", 0, 1, closed="left")],
+    "diffaugment": [InstanceOf(str)],
+    "diffaugment_threshold": [Interval("int", 0)],
+    "real_augment": _NON_NEGATIVE,
+    "lecam_weight": _NON_NEGATIVE,
+    "diversity_weight": [Options("auto"), *_NON_NEGATIVE],
+    "spectral_norm": [BOOL],
+    "log_every": _POSITIVE_INT,
+    "amp": [BOOL],
+    "cuda_graph": [BOOL],
+    "channels_last": [Options("auto", True, False)],
+    "g_upsample": [Options(*UPSAMPLING)],
+    "warp_shift": [Interval("real", 0, 1, closed="right")],
+    "warp_stroke": [Interval("real", 0, 1)],
+}
 
 
 def parse_assignment(text: str, fields=CONFIG_FIELDS) -> tuple[str, object]:
@@ -317,3 +362,40 @@ def parse_assignment(text: str, fields=CONFIG_FIELDS) -> tuple[str, object]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+#: The GAN hyperparameters that are also estimator keywords (default None: the GANConfig's value).
+SHORTCUTS = ("architecture", "n_steps")
+
+
+class GANParamsMixin:
+    """The GAN half of an estimator's parameters: ``gan`` (a :class:`GANConfig` or None) and the
+    :data:`SHORTCUTS`, with sklearn's nested ``gan__<field>`` names working even while ``gan`` is None."""
+
+    #: What the GAN keywords and ``verbose`` accept; estimators add their own parameters to it.
+    _constraints = {
+        "gan": [NONE, InstanceOf(GANConfig, name="a GANConfig")],
+        "architecture": [NONE, Options(*ARCHITECTURES)],
+        "n_steps": [NONE, Interval("int", 1)],
+        "verbose": [BOOL, Interval("int", 0)],
+    }
+
+    def get_params(self, deep: bool = True) -> dict:
+        params = super().get_params(deep=deep)
+        if deep and params.get("gan") is None:  # show the fields a grid search can reach
+            params.update({f"gan__{k}": v for k, v in GANConfig().get_params().items()})
+        return params
+
+    def set_params(self, **params):
+        if getattr(self, "gan", None) is None and any(key.startswith("gan__") for key in params):
+            self.gan = GANConfig()  # a fresh one: set_params never touches a shared default
+        return super().set_params(**params)
+
+    def _gan_config(self) -> GANConfig:
+        """A new GANConfig: ``gan`` (or the defaults) with the shortcut keywords that are set applied."""
+        gan = GANConfig() if self.gan is None else self.gan
+        if not isinstance(gan, GANConfig):
+            raise TypeError(
+                f"gan must be a ganaug.GANConfig or None; got {type(gan).__name__}: write gan=GANConfig(...)"
+            )
+        return dataclasses.replace(gan, **{k: getattr(self, k) for k in SHORTCUTS if getattr(self, k) is not None})

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -31,7 +31,9 @@ class SyntheticDataset(Dataset):
     (torch.Size([1, 28, 28]), 1, 4)
     """
 
-    def __init__(self, data: torch.Tensor, targets, transform: Callable | None = None, target_transform: Callable | None = None):
+    def __init__(
+        self, data: torch.Tensor, targets, transform: Callable | None = None, target_transform: Callable | None = None
+    ):
         if len(data) != len(targets):
             raise ValueError(f"got {len(data)} samples but {len(targets)} targets")
         self.data = data

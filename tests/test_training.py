@@ -7,8 +7,9 @@ import torch.nn.functional as F
 
 from ganaug.config import GANConfig, parse_assignment
 from ganaug.diffaugment import diff_augment
+from ganaug.losses import mode_seeking_loss, paired_choice, paired_labels
 from ganaug.models import ConvGenerator, WarpGenerator, build_models, init_weights
-from ganaug.training import GANTrainer, paired_choice, paired_labels, mode_seeking_loss
+from ganaug.training import GANTrainer
 
 
 @pytest.mark.parametrize("size", [28, 32, 64])
@@ -150,14 +151,22 @@ def test_per_class_routes_rows_to_their_class():
     assert torch.allclose(out[3:4], alone)
 
 
-def test_init_weights_uses_only_the_given_generator():
-    state = torch.random.get_rng_state()
-    a, _ = build_models(GANConfig(), 10, (1, 28, 28))
-    b, _ = build_models(GANConfig(), 10, (1, 28, 28))
-    init_weights(a, torch.Generator().manual_seed(3))
-    init_weights(b, torch.Generator().manual_seed(3))
-    for pa, pb in zip(a.state_dict().values(), b.state_dict().values()):
-        assert torch.equal(pa, pb)
+@pytest.mark.parametrize("architecture, shape", [("dcgan", (1, 28, 28)), ("warp", (1, 28, 28)), ("mlp", (12,))])
+def test_init_weights_uses_only_the_given_generator(architecture, shape):
+    with torch.random.fork_rng(devices=[]):  # this test moves the global generator; the others see it untouched
+        models = []
+        for global_seed in (1, 2):  # torch's own initialisation of the modules differs between the two builds
+            torch.manual_seed(global_seed)
+            g, d = build_models(GANConfig(architecture=architecture), 10, shape)
+            state = torch.random.get_rng_state()
+            for module in (g, d):
+                init_weights(module, torch.Generator().manual_seed(3))
+            assert torch.equal(state, torch.random.get_rng_state()), "init_weights drew from torch's global generator"
+            models.append((g, d))
+    (g1, d1), (g2, d2) = models
+    for first, second in ((g1, g2), (d1, d2)):  # every weight, bias and spectral-norm vector comes from the generator
+        for (name, p1), p2 in zip(first.state_dict().items(), second.state_dict().values()):
+            assert torch.equal(p1, p2), name
 
 
 def test_diffaugment_is_seeded_and_keeps_shape():
@@ -229,9 +238,11 @@ def test_resume_equals_uninterrupted(tmp_path):
 
 def test_channels_last_is_a_memory_order_not_another_model():
     assert GANConfig().uses_channels_last("cpu") and not GANConfig().uses_channels_last("cuda")
-    assert GANConfig(channels_last=True).uses_channels_last("cuda") and not GANConfig(channels_last=False).uses_channels_last("cpu")
+    assert GANConfig(channels_last=True).uses_channels_last("cuda") and not GANConfig(
+        channels_last=False
+    ).uses_channels_last("cpu")
     for bad in ("yes", 1, None):
-        with pytest.raises(ValueError, match="channels_last must be 'auto', True or False"):
+        with pytest.raises(ValueError, match="channels_last must be one of 'auto', True, False"):
             GANConfig(channels_last=bad)
     x, y = _data()
     last = _trainer(6, channels_last=True)
@@ -246,7 +257,9 @@ def test_channels_last_is_a_memory_order_not_another_model():
     for (name, a), b in zip(last.G_ema.state_dict().items(), plain.G_ema.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-4, rtol=1e-3), name
     z = torch.randn(4, last.G_ema.latent_dim)
-    assert torch.allclose(last.G_ema(z, torch.tensor([0, 1, 0, 1])), plain.G_ema(z, torch.tensor([0, 1, 0, 1])), atol=1e-4)
+    assert torch.allclose(
+        last.G_ema(z, torch.tensor([0, 1, 0, 1])), plain.G_ema(z, torch.tensor([0, 1, 0, 1])), atol=1e-4
+    )
 
 
 def test_aux_weight_g_changes_only_the_generator_objective():
@@ -254,7 +267,9 @@ def test_aux_weight_g_changes_only_the_generator_objective():
         with pytest.raises(ValueError, match="aux_weight_g must be None or a number >= 0"):
             GANConfig(aux_weight_g=bad)
     x, y = _data()
-    default, same, off = (_trainer(1, **kw).fit(x, y, n_classes=2, verbose=0) for kw in ({}, {"aux_weight_g": 3.0}, {"aux_weight_g": 0.0}))
+    default, same, off = (
+        _trainer(1, **kw).fit(x, y, n_classes=2, verbose=0) for kw in ({}, {"aux_weight_g": 3.0}, {"aux_weight_g": 0.0})
+    )
     flat = lambda m: torch.cat([p.detach().flatten() for p in m.parameters()])  # noqa: E731
     assert torch.equal(flat(default.G), flat(same.G))  # None means aux_weight
     assert torch.equal(flat(default.D), flat(off.D))  # the discriminator's update does not see it
@@ -320,9 +335,10 @@ def test_cuda_graph_records_one_step_and_replays_it():
 @pytest.mark.cuda
 def test_per_class_on_cuda_trains_without_a_graph():
     # per-class routing needs a data-dependent nonzero, which a CUDA graph cannot record
-    from ganaug import SyntheticAugmenter
+    from ganaug import GANConfig, SyntheticAugmenter
 
-    aug = SyntheticAugmenter(strategy="per_class", n_steps=8, batch_size=8, g_width=8, d_width=8, latent_dim=8, verbose=0, random_state=0, device="cuda")
+    gan = GANConfig(batch_size=8, g_width=8, d_width=8, latent_dim=8)
+    aug = SyntheticAugmenter(gan=gan, strategy="per_class", n_steps=8, verbose=0, random_state=0, device="cuda")
     aug.fit((torch.rand(24, 1, 28, 28), torch.arange(24) % 3))
     xs, ys = aug.sample(6)
     assert xs.shape == (6, 1, 28, 28) and sorted(set(ys.tolist())) == [0, 1, 2]
@@ -338,3 +354,32 @@ def test_parse_assignment_reads_json_values_and_refuses_unknown_fields():
         parse_assignment("warp_shfit=0.25")
     with pytest.raises(ValueError, match="FIELD=VALUE"):
         parse_assignment("warp_shift")
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("stroke", [0.0, 0.5])
+def test_warp_generator_trains_under_a_cuda_graph(stroke):
+    from ganaug import SyntheticAugmenter
+
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(30, 1, 28, 28, generator=gen) * 0.5 + 0.25, torch.arange(30) % 3
+    gan = GANConfig(batch_size=16, log_every=10, warp_stroke=stroke, real_augment=1.0, diversity_weight=1.0)
+    aug = SyntheticAugmenter(gan=gan, architecture="warp", n_steps=20, verbose=0, random_state=0, device="cuda")
+    aug.fit((x, y))
+    assert aug.n_steps_ == 20 and all(np.isfinite(v) for v in aug.history_["g_loss"])
+    xs, ys = aug.sample(30, random_state=1)
+    assert xs.shape == (30, 1, 28, 28) and ys.bincount().tolist() == [10, 10, 10]
+    assert xs.min() >= 0.25 - 1e-3 and xs.max() <= 0.75 + 1e-3  # bent training images, in their value range
+
+
+@pytest.mark.cuda
+def test_affine_elastic_runs_on_the_cuda_device_it_is_given():
+    from ganaug.evaluation import AffineElastic
+
+    x = torch.zeros(64, 1, 28, 28, device="cuda")
+    x[:, :, 8:20, 11:17] = 1.0
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    out = AffineElastic()(x, torch.tensor([0.0]), torch.tensor([1.0]), gen)
+    assert out.is_cuda and out.shape == x.shape and 0 <= out.min() and out.max() <= 1
+    again = AffineElastic()(x, torch.tensor([0.0]), torch.tensor([1.0]), torch.Generator(device="cuda").manual_seed(0))
+    assert torch.equal(out, again)

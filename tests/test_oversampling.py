@@ -1,13 +1,11 @@
 """GANOverSampler: the imblearn sampler face (fit_resample, sampling_strategy, pipelines)."""
 
 import importlib
-import inspect
 import sys
 from collections import Counter
 
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip("imblearn")
 
@@ -17,38 +15,34 @@ from imblearn.utils.estimator_checks import parametrize_with_checks  # noqa: E40
 from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
 from sklearn.datasets import make_blobs, make_classification  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import StratifiedKFold, cross_val_score, cross_validate  # noqa: E402
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score, cross_validate  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from ganaug.augmenter import SyntheticAugmenter  # noqa: E402
-from ganaug.config import CONFIG_FIELDS, GANConfig  # noqa: E402
-from ganaug.sklearn import GANOverSampler  # noqa: E402
+from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:mode collapse suspected:UserWarning",
-    "ignore:classes .* have fewer than:UserWarning",
-)
+pytestmark = [
+    pytest.mark.filterwarnings(
+        "ignore:mode collapse suspected:UserWarning", "ignore:classes .* have fewer than:UserWarning"
+    ),
+    pytest.mark.usefixtures("one_torch_thread"),  # tiny GAN fits are 5-10x slower on two threads of a shared CPU
+]
 
 # a GAN budget small enough to fit in ~0.1 s on one CPU thread
-FAST = dict(n_steps=5, mlp_hidden=32, latent_dim=16, batch_size=16)
-FAST_DCGAN = dict(n_steps=2, g_width=8, d_width=8, latent_dim=16, batch_size=8)
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core CPU two threads make tiny GAN fits 5-10x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+FAST = dict(gan=GANConfig(mlp_hidden=32, latent_dim=16, batch_size=16), n_steps=5)
+FAST_DCGAN = dict(gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8), n_steps=2)
 
 
 @pytest.fixture
 def imbalanced():
     """3 classes with 50 / 20 / 8 rows, float32 features and int32 labels, rows shuffled."""
     X, y = make_classification(
-        n_samples=78, n_features=6, n_informative=4, n_classes=3, weights=[50 / 78, 20 / 78, 8 / 78],
-        flip_y=0, random_state=0,
+        n_samples=78,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        weights=[50 / 78, 20 / 78, 8 / 78],
+        flip_y=0,
+        random_state=0,
     )
     return X.astype(np.float32), y.astype(np.int32)
 
@@ -84,9 +78,9 @@ def test_real_rows_come_first_unchanged_then_synthetic_rows(imbalanced):
     assert (syn >= X.min(0)).all() and (syn <= X.max(0)).all()
     assert sampler.generator_ is sampler.augmenter_.generator_
     assert isinstance(sampler.augmenter_, SyntheticAugmenter) and not sampler.augmenter_.images_
-    assert sampler.augmenter_.aux_weight == 0.0  # aux_weight=None means off for flat features
-    assert sampler.augmenter_.diversity_weight == 0.0  # so does diversity_weight=None
-    assert sampler.aux_weight is None  # the parameter itself is left as given
+    # "auto" weights resolve to off for flat features; the sampler's own config is left as given
+    assert sampler.augmenter_.config_.aux_weight == 0.0 and sampler.augmenter_.config_.diversity_weight == 0.0
+    assert sampler.gan.aux_weight == "auto" and sampler.augmenter_.discriminator_.aux is None
 
 
 @pytest.mark.parametrize(
@@ -132,7 +126,7 @@ def test_same_random_state_same_output_different_seed_different_rows(imbalanced)
     b = GANOverSampler(**FAST, random_state=3).fit_resample(X, y)[0]
     c = GANOverSampler(**FAST, random_state=4).fit_resample(X, y)[0]
     np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a[len(y):], c[len(y):])
+    assert not np.allclose(a[len(y) :], c[len(y) :])
     # a RandomState is accepted too, and consumed like sklearn does
     rs = GANOverSampler(**FAST, random_state=np.random.RandomState(0)).fit_resample(X, y)[0]
     assert rs.shape == a.shape
@@ -189,8 +183,8 @@ def test_image_arrays_train_a_dcgan_and_keep_shape_and_dtype(grey_images):
     assert X_res.shape == (40, 28, 28) and X_res.dtype == np.uint8
     np.testing.assert_array_equal(X_res[:30], X)
     assert sampler.augmenter_.images_
-    assert sampler.augmenter_.aux_weight == 3.0  # aux_weight=None means the GANConfig default for images
-    assert sampler.augmenter_.diversity_weight == GANConfig.diversity_weight  # likewise diversity_weight=None
+    # "auto" weights resolve to the image settings: the auxiliary loss and the mode-seeking term are on
+    assert sampler.augmenter_.config_.aux_weight == 3.0 and sampler.augmenter_.config_.diversity_weight == 0.3
 
     X4 = X[:, None].astype(np.float32) / 255
     X4_res, _ = GANOverSampler(**FAST_DCGAN, random_state=0).fit_resample(X4, y)
@@ -228,33 +222,46 @@ def test_bad_image_shape_says_what_to_pass(X_shape, image_shape, match):
 def test_dcgan_on_flat_rows_without_image_shape_is_refused(imbalanced):
     with pytest.raises(ValueError, match="pass image_shape"):
         GANOverSampler(**FAST, architecture="dcgan").fit_resample(*imbalanced)
+    with pytest.raises(ValueError, match="pass image_shape"):  # the architecture given inside the config counts too
+        GANOverSampler(gan=GANConfig(architecture="warp"), n_steps=1).fit_resample(*imbalanced)
 
 
 # -- sklearn conventions ---------------------------------------------------------------------
-def test_parameters_mirror_synthetic_augmenter_defaults():
-    ours = inspect.signature(GANOverSampler).parameters
-    theirs = inspect.signature(SyntheticAugmenter).parameters
-    for name in CONFIG_FIELDS:
-        assert name in ours, f"GANConfig field {name} is not a GANOverSampler parameter"
-        if name not in ("aux_weight", "diversity_weight"):  # None: resolved per kind of data
-            assert ours[name].default == theirs[name].default, name
-    params = GANOverSampler().get_params()
-    assert params["aux_weight"] is None and params["diversity_weight"] is None
-    assert params["sampling_strategy"] == "auto" and params["verbose"] == 0 and params["image_shape"] is None
-
-
 def test_init_only_stores_and_fit_validates(imbalanced):
-    sampler = GANOverSampler(loss="wgan", n_steps=-1)  # no error yet: sklearn's clone relies on it
-    assert clone(sampler).get_params()["loss"] == "wgan"
-    with pytest.raises(ValueError, match="loss must be one of"):
+    # no error yet: sklearn's clone relies on it
+    sampler = GANOverSampler(architecture="wgan", n_steps=-1, image_shape=5)
+    assert clone(sampler).get_params()["architecture"] == "wgan"
+    with pytest.raises(ValueError, match="architecture must be None or one of 'auto', 'dcgan'"):
         sampler.fit_resample(*imbalanced)
+    with pytest.raises(ValueError, match="n_steps must be None or an integer >= 1; got -1"):
+        sampler.set_params(architecture=None).fit_resample(*imbalanced)
+    with pytest.raises(ValueError, match="image_shape must be None or tuple or list; got 5"):
+        sampler.set_params(n_steps=1).fit_resample(*imbalanced)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        sampler.set_params(image_shape=None, gan__loss="wgan")
+
+
+def test_grid_search_reaches_a_gan_hyperparameter(imbalanced):
+    X, y = imbalanced
+    pipe = make_pipeline(GANOverSampler(n_steps=2, random_state=0), LogisticRegression(max_iter=200))
+    grid = {"ganoversampler__gan__mlp_hidden": [8, 16], "ganoversampler__gan__batch_size": [16]}
+    search = GridSearchCV(
+        pipe, grid, cv=StratifiedKFold(n_splits=2, shuffle=True, random_state=0), scoring="balanced_accuracy"
+    )
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 2 and np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_estimator_[0]
+    # every candidate trained the GAN it was given: the refitted sampler's generator has that hidden size
+    assert best.gan.mlp_hidden == search.best_params_["ganoversampler__gan__mlp_hidden"]
+    assert best.augmenter_.generator_.net[0].out_features == best.gan.mlp_hidden
+    assert pipe[0].gan is None  # the searched pipeline itself is left as it was
 
 
 def test_clone_and_set_params(imbalanced):
     fitted = GANOverSampler(**FAST, random_state=0)
     fitted.fit_resample(*imbalanced)
     fresh = clone(fitted)
-    assert fresh.get_params() == fitted.get_params()
+    assert fresh.get_params() == fitted.get_params() and fresh.gan is not fitted.gan
     assert not hasattr(fresh, "generator_") and not hasattr(fresh, "synthetic_mask_")
     assert fresh.set_params(n_steps=7, sampling_strategy="minority").n_steps == 7
 
@@ -294,7 +301,10 @@ def test_pipeline_resamples_only_the_training_folds(imbalanced):
 
     scores = cross_val_score(
         make_pipeline(GANOverSampler(**FAST, random_state=0), StandardScaler(), LogisticRegression(max_iter=500)),
-        X, y, cv=cv, scoring="balanced_accuracy",
+        X,
+        y,
+        cv=cv,
+        scoring="balanced_accuracy",
     )
     assert scores.shape == (3,) and ((0 <= scores) & (scores <= 1)).all()
 
@@ -305,7 +315,9 @@ def test_synthetic_rows_look_like_their_class():
     X, y = make_blobs([120, 40, 12], centers=centers, cluster_std=0.7, random_state=0)
     # aux_weight=1 (the AC-GAN loss) for class fidelity within a short fit; the default for
     # features (0) trades some fidelity for variety, which is what helped classifiers on digits
-    sampler = GANOverSampler(n_steps=150, mlp_hidden=32, lr_g=2e-3, lr_d=2e-3, aux_weight=1.0, random_state=0)
+    sampler = GANOverSampler(
+        gan=GANConfig(mlp_hidden=32, lr_g=2e-3, lr_d=2e-3, aux_weight=1.0), n_steps=150, random_state=0
+    )
     X_res, y_res = sampler.fit_resample(X, y)
     syn, y_syn = X_res[sampler.synthetic_mask_], y_res[sampler.synthetic_mask_]
     nearest = ((syn[:, None, :] - centers[None]) ** 2).sum(-1).argmin(1)
@@ -320,9 +332,9 @@ def test_without_imblearn_the_class_imports_and_says_what_to_install(monkeypatch
 
     for name in [m for m in sys.modules if m == "imblearn" or m.startswith("imblearn.")]:
         monkeypatch.setitem(sys.modules, name, None)  # as if not installed
-    monkeypatch.delitem(sys.modules, "ganaug.sklearn")
-    monkeypatch.setattr(ganaug, "sklearn", ganaug.sklearn, raising=False)  # restored afterwards
-    fresh = importlib.import_module("ganaug.sklearn")
+    monkeypatch.delitem(sys.modules, "ganaug.oversampling")
+    monkeypatch.setattr(ganaug, "oversampling", ganaug.oversampling, raising=False)  # restored afterwards
+    fresh = importlib.import_module("ganaug.oversampling")
     assert not fresh.HAS_IMBLEARN
 
     sampler = clone(fresh.GANOverSampler(n_steps=3))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -108,9 +108,11 @@ class AugmentationReport:
         """One dict per group and arm: means, ``delta`` / ``ci_low`` / ``ci_high`` /
         ``p_value`` versus real-only, and the same with ``_vs_classical``.
 
-        See :func:`ganaug.stats.paired_summary` for the columns.
+        See :func:`ganaug.evaluation.paired_summary` for the columns.
         """
-        lines = paired_summary(self.rows, metric=metric or self.metric, group_by=self.group_by, confidence=self.confidence)
+        lines = paired_summary(
+            self.rows, metric=metric or self.metric, group_by=self.group_by, confidence=self.confidence
+        )
         for line in lines:
             line.setdefault("arm", arm_name(line))
         return lines
@@ -127,7 +129,9 @@ class AugmentationReport:
             for c, v in pcr.items():
                 d.setdefault(str(c), []).append(float(v))
         out = []
-        for key in sorted(acc, key=lambda k: tuple(_sort_key(v) for v in k[:-2]) + (_arm_rank(k[-2]), _sort_key(k[-1]))):
+        for key in sorted(
+            acc, key=lambda k: tuple(_sort_key(v) for v in k[:-2]) + (_arm_rank(k[-2]), _sort_key(k[-1]))
+        ):
             line = dict(zip(self.group_by, key[:-2]))
             line.update(arm=key[-2], ratio=key[-1], recall={c: float(np.mean(v)) for c, v in acc[key].items()})
             out.append(line)
@@ -143,7 +147,9 @@ class AugmentationReport:
         metric = metric or self.metric
         lines = self.summary(metric)
         has_classical = any("delta_vs_classical" in line for line in lines)
-        extra = [m for m in ("accuracy", "balanced_accuracy", "macro_f1") if m != metric and any(m in line for line in lines)]
+        extra = [
+            m for m in ("accuracy", "balanced_accuracy", "macro_f1") if m != metric and any(m in line for line in lines)
+        ]
         pct = int(round(self.confidence * 100))
         head = list(self.group_by) + ["arm", "ratio", "classical", "seeds", metric, f"Δ vs real ({pct}% CI)", "p"]
         if has_classical:
@@ -178,9 +184,16 @@ class AugmentationReport:
         for line in lines:
             ratio = line.get("ratio")
             cells = [str(line.get(k)) for k in self.group_by]
-            cells += [ARM_LABELS.get(line["arm"], line["arm"]), "–" if ratio is None else f"{ratio:g}", "yes" if line.get("classical") else "no"]
+            cells += [
+                ARM_LABELS.get(line["arm"], line["arm"]),
+                "–" if ratio is None else f"{ratio:g}",
+                "yes" if line.get("classical") else "no",
+            ]
             std = line.get(f"{metric}_std", math.nan)
-            cells += [str(line["n_seeds"]), num(line[metric]) + ("" if isinstance(std, float) and math.isnan(std) else f" ± {num(std)}")]
+            cells += [
+                str(line["n_seeds"]),
+                num(line[metric]) + ("" if isinstance(std, float) and math.isnan(std) else f" ± {num(std)}"),
+            ]
             cells += [delta(line), pval(line.get("p_value"))]
             if has_classical:
                 cells += [delta(line, "_vs_classical"), pval(line.get("p_value_vs_classical"))]
@@ -211,7 +224,7 @@ class AugmentationReport:
         return text
 
     @classmethod
-    def from_json(cls, source) -> "AugmentationReport":
+    def from_json(cls, source) -> AugmentationReport:
         """Rebuild a report from :meth:`to_json` output (a path or the JSON text)."""
         text = str(source)
         if not text.lstrip().startswith("{"):
@@ -219,8 +232,20 @@ class AugmentationReport:
         data = json.loads(text)
         if data.get("format") != "ganaug.AugmentationReport":
             raise ValueError("this JSON was not written by AugmentationReport.to_json (no 'format' marker)")
-        rows = [{k: (math.nan if v is None and k in ("accuracy", "balanced_accuracy", "macro_f1") else v) for k, v in r.items()} for r in data["rows"]]
-        return cls(rows, group_by=data.get("group_by", ()), metric=data.get("metric", "accuracy"), confidence=data.get("confidence", 0.95), meta=data.get("meta"))
+        rows = [
+            {
+                k: (math.nan if v is None and k in ("accuracy", "balanced_accuracy", "macro_f1") else v)
+                for k, v in r.items()
+            }
+            for r in data["rows"]
+        ]
+        return cls(
+            rows,
+            group_by=data.get("group_by", ()),
+            metric=data.get("metric", "accuracy"),
+            confidence=data.get("confidence", 0.95),
+            meta=data.get("meta"),
+        )
 
     def to_csv(self, path) -> Path:
         """Write the rows to a CSV file; ``per_class_recall`` becomes ``recall_<class>`` columns."""
@@ -256,7 +281,9 @@ class AugmentationReport:
         try:
             from matplotlib.figure import Figure
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("AugmentationReport.plot needs matplotlib: pip install matplotlib (or ganaug[recipes])") from exc
+            raise ImportError(
+                "AugmentationReport.plot needs matplotlib: pip install matplotlib (or ganaug[recipes])"
+            ) from exc
         metric = metric or self.metric
         lines = self.summary(metric)
         recalls = self.per_class_recall()
@@ -304,8 +331,15 @@ class AugmentationReport:
                 classes = sorted({c for r in grec for c in r["recall"]}, key=_class_order)
                 width = 0.8 / max(len(grec), 1)
                 for i, r in enumerate(grec):
-                    label = ARM_LABELS.get(r["arm"], r["arm"]) + ("" if r["ratio"] in (None, 0) else f" ×{r['ratio']:g}")
-                    ax.bar(np.arange(len(classes)) + i * width - 0.4 + width / 2, [r["recall"].get(c, np.nan) for c in classes], width, label=label)
+                    label = ARM_LABELS.get(r["arm"], r["arm"]) + (
+                        "" if r["ratio"] in (None, 0) else f" ×{r['ratio']:g}"
+                    )
+                    ax.bar(
+                        np.arange(len(classes)) + i * width - 0.4 + width / 2,
+                        [r["recall"].get(c, np.nan) for c in classes],
+                        width,
+                        label=label,
+                    )
                 ax.set_xticks(np.arange(len(classes)), classes)
                 ax.set_ylim(0, 1.05)
                 ax.set_xlabel("class")

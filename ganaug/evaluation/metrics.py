@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._validation import check_positive_int
+
 
 def _as_2d(a, what: str) -> torch.Tensor:
     t = torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a.detach().cpu())
@@ -27,7 +29,12 @@ def pairwise_distances(a, b, batch_size: int = 1024) -> torch.Tensor:
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"the two sets have different feature sizes: {a.shape[1]} and {b.shape[1]}")
     # exact differences, not the |a|^2 + |b|^2 - 2ab shortcut: identical rows must be at distance 0
-    return torch.cat([torch.cdist(a[i : i + batch_size], b, compute_mode="donot_use_mm_for_euclid_dist") for i in range(0, a.shape[0], batch_size)])
+    return torch.cat(
+        [
+            torch.cdist(a[i : i + batch_size], b, compute_mode="donot_use_mm_for_euclid_dist")
+            for i in range(0, a.shape[0], batch_size)
+        ]
+    )
 
 
 def nearest_neighbour(query, reference, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +73,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
-        raise ValueError(f"mismatched moments: means {mu1.shape} and {mu2.shape}, covariances {s1.shape} and {s2.shape}")
+        raise ValueError(
+            f"mismatched moments: means {mu1.shape} and {mu2.shape}, covariances {s1.shape} and {s2.shape}"
+        )
     s1, s2 = (s1 + s1.T) / 2, (s2 + s2.T) / 2
     w, v = np.linalg.eigh(s1)
     root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
@@ -123,8 +132,7 @@ def prdc(real, fake, k: int = 5) -> dict:
     {'precision': 0.0, 'recall': 0.0, 'density': 0.0, 'coverage': 0.0}
     """
     r, f = _as_2d(real, "real"), _as_2d(fake, "fake")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}")
+    k = check_positive_int(k, "k")
     if k >= min(r.shape[0], f.shape[0]):
         raise ValueError(f"k={k} needs more than k samples in each set; got {r.shape[0]} real and {f.shape[0]} fake")
     real_radius = _kth_neighbour_distance(r, k)

@@ -1,4 +1,4 @@
-"""GANOverSampler: the imbalanced-learn face of ganaug (``fit_resample``).
+"""GANOverSampler: ganaug as an imbalanced-learn sampler (``fit_resample``).
 
 The sampler trains a :class:`ganaug.SyntheticAugmenter` on all the data it is
 given and appends class-conditional GAN samples until every class reaches the
@@ -22,8 +22,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
 
+from ._validation import NONE, InstanceOf, Interval, check_params
 from .augmenter import SyntheticAugmenter
-from .config import CONFIG_FIELDS, GANConfig
+from .config import GANConfig, GANParamsMixin
 
 IMBLEARN_MISSING = (
     "GANOverSampler needs imbalanced-learn (its sampling_strategy handling and Pipeline); "
@@ -59,7 +60,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
     _validate_data = None
 
 
-class GANOverSampler(_SamplerBase):
+class GANOverSampler(GANParamsMixin, _SamplerBase):
     """Over-sample classes with a class-conditional GAN (imbalanced-learn sampler).
 
     ``fit_resample(X, y)`` trains one class-conditional GAN on all of ``X``
@@ -88,6 +89,16 @@ class GANOverSampler(_SamplerBase):
     random_state : int, RandomState instance or None, default=None
         Drives GAN initialisation, training and sampling. Same seed on CPU:
         same output.
+    gan : GANConfig, optional
+        Every GAN hyperparameter (:class:`ganaug.GANConfig`); None means the
+        defaults. In a pipeline a grid search reaches each field as
+        ``<step>__gan__<field>``. With the defaults the auxiliary
+        classification loss and the mode-seeking term are off on flat
+        features (``"auto"``; docs/settings.md).
+    architecture : {"auto", "dcgan", "mlp", "warp"}, optional
+        When given, replaces ``gan.architecture``.
+    n_steps : int, optional
+        When given, replaces ``gan.n_steps``.
     image_shape : tuple of int (C, H, W), optional
         Treat the rows of a 2-D ``X`` as flattened images of this shape and
         train a DCGAN on them (28, 32 or 64 px; 1 or 3 channels). Not needed
@@ -96,26 +107,6 @@ class GANOverSampler(_SamplerBase):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
         0 silent, 1 a progress bar while the GAN trains.
-    latent_dim, g_width, d_width, mlp_hidden, architecture, loss, lr_g, lr_d, betas, batch_size, n_steps, d_steps, gp_weight, aux_weight, aux_weight_g, ema_decay, diffaugment, diffaugment_threshold, real_augment, lecam_weight, diversity_weight, spectral_norm, log_every, amp, cuda_graph, channels_last, g_upsample, warp_shift, warp_stroke
-        GAN hyperparameters, passed to :class:`ganaug.SyntheticAugmenter`;
-        see :class:`ganaug.GANConfig` for each. The defaults are
-        SyntheticAugmenter's, except ``aux_weight`` and ``diversity_weight``.
-    aux_weight : float or None, default=None
-        Weight of the AC-GAN auxiliary classification loss. ``None`` means 0
-        (off) for flat feature data and the GANConfig default (3.0) for images.
-        Measured on sklearn's digits with the odd digits cut to 8 examples
-        (``benchmarks/digits_oversampling.py``, scaler + logistic
-        regression, seeds 0-4): the auxiliary loss makes the MLP GAN's
-        samples more prototypical and less varied; balanced accuracy rose by
-        0.017 over no resampling with ``aux_weight=0`` and by 0.009 with 1.0
-        (0 better on 4 of 5 seeds). Random over-sampling and SMOTE gained
-        about 0.04 on the same splits.
-    diversity_weight : float or None, default=None
-        Weight of the mode-seeking term. ``None`` means 0 (off) for flat
-        feature data and the GANConfig default (0.3) for images. On the same
-        digits benchmark, seeds 2-4, the term at 0.3 (``--gan
-        diversity_weight=0.3``) lowered balanced accuracy from 0.8625 to
-        0.8486, below no resampling (0.8526).
 
     Attributes
     ----------
@@ -162,7 +153,9 @@ class GANOverSampler(_SamplerBase):
     >>> rng = np.random.RandomState(0)
     >>> X = np.r_[rng.normal(0, 1, (60, 4)), rng.normal(3, 1, (12, 4))]
     >>> y = np.r_[np.zeros(60, dtype=int), np.ones(12, dtype=int)]
-    >>> sampler = GANOverSampler(n_steps=5, mlp_hidden=32, random_state=0)  # a tiny budget for the example
+    >>> from ganaug import GANConfig
+    >>> tiny = GANConfig(mlp_hidden=32)  # a tiny model and budget for the example
+    >>> sampler = GANOverSampler(gan=tiny, n_steps=5, random_state=0)
     >>> X_res, y_res = sampler.fit_resample(X, y)
     >>> sorted(Counter(y_res.tolist()).items())
     [(0, 60), (1, 60)]
@@ -173,7 +166,7 @@ class GANOverSampler(_SamplerBase):
 
     >>> from imblearn.pipeline import make_pipeline
     >>> from sklearn.linear_model import LogisticRegression
-    >>> model = make_pipeline(GANOverSampler(n_steps=5, mlp_hidden=32, random_state=0), LogisticRegression())
+    >>> model = make_pipeline(GANOverSampler(gan=tiny, n_steps=5, random_state=0), LogisticRegression())
     >>> model.fit(X, y).predict(X[:3]).shape
     (3,)
     """
@@ -185,81 +178,23 @@ class GANOverSampler(_SamplerBase):
         *,
         sampling_strategy="auto",
         random_state=None,
+        gan: GANConfig | None = None,
+        architecture: str | None = None,
+        n_steps: int | None = None,
         image_shape: tuple[int, int, int] | None = None,
         device: str = "auto",
         verbose: int = 0,
-        latent_dim: int = 64,
-        g_width: int = 32,
-        d_width: int = 32,
-        mlp_hidden: int = 256,
-        architecture: str = "auto",
-        loss: str = "nonsaturating",
-        lr_g: float = 2e-4,
-        lr_d: float = 2e-4,
-        betas=None,
-        batch_size: int = 32,
-        n_steps: int = 1500,
-        d_steps: int = 1,
-        gp_weight: float = 10.0,
-        aux_weight: float | None = None,
-        aux_weight_g: float | None = None,
-        ema_decay: float = 0.999,
-        diffaugment: str = "",
-        diffaugment_threshold: int = 5000,
-        real_augment: float = 0.0,
-        lecam_weight: float = 0.0,
-        diversity_weight: float | None = None,
-        spectral_norm: bool = True,
-        log_every: int = 25,
-        amp: bool = True,
-        cuda_graph: bool = True,
-        channels_last="auto",
-        g_upsample: str = "transposed",
-        warp_shift: float = 0.125,
-        warp_stroke: float = 0.0,
     ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
+        self.gan, self.architecture, self.n_steps = gan, architecture, n_steps
         self.image_shape = image_shape
         self.device = device
         self.verbose = verbose
-        self.latent_dim = latent_dim
-        self.g_width = g_width
-        self.d_width = d_width
-        self.mlp_hidden = mlp_hidden
-        self.architecture = architecture
-        self.loss = loss
-        self.lr_g = lr_g
-        self.lr_d = lr_d
-        self.betas = betas
-        self.batch_size = batch_size
-        self.n_steps = n_steps
-        self.d_steps = d_steps
-        self.gp_weight = gp_weight
-        self.aux_weight = aux_weight
-        self.aux_weight_g = aux_weight_g
-        self.ema_decay = ema_decay
-        self.diffaugment = diffaugment
-        self.diffaugment_threshold = diffaugment_threshold
-        self.real_augment = real_augment
-        self.lecam_weight = lecam_weight
-        self.diversity_weight = diversity_weight
-        self.spectral_norm = spectral_norm
-        self.log_every = log_every
-        self.amp = amp
-        self.cuda_graph = cuda_graph
-        self.channels_last = channels_last
-        self.g_upsample = g_upsample
-        self.warp_shift = warp_shift
-        self.warp_stroke = warp_stroke
 
-    # sampling_strategy and random_state are checked by imblearn's constraints;
-    # the GAN fields by GANConfig, device by SyntheticAugmenter, image_shape in _gan_input.
-    _parameter_constraints: dict = {
-        **getattr(_SamplerBase, "_parameter_constraints", {}),
-        "image_shape": [tuple, list, None],
-        "verbose": ["verbose"],
-    }
+    # sampling_strategy and random_state: imblearn's own constraints; the GAN fields: GANConfig; device:
+    # SyntheticAugmenter; the others here (image_shape's length and values in _gan_input)
+    _constraints = {**GANParamsMixin._constraints, "image_shape": [NONE, InstanceOf(tuple, list)]}
 
     # -- validation ---------------------------------------------------------------------------
     def _check_X_y(self, X, y, accept_sparse=None):
@@ -301,17 +236,13 @@ class GANOverSampler(_SamplerBase):
 
     # -- resampling ---------------------------------------------------------------------------
     def _fit_resample(self, X, y):
+        check_params(self._constraints, self.get_params(deep=False))
         dense = X.toarray() if sparse.issparse(X) else X
         gan_x = self._gan_input(dense)
         classes, codes = np.unique(y, return_inverse=True)
         code_of = {c: i for i, c in enumerate(classes)}
-        params = self.get_params(deep=False)
-        images = gan_x.ndim > 2 and self.architecture != "mlp"
-        for name in ("aux_weight", "diversity_weight"):  # None: see their docstrings
-            if params[name] is None:
-                params[name] = getattr(GANConfig, name) if images else 0.0
         augmenter = SyntheticAugmenter(
-            **{name: params[name] for name in CONFIG_FIELDS if name in params},
+            gan=self._gan_config(),
             strategy="conditional",
             random_state=self.random_state,
             device=self.device,
@@ -344,9 +275,10 @@ class GANOverSampler(_SamplerBase):
     def _gan_input(self, X: np.ndarray) -> np.ndarray:
         """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images."""
         if self.image_shape is None:
-            if X.ndim == 2 and self.architecture in ("dcgan", "warp"):
+            architecture = self._gan_config().architecture
+            if X.ndim == 2 and architecture in ("dcgan", "warp"):
                 raise ValueError(
-                    f"architecture={self.architecture!r} needs images: pass image_shape=(C, H, W) for flattened image rows, "
+                    f"architecture={architecture!r} needs images: pass image_shape=(C, H, W) for flattened image rows, "
                     "or X as an (n, H, W) / (n, C, H, W) array"
                 )
             return X
@@ -354,7 +286,7 @@ class GANOverSampler(_SamplerBase):
         if (
             not isinstance(shape, (tuple, list))
             or len(shape) != 3
-            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in shape)
+            or not all(Interval("int", 1).accepts(s) for s in shape)
         ):
             raise ValueError(f"image_shape must be three positive integers (C, H, W), e.g. (1, 28, 28); got {shape!r}")
         shape = tuple(int(s) for s in shape)

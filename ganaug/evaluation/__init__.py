@@ -1,0 +1,33 @@
+"""Did the synthetic data help? Paired comparisons of classifiers trained with and
+without GAN augmentation (:func:`compare_augmentation`, :class:`AugmentationReport`),
+the leak guard, fidelity metrics against the real-data floor, memorisation checks
+and quality gating of samples.
+
+Every public name is imported from here: ``from ganaug.evaluation import compare_augmentation``.
+"""
+
+from .classical import AffineElastic
+from .classifier import DefaultClassifier, fit_classifier, weighted_cross_entropy
+from .compare import compare_augmentation
+from .fidelity import distribution_metrics, memorisation
+from .filtering import SyntheticFilter, filter_synthetic
+from .leakage import check_leakage
+from .report import AugmentationReport, arm_name
+from .stats import paired_difference, paired_summary
+
+__all__ = [
+    "AffineElastic",
+    "AugmentationReport",
+    "DefaultClassifier",
+    "SyntheticFilter",
+    "arm_name",
+    "check_leakage",
+    "compare_augmentation",
+    "distribution_metrics",
+    "filter_synthetic",
+    "fit_classifier",
+    "memorisation",
+    "paired_difference",
+    "paired_summary",
+    "weighted_cross_entropy",
+]

@@ -1,0 +1,81 @@
+"""The value space: learning it from the training data, scaling data into the
+space the GAN trains in, and mapping samples back to the data's range and dtype.
+
+Images: per-channel ``[min, max]`` <-> ``[-1, 1]`` (the generator ends in tanh).
+Flat features: per-feature standardisation; samples are clipped to the training
+``[min, max]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+INTEGER_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
+
+
+def fit_value_space(x: torch.Tensor, images: bool):
+    """Learn the value space of ``x`` and scale it to what the GAN trains on.
+
+    Returns ``(low, high, scaled, mean, std)``; ``mean`` and ``std`` are empty
+    for images.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lo, hi, scaled, _, _ = fit_value_space(torch.tensor([[[[0.0, 255.0]]]]), images=True)
+    >>> lo.tolist(), hi.tolist(), scaled.flatten().tolist()
+    ([0.0], [255.0], [-1.0, 1.0])
+    """
+    if images:
+        dims = (0, 2, 3)
+        lo, hi = x.amin(dim=dims), x.amax(dim=dims)
+        span = torch.where(hi > lo, hi - lo, torch.ones_like(hi))
+        scaled = (x - lo.view(1, -1, 1, 1)) / span.view(1, -1, 1, 1) * 2 - 1
+        return lo, hi, scaled, torch.zeros(0), torch.zeros(0)
+    flat = x.reshape(x.shape[0], -1)
+    lo, hi = flat.amin(0), flat.amax(0)
+    mean = flat.mean(0)
+    std = flat.std(0, unbiased=False) if flat.shape[0] > 1 else torch.ones_like(mean)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    return lo, hi, (flat - mean) / std, mean, std
+
+
+def to_value_space(
+    s: torch.Tensor,
+    low: torch.Tensor,
+    high: torch.Tensor,
+    mean: torch.Tensor | None = None,
+    std: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Generator output back in the data's range: images from ``[-1, 1]``, features from standard scores (clipped)."""
+    lo, hi = low.to(s.device), high.to(s.device)
+    if mean is None:  # images: per-channel range
+        lo, hi = lo.view(1, -1, 1, 1), hi.view(1, -1, 1, 1)
+        return (s + 1) / 2 * (hi - lo) + lo
+    s = s.reshape(s.shape[0], -1)
+    return torch.minimum(torch.maximum(s * std.to(s.device) + mean.to(s.device), lo), hi)
+
+
+def to_unit(x: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """Images ``(N, C, H, W)`` mapped from their per-channel ``[low, high]`` to ``[0, 1]`` (clipped)."""
+    lo, hi = low.view(1, -1, 1, 1).to(x.device), high.view(1, -1, 1, 1).to(x.device)
+    return ((x.to(torch.float32) - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)
+
+
+def cast(x: torch.Tensor, dtype: str) -> torch.Tensor:
+    """``x`` in the training data's dtype (integers rounded)."""
+    if dtype in INTEGER_DTYPES:
+        return x.round().to(getattr(torch, dtype))
+    if dtype in ("float64", "float16", "bfloat16"):
+        return x.to(getattr(torch, dtype))
+    return x
+
+
+def class_spread(scaled: torch.Tensor, y_idx: np.ndarray, n_classes: int, max_n: int = 256) -> list[float]:
+    """Mean pairwise distance between training samples of each class (in the GAN's space)."""
+    spread = []
+    for k in range(n_classes):
+        rows = scaled[torch.from_numpy(np.where(y_idx == k)[0][:max_n])].flatten(1)
+        spread.append(float(torch.pdist(rows).mean()) if rows.shape[0] > 1 else 0.0)
+    return spread

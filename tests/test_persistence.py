@@ -1,0 +1,40 @@
+"""Model files: files written by ganaug 0.1.0 still load and give the samples they gave then."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganaug import GANConfig, SyntheticAugmenter
+
+DATA = Path(__file__).parent / "data"
+# the stored samples were drawn with one CPU thread; more threads round some convolutions differently
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.mark.parametrize("name", ["dcgan", "warp", "mlp"])
+def test_model_files_of_0_1_0_load_and_sample_as_they_did(name, tmp_path):
+    # written by ganaug 0.1.0 (format 1: every GAN hyperparameter a keyword of its own), with its
+    # sample(6, random_state=1) stored beside them
+    aug = SyntheticAugmenter.load(DATA / f"model_0.1.0_{name}.pt")
+    expected = np.load(DATA / "model_0.1.0_samples.npz")
+    x, y = aug.sample(6, random_state=1)
+    np.testing.assert_array_equal(np.asarray(x), expected[f"{name}_x"])
+    np.testing.assert_array_equal(np.asarray(y), expected[f"{name}_y"])
+    # the flat keywords of 0.1.0 become the estimator's GANConfig
+    assert isinstance(aug.gan, GANConfig) and aug.gan.latent_dim == 8 and aug.gan.batch_size == 4
+    assert aug.architecture is None and aug.n_steps is None
+    # written again by this version, it loads to the same samples
+    again = SyntheticAugmenter.load(aug.save(tmp_path / "again.pt"))
+    assert torch.equal(torch.as_tensor(np.asarray(again.sample(6, random_state=1)[0])), torch.as_tensor(np.asarray(x)))
+    assert again.get_params() == aug.get_params()
+
+
+def test_a_model_file_holds_only_builtins_and_tensors(tmp_path):
+    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
+    aug = SyntheticAugmenter(gan=GANConfig(batch_size=4, g_width=4, d_width=4), n_steps=1, random_state=0, verbose=0)
+    path = aug.fit((x, y)).save(tmp_path / "m.pt")
+    state = torch.load(path, weights_only=True)  # refuses anything but builtins and tensors
+    assert state["format_version"] == 2 and state["params"]["gan"]["batch_size"] == 4
+    assert state["params"]["n_steps"] == 1 and state["config"]["architecture"] == "dcgan"

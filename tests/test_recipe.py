@@ -1,0 +1,103 @@
+"""The ablation recipe (recipes/mnist_augment.py): its options, what it records, and its use of processes."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
+
+
+def _recipe():
+    """A fresh import of recipes/mnist_augment.py (a script, not a package module)."""
+    spec = importlib.util.spec_from_file_location("mnist_augment", RECIPE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_recipe_gan_param_overrides_one_field_and_is_recorded(tmp_path):
+    recipe = _recipe()
+    grid = "--dataset digits --n-per-class 5 --ratios 0,1 --seeds 2 --gan-steps 3 --clf-steps 3".split()
+    assert (
+        recipe.main(
+            [*grid, "--gan-param", "warp_shift=0.25", "--gan-param", "diversity_weight=0", "--out", str(tmp_path)]
+        )
+        == 0
+    )
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["gan_params"] == {**recipe.GAN_PARAMS, "warp_shift": 0.25, "diversity_weight": 0}
+    assert saved["gan_config"]["warp_shift"] == 0.25 and saved["gan_config"]["architecture"] == "warp"
+    assert recipe.GAN_PARAMS["warp_shift"] == 0.5  # the module's settings are not changed by a run
+
+
+@pytest.mark.parametrize("bad", ["warp_shfit=0.25", "warp_shift=5", "warp_shift", "n_steps=10"])
+def test_recipe_refuses_a_bad_gan_param_before_loading_data(bad, capsys):
+    with pytest.raises(SystemExit) as err:
+        _recipe().main(["--gan-param", bad])
+    assert err.value.code == 2
+    assert "--gan-param" in capsys.readouterr().err
+
+
+def test_recipe_validation_scores_on_held_out_training_images_and_never_reads_the_test_split(tmp_path, monkeypatch):
+    from ganaug.io import load_digits_28
+
+    recipe = _recipe()
+    train, _ = load_digits_28(seed=0, mode="resize")
+    # a test split that fails on any use: the validation run must not touch it
+    monkeypatch.setattr(recipe, "load_dataset", lambda args: (train, (None, None), "digits, no test split"))
+    grid = ["--n-per-class", "5", "--ratios", "0,1", "--seeds", "2", "--gan-steps", "3", "--clf-steps", "3"]
+    assert recipe.main([*grid, "--validation", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "config.json").read_text())["scored_on"].startswith("validation")
+    assert "scored on validation" in (tmp_path / "summary.md").read_text()
+    with pytest.raises(ValueError, match="numeric"):  # the same run scored on the test split does read it
+        recipe.main([*grid, "--out", str(tmp_path / "test")])
+
+
+def test_recipe_validation_refuses_n_all(capsys):
+    with pytest.raises(SystemExit) as err:
+        _recipe().main(["--validation", "--n-per-class", "10,all"])
+    assert err.value.code == 2
+    assert "--validation" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_recipe_jobs_share_out_the_cells_with_the_one_process_results(tmp_path):
+    import torch
+
+    recipe = _recipe()
+    grid = "--dataset digits --n-per-class 5,8 --ratios 0,1 --seeds 2 --gan-steps 3 --clf-steps 3".split()
+    assert recipe.main([*grid, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the workers run one thread each: the same float rounding in this process
+    try:
+        assert recipe.main([*grid, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    two, one = ((tmp_path / run / "results.csv").read_text() for run in ("two", "one"))
+    assert two == one  # grid order and every figure, whichever worker ran which cell
+    assert len(two.splitlines()) == 1 + 4 * 5  # 4 cells x (real, classical, GAN, classical + GAN, GAN only)
+    config = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert config["processes"] == 2 and config["threads_per_process"] == 1
+    assert (tmp_path / "two" / "samples.png").exists()
+
+
+def test_recipe_resolves_jobs():
+    recipe = _recipe()
+    assert recipe.resolve_jobs("auto", "cpu", world=1, n_cells=1) == 1  # never more workers than cells
+    assert recipe.resolve_jobs("auto", "cuda", world=1, n_cells=10) == 1
+    assert recipe.resolve_jobs("auto", "cpu", world=2, n_cells=10) == 1  # torchrun already spreads the cells
+    assert recipe.resolve_jobs("3", "cpu", world=1, n_cells=10) == 3
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(ValueError, match="--jobs"):
+            recipe.resolve_jobs(bad, "cpu", world=1, n_cells=10)
+    with pytest.raises(ValueError, match="torchrun"):
+        recipe.resolve_jobs("2", "cpu", world=2, n_cells=10)
+
+
+def test_recipe_refuses_a_bad_jobs_value_before_loading_data(capsys):
+    with pytest.raises(SystemExit) as err:
+        _recipe().main(["--jobs", "0"])
+    assert err.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
