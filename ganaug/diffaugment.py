@@ -71,13 +71,22 @@ def diff_augment(x: torch.Tensor, ops: tuple[str, ...], generator: torch.Generat
 
 
 def random_affine(
-    x: torch.Tensor, generator: torch.Generator, strength: float = 1.0, *, scale: float = 0.15, fill: float = -1.0
+    x: torch.Tensor,
+    generator: torch.Generator,
+    strength: float = 1.0,
+    *,
+    scale: float = 0.15,
+    rotate: float = 1.0,
+    shear: float = 1.0,
+    shift: float = 1.0,
+    fill: float = -1.0,
 ) -> torch.Tensor:
     """Classical random affine per image, for real images before the discriminator.
 
     At ``strength=1``: rotation up to 15 degrees, scale ``1 +- scale``, shear
-    up to 10 degrees, shift up to 10 % of the size, each drawn per image; the
-    value ``fill`` fills in. Not part of the differentiable policy: the GAN
+    up to 10 degrees, shift up to 10 % of the size, each drawn per image;
+    ``rotate``, ``shear`` and ``shift`` multiply their own range. The value
+    ``fill`` fills in. Not part of the differentiable policy: the GAN
     applies it to real images only, so the generator learns the augmented
     distribution; :class:`ganaug.evaluation.AffineElastic` uses it for the
     classifier's classical augmentation.
@@ -95,12 +104,12 @@ def random_affine(
         return x
     b = x.shape[0]
     u = torch.rand(b, 5, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1  # (B, 5) in [-1, 1]
-    ang = u[:, 0] * (0.2618 * strength)  # 15 degrees
+    ang = u[:, 0] * (0.2618 * strength * rotate)  # 15 degrees
     zoom = 1.0 + u[:, 1] * (scale * strength)
-    shear = torch.tan(u[:, 2] * (0.1745 * strength))  # 10 degrees
-    shift = u[:, 3:] * (0.2 * strength)  # grid units: 0.2 = 10 % of the size
+    slant = torch.tan(u[:, 2] * (0.1745 * strength * shear))  # 10 degrees
+    move = u[:, 3:] * (0.2 * strength * shift)  # grid units: 0.2 = 10 % of the size
     cos, sin = torch.cos(ang), torch.sin(ang)
-    rows = torch.stack([torch.stack([cos, shear * cos - sin], 1), torch.stack([sin, cos + shear * sin], 1)], 1)
-    theta = torch.cat([rows / zoom.view(b, 1, 1), shift.unsqueeze(2)], 2)  # (B, 2, 3)
+    rows = torch.stack([torch.stack([cos, slant * cos - sin], 1), torch.stack([sin, cos + slant * sin], 1)], 1)
+    theta = torch.cat([rows / zoom.view(b, 1, 1), move.unsqueeze(2)], 2)  # (B, 2, 3)
     grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
     return torch.nn.functional.grid_sample(x - fill, grid, padding_mode="zeros", align_corners=False) + fill

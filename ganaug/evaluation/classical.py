@@ -75,18 +75,9 @@ class AffineElastic:
         return u * (hi - lo).clamp_min(1e-12) + lo
 
     def _affine(self, u: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        # random_affine's unit strength is 15 degrees, 10 degrees of shear and a 10 % shift; scale is its own
-        if (self.rotate, self.shear, self.translate) == (15.0, 10.0, 0.1):
-            return random_affine(u, generator, scale=self.scale, fill=0.0)
-        b = u.shape[0]
-        r = torch.rand(b, 5, generator=generator, device=u.device, dtype=u.dtype) * 2 - 1
-        ang, zoom = r[:, 0] * math.radians(self.rotate), 1.0 + r[:, 1] * self.scale
-        shear = torch.tan(r[:, 2] * math.radians(self.shear))
-        cos, sin = torch.cos(ang), torch.sin(ang)
-        rows = torch.stack([torch.stack([cos, shear * cos - sin], 1), torch.stack([sin, cos + shear * sin], 1)], 1)
-        theta = torch.cat([rows / zoom.view(b, 1, 1), (r[:, 3:] * 2 * self.translate).unsqueeze(2)], 2)
-        grid = F.affine_grid(theta, list(u.shape), align_corners=False)
-        return F.grid_sample(u, grid, padding_mode="zeros", align_corners=False)
+        # random_affine's unit ranges are 15 degrees of rotation, 10 degrees of shear and a 10 % shift
+        rotate, shear, shift = self.rotate / 15.0, self.shear / 10.0, self.translate / 0.1
+        return random_affine(u, generator, scale=self.scale, rotate=rotate, shear=shear, shift=shift, fill=0.0)
 
     def _elastic(self, u: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         b, _, h, w = u.shape
