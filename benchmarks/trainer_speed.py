@@ -8,10 +8,10 @@ jobs on a shared machine).
 With ``--vs`` a second trainer is built with those GANConfig fields changed
 and the two take turns, ``--rounds`` times ``--steps`` steps each, so that a
 machine whose speed drifts affects both alike; the last line is the median of
-the per-round ratios (second / first). ``--compile`` wraps the second
-trainer's generator and discriminator in ``torch.compile`` (the library does
-not offer it: this is how that was measured); without ``--vs`` the second
-trainer then has the first's config.
+the per-round ratios (second / first). ``--compile`` hands the second
+trainer its generator and discriminator behind ``torch.compile`` (the library does
+not offer it: this is how that was measured; the compile time is printed); without
+``--vs`` the second trainer then has the first's config.
 
     python benchmarks/trainer_speed.py --threads 1
     python benchmarks/trainer_speed.py --threads 1 --set diffaugment= --set aux_weight=3
@@ -49,12 +49,14 @@ def make_trainer(kw: dict, shape: tuple[int, int, int], device: str, n_images: i
     y = torch.arange(n_images) % 10
     g, d = build_models(cfg, 10, shape, bounded=True, per_class=False)
     init_weights(g, gen), init_weights(d, gen)
+    if hasattr(g, "set_exemplars"):  # the warp generator (architecture=warp) bends the training images
+        g.set_exemplars(x, y)
+    if compile:  # the same modules (and parameters) behind compiled forwards, in both the D and the G update
+        g, d = torch.compile(g), torch.compile(d)
     trainer = GANTrainer(g, d, cfg, device, 0)
     x, y = x.to(trainer.device), y.to(trainer.device)
     ops = cfg.diffaugment_ops(channels=shape[0], n_samples=n_images)
-    if compile:  # the same modules (and parameters) behind compiled forwards, in both the D and the G update
-        trainer._G_train = torch.compile(trainer.G)
-        trainer.D = trainer._D_train = torch.compile(trainer.D)
+    if compile:
         start = time.perf_counter()
         for _ in range(3):  # compiles the D update and the G update (D frozen) variants
             trainer.train_step(x, y, ops)
