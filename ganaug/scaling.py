@@ -63,6 +63,12 @@ def to_unit(x: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Ten
     return ((x.to(torch.float32) - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)
 
 
+def from_unit(u: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`to_unit`: images in ``[0, 1]`` back to each channel's ``[low, high]``."""
+    lo, hi = low.view(1, -1, 1, 1).to(u.device), high.view(1, -1, 1, 1).to(u.device)
+    return u * (hi - lo).clamp_min(1e-12) + lo
+
+
 def cast(x: torch.Tensor, dtype: str) -> torch.Tensor:
     """``x`` in the training data's dtype (integers rounded)."""
     if dtype in INTEGER_DTYPES:

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..diffaugment import random_affine
-from ..scaling import to_unit
+from ..scaling import from_unit, to_unit
 
 
 class AffineElastic:
@@ -71,8 +71,7 @@ class AffineElastic:
         u = self._affine(u, generator)
         if self.elastic_p > 0:
             u = self._elastic(u, generator)
-        lo, hi = low.view(1, -1, 1, 1).to(x.device), high.view(1, -1, 1, 1).to(x.device)
-        return u * (hi - lo).clamp_min(1e-12) + lo
+        return from_unit(u, low, high)
 
     def _affine(self, u: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         # random_affine's unit ranges are 15 degrees of rotation, 10 degrees of shear and a 10 % shift
