@@ -1,6 +1,6 @@
-"""Train on synthetic, test on held-out real: what the recipe's GAN samples are worth, on a validation split.
+"""Train on synthetic, test on held-out real: what the default GAN's samples are worth, on a validation split.
 
-For each N and seed the recipe's GAN (``recipes/mnist_augment.py``: ``GAN_PARAMS``,
+For each N and seed the library's default GAN (``GANConfig()`` with
 ``--gan-steps`` steps, plus any ``--set`` fields) is fitted on N images per class of
 the embedded MNIST sample's training split, drawn as the recipe draws them. The
 recipe's classifier (``ganaug.evaluation.fit_classifier``, ``--clf-steps`` Adam
@@ -85,7 +85,7 @@ def main(argv=None):
         help="the recipe's classical transform: AffineElastic on the whole set, or albumentations image by image",
     )
     p.add_argument(
-        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a GANConfig field of the recipe's GAN"
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a GANConfig field on top of the defaults"
     )
     args = p.parse_args(argv)
     recipe = recipe_module()
@@ -93,7 +93,7 @@ def main(argv=None):
         sets = dict(map(parse_assignment, args.set))
         if "n_steps" in sets:
             raise ValueError("set the GAN's steps with --gan-steps")
-        gan = GANConfig(**{**recipe.GAN_PARAMS, **sets, "n_steps": args.gan_steps})
+        gan = GANConfig(**{**sets, "n_steps": args.gan_steps})
     except (TypeError, ValueError) as exc:
         p.error(f"--set: {exc}")
     if any(k < 1 for k in args.multiples):

@@ -37,18 +37,20 @@ from .images import export_samples
 from .mixing import mixed_loader
 from .models import build_models, init_weights, stratified_normal
 from .persistence import load_model, save_model
-from .scaling import cast, class_spread, fit_value_space, to_value_space
+from .scaling import cast, class_spread, fit_value_space, model_size, resize_images, to_value_space
 from .training import GANTrainer
 
 STRATEGIES = ("conditional", "per_class")
-MIN_CLASS_SIZE = 5
+#: Classes with fewer training examples than this get a warning saying what their samples will be.
+MIN_CLASS_SIZE = 10
 
 
 class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     """Class-conditional GAN data augmentation with scikit-learn's conventions.
 
-    ``fit`` trains a GAN (a DCGAN for images, an MLP for flat features, or
-    the generator ``architecture`` names) on labelled data; ``sample`` draws labelled synthetic samples in the value
+    ``fit`` trains a GAN (for images the warp generator, which bends
+    training images of the requested class into new shapes; an MLP for flat
+    features; or the generator ``architecture`` names) on labelled data; ``sample`` draws labelled synthetic samples in the value
     space, shape and dtype of the training data; ``wrap`` turns a DataLoader
     into one that also yields synthetic samples.
 
@@ -97,6 +99,11 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         (:meth:`GANConfig.resolve`).
     sample_shape_ : tuple
         Shape of one sample.
+    holds_training_images_ : bool
+        ``True`` when the generator stores the training images it was fitted
+        on (``architecture="warp"``, the default for images): the model, and
+        any file :meth:`save` writes, contains them. Share such a file only
+        where the training data may go (docs/reliability.md).
     n_samples_per_class_ : ndarray
         Training samples per class.
 
@@ -155,7 +162,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         ----------
         data : DataLoader, Dataset or tuple (X, y)
             Labelled training data. Images ``(N, C, H, W)`` or ``(N, H, W)``
-            at 28, 32 or 64 px with 1 or 3 channels; flat features ``(N, F)``.
+            with 1 or 3 channels, square, up to 64 px (sizes other than 28, 32
+            and 64 px are trained enlarged to the next of them and sampled
+            back at their own size); flat features ``(N, F)``.
             A DataLoader or Dataset is read once, transforms included.
         y : array-like, optional
             Labels, when ``data`` is an array ``X`` rather than a tuple.
@@ -190,17 +199,13 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 f"the conditional GAN needs at least 2 classes; got only {classes.tolist()}: "
                 "use strategy='per_class' to model a single class"
             )
-        small = {c: int(n) for c, n in zip(classes.tolist(), counts) if n < MIN_CLASS_SIZE}
-        if small:
-            warnings.warn(
-                f"classes {small} have fewer than {MIN_CLASS_SIZE} examples; they are trained with the others "
-                "(conditional model) but their samples will be close copies of those few examples",
-                UserWarning,
-                stacklevel=3,
-            )
         images = x.dim() == 4 and cfg.architecture != "mlp"
-        cfg = cfg.resolve(images=images)
+        cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class")
+        _warn_small_classes(classes, counts, cfg.architecture)
         lo, hi, scaled, mean, std = fit_value_space(x, images)
+        size = model_size(*scaled.shape[-2:]) if images else None
+        if size is not None:  # e.g. 8x8 digits: the image models train at 28 px, samples come back at 8
+            scaled = resize_images(scaled, (size, size))
         seed = resolve_seed(self.random_state)
         init_seed, train_seed, sample_seed = child_seeds(seed, 3)
         per_class = self.strategy == "per_class"
@@ -247,10 +252,12 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             self._feature_mean_, self._feature_std_ = mean, std
         self._real_spread_ = class_spread(scaled, y_idx, len(classes))
         self.images_ = images
+        self.holds_training_images_ = hasattr(g, "set_exemplars")
         self.dtype_ = dtype
         self.return_numpy_ = was_numpy
         self.device_ = trainer.device
-        self.generator_ = trainer.G_ema
+        # in the default memory format, as load() builds it: a saved and reloaded model draws the same samples
+        self.generator_ = trainer.G_ema.to(memory_format=torch.contiguous_format)
         self.discriminator_ = trainer.D
         self.history_ = trainer.history
         self.n_steps_ = trainer.step
@@ -322,7 +329,8 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         choice_dim = getattr(g, "choice_dim", None)  # the latent coordinate that picks a training exemplar
         choice = stratified_normal(labels, gen) if stratify and choice_dim is not None and n else None
         # one host buffer filled batch by batch: no concatenation, no second copy of the samples
-        x = torch.empty((n,) + tuple(self._model_shape_ if self.images_ else (int(np.prod(self.sample_shape_)),)))
+        shape = self._image_shape() if self.images_ else (int(np.prod(self.sample_shape_)),)
+        x = torch.empty((n,) + shape)
         if self.device_.type == "cuda":
             # touch the fresh pages with all CPU threads first: device-to-host copies into
             # untouched pageable memory run several times slower (benchmarks/sample_speed.py)
@@ -334,9 +342,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 z = torch.randn(lab.shape[0], g.latent_dim, generator=gen, device=self.device_)
                 if choice is not None:
                     z[:, choice_dim] = choice[start : start + lab.shape[0]]
-                x[start : start + lab.shape[0]].copy_(
-                    self._to_value_space(g(z, lab).float()).reshape((lab.shape[0],) + x.shape[1:])
-                )
+                out = g(z, lab).float()
+                if self.images_:
+                    out = resize_images(out, shape[-2:])
+                x[start : start + lab.shape[0]].copy_(self._to_value_space(out).reshape((lab.shape[0],) + shape))
         x = x.reshape((n,) + tuple(self.sample_shape_))
         x = cast(x, self.dtype_)
         labels_out = self.classes_[idx]
@@ -345,6 +354,11 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         if labels_out.dtype.kind in "iu":
             return x, torch.from_numpy(labels_out.astype(np.int64))
         return x, labels_out
+
+    def _image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of the images given to fit (grey (H, W) images have C = 1)."""
+        shape = tuple(self.sample_shape_)
+        return shape if len(shape) == 3 else (1,) + shape
 
     def _to_value_space(self, s: torch.Tensor) -> torch.Tensor:
         if self.images_:
@@ -439,10 +453,22 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         """Write config, EMA generator weights, classes and value space to one file.
 
         The file holds only tensors and builtins; :meth:`load` reads it with
-        ``torch.load(weights_only=True)``. With ``architecture="warp"`` the
-        file contains the training images (the generator bends them).
+        ``torch.load(weights_only=True)``. When ``holds_training_images_`` is
+        true (``architecture="warp"``, the default for images) the file
+        contains every training image, because the generator bends them, and
+        ``save`` warns once per call: share the file only where the training
+        data may go. :func:`ganaug.evaluation.memorisation` measures how close
+        the samples are to the training images (docs/reliability.md).
         """
         check_is_fitted(self, "generator_")
+        if getattr(self, "holds_training_images_", False):
+            n = int(np.sum(self.n_samples_per_class_))
+            warnings.warn(
+                f"the model file holds the {n} training images the warp generator bends; share it only where "
+                "the training data may go",
+                UserWarning,
+                stacklevel=2,
+            )
         return save_model(self, path)
 
     @classmethod
@@ -465,6 +491,26 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "generator_")
+
+
+def _warn_small_classes(classes: np.ndarray, counts: np.ndarray, architecture: str) -> None:
+    """Warn about classes with fewer than MIN_CLASS_SIZE examples, saying what their samples will be."""
+    small = {c: int(n) for c, n in zip(classes.tolist(), counts) if n < MIN_CLASS_SIZE}
+    if not small:
+        return
+    if architecture == "warp":
+        expect = (
+            "their samples are those few images bent into new shapes: they add variety of shape, not new "
+            "instances, and help about as much as strong augmentation of those images"
+        )
+    else:
+        expect = "their samples will be close copies of those few examples or fail to look like them"
+    warnings.warn(
+        f"classes {small} have fewer than {MIN_CLASS_SIZE} examples; {expect} "
+        "(measure with ganaug.evaluation.compare_augmentation)",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 __all__ = ["SyntheticAugmenter", "NotFittedError"]

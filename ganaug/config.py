@@ -13,9 +13,15 @@ ARCHITECTURES = ("auto", "dcgan", "mlp", "warp")
 UPSAMPLING = ("transposed", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
-#: What the ``"auto"`` weights resolve to, for images and for flat features. On flat features both terms made
-#: GANOverSampler worse on benchmarks/digits_oversampling.py (docs/history/experiments.md).
-AUTO_WEIGHTS = {"aux_weight": (3.0, 0.0), "diversity_weight": (0.3, 0.0)}
+#: What the ``"auto"`` fields resolve to, by the architecture in use (docs/settings.md, "What auto picks").
+#: Flat features: both loss terms made GANOverSampler worse on benchmarks/digits_oversampling.py. Warp generator:
+#: a strong mode-seeking term and no affine on the discriminator's real images (recipes/mnist_imbalanced.py,
+#: recipes/mnist_augment.py --validation).
+AUTO_VALUES = {
+    "aux_weight": {"dcgan": 3.0, "warp": 3.0, "mlp": 0.0},
+    "diversity_weight": {"dcgan": 0.3, "warp": 1.0, "mlp": 0.0},
+    "real_augment": {"dcgan": 0.0, "warp": 0.0, "mlp": 0.0},
+}
 
 
 @dataclass(repr=False)
@@ -40,15 +46,18 @@ class GANConfig:
     mlp_hidden : int
         Hidden units of the MLP generator and discriminator (flat features).
     architecture : {"auto", "dcgan", "mlp", "warp"}
-        ``"auto"`` resolves to the DCGAN for image tensors ``(N, C, H, W)`` and
-        the MLP for flat feature vectors ``(N, F)``. ``"warp"`` (images only)
-        keeps the DCGAN discriminator but replaces the generator by one that
-        bends a training image of the requested class with a smooth,
+        ``"auto"`` resolves at ``fit`` time to ``"warp"`` for images
+        ``(N, C, H, W)`` (``"dcgan"`` with ``strategy="per_class"``) and to
+        ``"mlp"`` for flat feature vectors ``(N, F)``. ``"warp"`` (images
+        only) keeps the DCGAN discriminator but replaces the generator by one
+        that bends a training image of the requested class with a smooth,
         noise-driven displacement field (:class:`ganaug.models.WarpGenerator`):
         every sample is a deformed training image, the adversarial loss keeps
         the deformations plausible and the mode-seeking term
         (``diversity_weight``) makes them vary. The fitted model carries the
-        training images.
+        training images. ``"dcgan"`` paints images from noise; it helped in
+        no setting measured so far (docs/settings.md) and stays available by
+        name.
     loss : {"nonsaturating", "minimax", "hinge", "wasserstein-gp"}
         Adversarial loss.
     lr_g, lr_d : float
@@ -59,7 +68,8 @@ class GANConfig:
     batch_size : int
         Real images per training step.
     n_steps : int
-        Generator updates.
+        Generator updates. The default (500) fits 10 classes x 10 images in
+        well under a minute on a 2-core CPU (benchmarks/quick_fit_time.py).
     d_steps : int
         Discriminator updates per generator update.
     gp_weight : float
@@ -69,7 +79,7 @@ class GANConfig:
         discriminator also learns to classify real images, and the generator
         is rewarded when its images are classified as the requested class.
         Raises class fidelity on small data; 0 disables. ``"auto"``: 3.0 for
-        images, 0.0 for flat features (docs/settings.md).
+        images, 0.0 for flat features (:data:`AUTO_VALUES`).
     aux_weight_g : float or None
         Weight of the auxiliary classification loss in the generator's
         objective only; ``None`` (the default) uses ``aux_weight``. A strong
@@ -88,13 +98,14 @@ class GANConfig:
         default) disables; docs/settings.md says when to turn it on.
     diffaugment_threshold : int
         Dataset size under which ``diffaugment="auto"`` switches DiffAugment on.
-    real_augment : float
+    real_augment : float or "auto"
         Strength of a classical random affine (rotation, scale, shear, shift;
         1.0 = up to 15 degrees, +-15 % scale, 10 degrees shear, 10 % shift)
         applied to the real images before the discriminator sees them, outside
         the gradient path: the generator learns the augmented distribution, so
         a GAN fit on a handful of images per class yields more varied samples.
-        0 disables. Images only.
+        0 disables. Images only. ``"auto"``: 0 (:data:`AUTO_VALUES`): the
+        affine range suits digits, not every kind of image.
     lecam_weight : float
         Weight of the LeCam regulariser (Tseng et al., 2021), which pulls the
         discriminator's outputs on real images towards a moving average of its
@@ -104,8 +115,8 @@ class GANConfig:
         pairs of fakes with the same label and different noise are pushed
         apart in proportion to the distance of their noise vectors, so that
         samples vary more around the few training exemplars of a class; 0
-        disables. ``"auto"``: 0.3 for images, 0.0 for flat features
-        (docs/settings.md).
+        disables. ``"auto"``: 1.0 for the warp generator, 0.3 for the DCGAN,
+        0.0 for flat features (:data:`AUTO_VALUES`).
     spectral_norm : bool
         Spectral normalisation on every discriminator layer.
     log_every : int
@@ -129,7 +140,8 @@ class GANConfig:
         pattern of uneven kernel overlap (Odena et al., 2016).
     warp_shift : float
         ``architecture="warp"`` only: the largest displacement of a pixel, as
-        a fraction of the image size (0.125 = 3.5 px at 28 px).
+        a fraction of the image size (0.5 = 14 px at 28 px). It bounds the
+        reach; the network learns how far to move each region.
     warp_stroke : float
         ``architecture="warp"`` only: in ``[0, 1]``, how far the generator
         may move each pixel of a bent image towards its 3x3 dilation (thicker
@@ -146,8 +158,10 @@ class GANConfig:
     ('nonsaturating', 500)
     >>> cfg
     GANConfig(n_steps=500)
-    >>> cfg.resolve(images=True).aux_weight, cfg.resolve(images=False).aux_weight
-    (3.0, 0.0)
+    >>> cfg.resolve(images=True).architecture, cfg.resolve(images=False).architecture
+    ('warp', 'mlp')
+    >>> cfg.resolve(images=True).diversity_weight, cfg.resolve(images=False).diversity_weight
+    (1.0, 0.0)
     >>> GANConfig(loss="wgan")
     Traceback (most recent call last):
     ...
@@ -164,7 +178,7 @@ class GANConfig:
     lr_d: float = 2e-4
     betas: tuple[float, float] | None = None
     batch_size: int = 32
-    n_steps: int = 1500
+    n_steps: int = 500
     d_steps: int = 1
     gp_weight: float = 10.0
     aux_weight: float | str = "auto"
@@ -172,7 +186,7 @@ class GANConfig:
     ema_decay: float = 0.999
     diffaugment: str = ""
     diffaugment_threshold: int = 5000
-    real_augment: float = 0.0
+    real_augment: float | str = "auto"
     lecam_weight: float = 0.0
     diversity_weight: float | str = "auto"
     spectral_norm: bool = True
@@ -181,7 +195,7 @@ class GANConfig:
     cuda_graph: bool = True
     channels_last: bool | str = "auto"
     g_upsample: str = "transposed"
-    warp_shift: float = 0.125
+    warp_shift: float = 0.5
     warp_stroke: float = 0.0
 
     def __post_init__(self) -> None:
@@ -220,21 +234,24 @@ class GANConfig:
         return f"GANConfig({', '.join(changed)})"
 
     # -- resolving ---------------------------------------------------------------------------
-    def resolve(self, images: bool) -> GANConfig:
-        """A copy with the data-dependent ``"auto"`` fields resolved for images or flat features.
+    def resolve(self, images: bool, per_class: bool = False) -> GANConfig:
+        """A copy with the data-dependent ``"auto"`` fields resolved.
 
-        ``architecture`` becomes ``"dcgan"`` (images) or ``"mlp"``;
-        ``aux_weight`` and ``diversity_weight`` take the values of
-        :data:`AUTO_WEIGHTS`. ``diffaugment`` and ``channels_last`` stay as
-        they are: they depend on the data size and the device, and the
-        trainer resolves them.
+        ``architecture="auto"`` becomes ``"warp"`` for images (``"dcgan"``
+        when each class gets its own unconditional GAN, ``per_class``) and
+        ``"mlp"`` for flat features; ``aux_weight``, ``diversity_weight``
+        and ``real_augment`` then take the value :data:`AUTO_VALUES` gives
+        that architecture. ``diffaugment`` and ``channels_last`` stay as they
+        are: they depend on the data size and the device, and the trainer
+        resolves them.
         """
-        changes = {}
-        if self.architecture == "auto":
-            changes["architecture"] = "dcgan" if images else "mlp"
-        for name, (for_images, for_features) in AUTO_WEIGHTS.items():
+        architecture = self.architecture
+        if architecture == "auto":
+            architecture = ("dcgan" if per_class else "warp") if images else "mlp"
+        changes = {"architecture": architecture}
+        for name, by_architecture in AUTO_VALUES.items():
             if getattr(self, name) == "auto":
-                changes[name] = for_images if images else for_features
+                changes[name] = by_architecture[architecture]
         return dataclasses.replace(self, **changes)
 
     def uses_channels_last(self, device) -> bool:
@@ -311,7 +328,7 @@ _CONSTRAINTS = {
     "ema_decay": [Interval("real", 0, 1, closed="left")],
     "diffaugment": [InstanceOf(str)],
     "diffaugment_threshold": [Interval("int", 0)],
-    "real_augment": _NON_NEGATIVE,
+    "real_augment": [Options("auto"), *_NON_NEGATIVE],
     "lecam_weight": _NON_NEGATIVE,
     "diversity_weight": [Options("auto"), *_NON_NEGATIVE],
     "spectral_norm": [BOOL],

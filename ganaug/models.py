@@ -20,7 +20,8 @@ def _base_size(image_size: int) -> int:
     if image_size not in IMAGE_SIZES:
         raise ValueError(
             f"image size {image_size} px is not supported; supported square sizes are {IMAGE_SIZES} "
-            "(resize or pad your images, e.g. torchvision.transforms.Resize(32))"
+            "(SyntheticAugmenter enlarges smaller square images to the next of them; shrink larger ones, "
+            "e.g. torchvision.transforms.Resize(64))"
         )
     return 7 if image_size == 28 else 4
 
@@ -352,12 +353,12 @@ def build_models(
     ``per_class=True`` builds one unconditional pair per class, wrapped in
     :class:`PerClass`.
     """
+    cfg = cfg.resolve(images=len(sample_shape) == 3, per_class=per_class)
     if per_class:
         if cfg.architecture == "warp":
             raise ValueError("architecture='warp' is class-conditional; it does not combine with strategy='per_class'")
         pairs = [build_models(cfg, 1, sample_shape, bounded) for _ in range(n_classes)]
         return PerClass([g for g, _ in pairs]), PerClass([d for _, d in pairs])
-    cfg = cfg.resolve(images=len(sample_shape) == 3)
     arch = cfg.architecture
     if arch in ("dcgan", "warp"):
         if len(sample_shape) != 3:

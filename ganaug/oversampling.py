@@ -64,7 +64,8 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     """Over-sample classes with a class-conditional GAN (imbalanced-learn sampler).
 
     ``fit_resample(X, y)`` trains one class-conditional GAN on all of ``X``
-    (an MLP GAN on standardised features for 2-D data, a DCGAN for images)
+    (an MLP GAN on standardised features for 2-D data; for images the warp
+    generator, which bends training images of the class into new shapes)
     through :class:`ganaug.SyntheticAugmenter`, then appends GAN samples of
     each class until the class counts match ``sampling_strategy``. Real rows
     come first, unchanged and in order; :attr:`synthetic_mask_` tells which
@@ -101,8 +102,11 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         When given, replaces ``gan.n_steps``.
     image_shape : tuple of int (C, H, W), optional
         Treat the rows of a 2-D ``X`` as flattened images of this shape and
-        train a DCGAN on them (28, 32 or 64 px; 1 or 3 channels). Not needed
-        for image arrays ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used.
+        train the image GAN on them (square, up to 64 px, 1 or 3 channels;
+        sizes other than 28, 32 and 64 px are trained enlarged to the next of
+        them and sampled back at their own size, e.g. sklearn's 8x8 digits
+        with ``image_shape=(1, 8, 8)``). Not needed for image arrays
+        ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used.
     device : str, default="auto"
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0

@@ -7,6 +7,7 @@ attributes listed in :data:`PLAIN` and :data:`CONVERTED`, and the EMA generator'
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,8 @@ def load_model(cls, path, device=None):
             setattr(aug, attr, state[_key(attr)])
         for attr, (_, read) in CONVERTED.items():
             setattr(aug, attr, read(state[_key(attr)]))
+        if "gan" not in state["params"] and aug.config_.architecture == "auto":  # ganaug 0.1.0: "auto" meant the DCGAN
+            aug.config_ = dataclasses.replace(aug.config_, architecture="dcgan" if aug.images_ else "mlp")
         aug.fit_fingerprint_ = state["fingerprint"]
         if state["feature_mean"].numel():
             aug._feature_mean_, aug._feature_std_ = state["feature_mean"], state["feature_std"]
@@ -77,6 +80,7 @@ def load_model(cls, path, device=None):
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ValueError(f"{str(path)!r} is damaged or incomplete: {exc}") from exc
     aug.generator_ = g.to(aug.device_).eval().requires_grad_(False)
+    aug.holds_training_images_ = hasattr(g, "set_exemplars")
     aug._sample_gen = torch.Generator(device=aug.device_).manual_seed(child_seeds(aug.seed_, 3)[2])
     return aug
 

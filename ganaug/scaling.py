@@ -41,6 +41,32 @@ def fit_value_space(x: torch.Tensor, images: bool):
     return lo, hi, (flat - mean) / std, mean, std
 
 
+def model_size(height: int, width: int) -> int | None:
+    """The square size the image models train at for ``height x width`` images: ``None`` when they
+    train at the images' own size (28, 32 or 64 px) or when no supported size fits, else the smallest
+    supported size above a smaller square image (8 -> 28, 48 -> 64).
+
+    Examples
+    --------
+    >>> model_size(28, 28), model_size(8, 8), model_size(48, 48), model_size(96, 96)
+    (None, 28, 64, None)
+    """
+    from .config import IMAGE_SIZES
+
+    if height != width or height in IMAGE_SIZES or height > max(IMAGE_SIZES):
+        return None
+    return min(s for s in IMAGE_SIZES if s > height)
+
+
+def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Images ``(N, C, H, W)`` at ``size``: bilinear when enlarging, pixel-area averages when shrinking."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    if x.shape[-1] < size[-1]:
+        return torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    return torch.nn.functional.interpolate(x, size=size, mode="area")
+
+
 def to_value_space(
     s: torch.Tensor,
     low: torch.Tensor,

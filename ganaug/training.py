@@ -11,6 +11,7 @@ every checkpoint, so a resumed fit equals an uninterrupted one on CPU.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import warnings
 from pathlib import Path
@@ -57,8 +58,13 @@ class GANTrainer:
         seed: int,
         data_parallel: bool = True,
     ):
-        # a config with "auto" weights left is resolved by the kind of model it trains
-        self.cfg = config.resolve(images=any(isinstance(m, nn.Conv2d) for m in discriminator.modules()))
+        # a config with "auto" fields left is resolved by the kind of model it trains
+        images = any(isinstance(m, nn.Conv2d) for m in discriminator.modules())
+        if config.architecture == "auto" and images:
+            config = dataclasses.replace(
+                config, architecture="warp" if hasattr(generator, "set_exemplars") else "dcgan"
+            )
+        self.cfg = config.resolve(images=images)
         self.device = torch.device(device)
         self.G = generator.to(self.device)
         self.D = discriminator.to(self.device)

@@ -160,7 +160,7 @@ def test_fit_accepts_dataloader_and_dataset(fitted):
         ((torch.full((4, 1, 28, 28), float("nan")), torch.tensor([0, 1, 0, 1])), "NaN"),
         ((torch.rand(4, 1, 28, 28), torch.tensor([0.5, 1.0, 0.0, 1.0])), "labels must be integers"),
         ((torch.rand(4, 1, 28, 28), torch.tensor([0, 0, 0, 0])), "at least 2 classes"),
-        ((torch.rand(4, 1, 20, 20), torch.tensor([0, 1, 0, 1])), "supported square sizes"),
+        ((torch.rand(4, 1, 96, 96), torch.tensor([0, 1, 0, 1])), "supported square sizes"),
         ((torch.rand(4, 28, 28, 3), torch.tensor([0, 1, 0, 1])), "channels-first"),
         ((torch.rand(4, 2, 3, 28, 28), torch.tensor([0, 1, 0, 1])), "dimensions"),
         ((torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 0])), "same length"),
@@ -183,10 +183,11 @@ def test_single_class_works_per_class():
     assert aug.sample(3)[1].tolist() == [0, 0, 0]
 
 
-def test_few_examples_warns():
-    y = torch.tensor([0] * 20 + [1] * 2)
-    with pytest.warns(UserWarning, match="fewer than 5 examples"):
-        aug = SyntheticAugmenter(random_state=0, **FAST).fit((torch.rand(22, 1, 28, 28), y))
+@pytest.mark.parametrize("architecture, expect", [(None, "bent into new shapes"), ("dcgan", "close copies")])
+def test_few_examples_warns_and_says_what_to_expect(architecture, expect):
+    y = torch.tensor([0] * 20 + [1] * 2 + [2] * 10)
+    with pytest.warns(UserWarning, match=r"classes \{1: 2\} have fewer than 10 examples; .*" + expect):
+        aug = SyntheticAugmenter(random_state=0, architecture=architecture, **FAST).fit((torch.rand(32, 1, 28, 28), y))
     assert aug.sample(2, y=1)[1].tolist() == [1, 1]
 
 
@@ -466,7 +467,7 @@ def test_cli_fit_sample_round_trip(tmp_path, capsys):
 def test_gan_hyperparameters_are_reached_as_nested_parameters():
     aug = SyntheticAugmenter()
     deep = aug.get_params(deep=True)
-    assert deep["gan"] is None and deep["gan__loss"] == "nonsaturating" and deep["gan__n_steps"] == 1500
+    assert deep["gan"] is None and deep["gan__loss"] == "nonsaturating" and deep["gan__n_steps"] == 500
     aug.set_params(gan__lr_g=1e-3, gan__batch_size=16)  # works while gan is None: a fresh GANConfig is made
     assert aug.gan == GANConfig(lr_g=1e-3, batch_size=16)
     other = SyntheticAugmenter()
@@ -482,7 +483,17 @@ def test_gan_hyperparameters_are_reached_as_nested_parameters():
 
 def test_config_resolves_auto_settings_for_the_data(fitted):
     aug, _, _ = fitted
-    assert aug.config_.architecture == "dcgan" and aug.config_.aux_weight == 3.0 and aug.config_.diversity_weight == 0.3
+    assert aug.config_.architecture == "warp" and aug.config_.aux_weight == 3.0
+    assert aug.config_.diversity_weight == 1.0 and aug.config_.real_augment == 0.0
+    assert aug.holds_training_images_
+    dcgan = SyntheticAugmenter(random_state=0, architecture="dcgan", **FAST).fit(
+        (torch.rand(8, 1, 28, 28), np.arange(8) % 2)
+    )
+    assert dcgan.config_.diversity_weight == 0.3 and not dcgan.holds_training_images_
+    per_class = SyntheticAugmenter(random_state=0, strategy="per_class", **FAST).fit(
+        (torch.rand(8, 1, 28, 28), np.arange(8) % 2)
+    )
+    assert per_class.config_.architecture == "dcgan"  # the warp generator is class-conditional
     flat = SyntheticAugmenter(random_state=0, **FAST).fit(
         np.random.RandomState(0).normal(size=(20, 3)), np.arange(20) % 2
     )

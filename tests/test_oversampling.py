@@ -29,7 +29,7 @@ pytestmark = [
 
 # a GAN budget small enough to fit in ~0.1 s on one CPU thread
 FAST = dict(gan=GANConfig(mlp_hidden=32, latent_dim=16, batch_size=16), n_steps=5)
-FAST_DCGAN = dict(gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8), n_steps=2)
+FAST_DCGAN = dict(gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8, architecture="dcgan"), n_steps=2)
 
 
 @pytest.fixture
@@ -185,6 +185,9 @@ def test_image_arrays_train_a_dcgan_and_keep_shape_and_dtype(grey_images):
     assert sampler.augmenter_.images_
     # "auto" weights resolve to the image settings: the auxiliary loss and the mode-seeking term are on
     assert sampler.augmenter_.config_.aux_weight == 3.0 and sampler.augmenter_.config_.diversity_weight == 0.3
+    auto = GANOverSampler(gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8), n_steps=2, random_state=0)
+    auto.fit_resample(X, y)
+    assert auto.augmenter_.config_.architecture == "warp" and auto.augmenter_.config_.diversity_weight == 1.0
 
     X4 = X[:, None].astype(np.float32) / 255
     X4_res, _ = GANOverSampler(**FAST_DCGAN, random_state=0).fit_resample(X4, y)
@@ -202,6 +205,22 @@ def test_flat_rows_with_image_shape_train_a_dcgan(grey_images):
     # the same images given as an array give the same samples: image_shape only reshapes
     X_img, _ = GANOverSampler(**FAST_DCGAN, random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(X_res[30:], X_img[30:].reshape(10, -1))
+
+
+def test_small_flattened_images_train_enlarged_and_come_back_at_their_size():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:60], (y[:60] == 0).astype(int)  # 8x8 images as 64 columns, values 0-16; 8 zeros against 52
+    sampler = GANOverSampler(gan=GANConfig(batch_size=8), n_steps=2, image_shape=(1, 8, 8), random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert X_res.shape == (104, 64) and X_res.dtype == X.dtype and (y_res[60:] == 1).all()
+    assert X_res[60:].min() >= 0 and X_res[60:].max() <= 16
+    aug = sampler.augmenter_
+    assert aug.config_.architecture == "warp" and aug.generator_.exemplars.shape[-2:] == (28, 28)
+    # a sample bends a training image enlarged to 28 px and shrunk back: with no bend, the image itself
+    xs, _ = aug.sample(4, y=[1] * 4, random_state=0)
+    assert xs.shape == (4, 1, 8, 8)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Model files: files written by ganaug 0.1.0 still load and give the samples they gave then."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 from ganaug import GANConfig, SyntheticAugmenter
+from ganaug.scaling import fit_value_space
 
 DATA = Path(__file__).parent / "data"
 # the stored samples were drawn with one CPU thread; more threads round some convolutions differently
@@ -37,4 +39,25 @@ def test_a_model_file_holds_only_builtins_and_tensors(tmp_path):
     path = aug.fit((x, y)).save(tmp_path / "m.pt")
     state = torch.load(path, weights_only=True)  # refuses anything but builtins and tensors
     assert state["format_version"] == 2 and state["params"]["gan"]["batch_size"] == 4
-    assert state["params"]["n_steps"] == 1 and state["config"]["architecture"] == "dcgan"
+    assert state["params"]["n_steps"] == 1 and state["config"]["architecture"] == "warp"
+
+
+def test_a_model_that_holds_training_images_says_so_and_warns_on_save(tmp_path):
+    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
+    fast = dict(gan=GANConfig(batch_size=4, g_width=4, d_width=4), n_steps=1, random_state=0, verbose=0)
+    warp = SyntheticAugmenter(**fast).fit((x, y))
+    assert warp.holds_training_images_
+    with pytest.warns(UserWarning, match="holds the 12 training images"):
+        path = warp.save(tmp_path / "warp.pt")
+    loaded = SyntheticAugmenter.load(path)
+    assert loaded.holds_training_images_
+    # the file does hold them: the generator's exemplars are the training images in [-1, 1]
+    _, _, scaled, _, _ = fit_value_space(x, images=True)
+    exemplars = loaded.generator_.exemplars
+    assert exemplars.shape == x.shape
+    assert torch.cdist(scaled.flatten(1), exemplars.flatten(1)).min(1).values.max() < 1e-4
+    dcgan = SyntheticAugmenter(**fast, architecture="dcgan").fit((x, y))
+    assert not dcgan.holds_training_images_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning for a model without training images
+        dcgan.save(tmp_path / "dcgan.pt")

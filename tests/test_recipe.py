@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ganaug import GANConfig
+
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
 
 
@@ -27,9 +29,12 @@ def test_recipe_gan_param_overrides_one_field_and_is_recorded(tmp_path):
         == 0
     )
     saved = json.loads((tmp_path / "config.json").read_text())
-    assert saved["gan_params"] == {**recipe.GAN_PARAMS, "warp_shift": 0.25, "diversity_weight": 0}
-    assert saved["gan_config"]["warp_shift"] == 0.25 and saved["gan_config"]["architecture"] == "warp"
-    assert recipe.GAN_PARAMS["warp_shift"] == 0.5  # the module's settings are not changed by a run
+    assert saved["gan_params"] == {"warp_shift": 0.25, "diversity_weight": 0}
+    assert saved["gan_config"]["warp_shift"] == 0.25 and saved["gan_config"]["architecture"] == "auto"
+    # nothing else departs from the library's defaults: README's results are what SyntheticAugmenter() gives
+    assert {k: v for k, v in saved["gan_config"].items() if k not in ("warp_shift", "diversity_weight", "n_steps")} == {
+        k: v for k, v in GANConfig().to_dict().items() if k not in ("warp_shift", "diversity_weight", "n_steps")
+    }
 
 
 @pytest.mark.parametrize("bad", ["warp_shfit=0.25", "warp_shift=5", "warp_shift", "n_steps=10"])
@@ -101,3 +106,30 @@ def test_recipe_refuses_a_bad_jobs_value_before_loading_data(capsys):
         _recipe().main(["--jobs", "0"])
     assert err.value.code == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_imbalanced_recipe_runs_every_arm_and_writes_its_outputs(tmp_path):
+    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_imbalanced.py"
+    spec = importlib.util.spec_from_file_location("mnist_imbalanced", path)
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    args = "--offline --counts 12,10,8,8,6,6,5,5,4,4 --seeds 2 --gan-steps 2 --clf-steps 3 --jobs 1".split()
+    assert recipe.main([*args, "--out", str(tmp_path)]) == 0
+    lines = (tmp_path / "results.csv").read_text().splitlines()
+    assert len(lines) == 1 + 2 * len(recipe.ARMS)
+    summary = (tmp_path / "summary.md").read_text()
+    assert all(f"| {arm} |" in summary for arm in recipe.ARMS)
+    assert (tmp_path / "recall.png").stat().st_size > 0 and (tmp_path / "samples.png").stat().st_size > 0
+    # the GANs' counts: every class topped up to the largest (12)
+    gan_rows = [line.split(",") for line in lines[1:] if line.startswith("GANOverSampler")]
+    assert {int(row[5]) for row in gan_rows} == {120}
+
+
+def test_imbalanced_recipe_refuses_counts_the_data_cannot_give(capsys):
+    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_imbalanced.py"
+    spec = importlib.util.spec_from_file_location("mnist_imbalanced", path)
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    with pytest.raises(SystemExit):
+        recipe.main(["--offline", "--counts", "5000,1,1,1,1,1,1,1,1,1"])
+    assert "class 0 has 400 training images" in capsys.readouterr().err

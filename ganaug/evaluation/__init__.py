@@ -1,5 +1,6 @@
 """Did the synthetic data help? Paired comparisons of classifiers trained with and
-without GAN augmentation (:func:`compare_augmentation`, :class:`AugmentationReport`),
+without GAN augmentation (:func:`compare_augmentation`, :class:`AugmentationReport`), of
+GAN balancing against other samplers on imbalanced data (:func:`compare_resampling`),
 the leak guard, fidelity metrics against the real-data floor, memorisation checks
 and quality gating of samples.
 
@@ -13,6 +14,7 @@ from .fidelity import distribution_metrics, memorisation
 from .filtering import SyntheticFilter, filter_synthetic
 from .leakage import check_leakage
 from .report import AugmentationReport, arm_name
+from .resampling import compare_resampling
 from .stats import paired_difference, paired_summary
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "arm_name",
     "check_leakage",
     "compare_augmentation",
+    "compare_resampling",
     "distribution_metrics",
     "filter_synthetic",
     "fit_classifier",
