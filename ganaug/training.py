@@ -130,7 +130,12 @@ class GANTrainer:
 
         ids = [self.device.index] if self.device.type == "cuda" else None
         # per-class GANs: a rank's slice holds only some classes, so the others' modules get no gradient there
-        self._G_train = DDP(self.G, device_ids=ids, find_unused_parameters=per_class)
+        # the warp generator's buffers are the training images, the same on every rank: nothing to broadcast
+        # (and a channels-last single-channel image buffer cannot be broadcast in place)
+        static_buffers = hasattr(self.G, "set_exemplars")
+        self._G_train = DDP(
+            self.G, device_ids=ids, find_unused_parameters=per_class, broadcast_buffers=not static_buffers
+        )
         self._D_train = DDP(self.D, device_ids=ids, find_unused_parameters=per_class)
 
     def _slice(self, t: torch.Tensor) -> torch.Tensor:

@@ -34,7 +34,8 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler  # noqa: E402
 from mnist_augment import load_dataset, resolve_jobs  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from ganaug import GANOverSampler, SyntheticAugmenter, __version__, save_grid  # noqa: E402
+from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter, __version__, save_grid  # noqa: E402
+from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.evaluation import compare_resampling, paired_difference  # noqa: E402
 
 COUNTS = (400, 200, 100, 75, 50, 35, 20, 10, 6, 4)
@@ -62,14 +63,14 @@ def imbalanced_subset(y: np.ndarray, counts, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(parts))
 
 
-def samplers(gan_steps: int, device: str) -> dict:
+def samplers(gan: GANConfig, device: str) -> dict:
     """The arms: SMOTE with 3 neighbours, since the smallest class has 4 images (its default 5 needs 6)."""
     return {
         "none": None,
         "RandomOverSampler": RandomOverSampler(),
         "SMOTE": SMOTE(k_neighbors=3),
-        "GANOverSampler": GANOverSampler(n_steps=gan_steps, device=device),
-        "wrap(balance=True)": SyntheticAugmenter(n_steps=gan_steps, device=device, verbose=0, distributed=False),
+        "GANOverSampler": GANOverSampler(gan=gan, device=device),
+        "wrap(balance=True)": SyntheticAugmenter(gan=gan, device=device, verbose=0, distributed=False),
     }
 
 
@@ -85,7 +86,7 @@ def run_seed(seed, train_set, scored_fn, cfg, device, threads=None) -> list:
         return compare_resampling(
             (xtr[idx], ytr[idx]),
             scored,
-            samplers(cfg["gan_steps"], device),
+            samplers(cfg["gan"], device),
             seeds=(seed,),
             device=device,
             n_steps=cfg["clf_steps"],
@@ -171,6 +172,13 @@ def main(argv=None) -> int:
         help="score on training images outside each seed's subset (up to 100 per class; classes with none left "
         "are not scored) instead of the test split, for choosing settings without touching it",
     )
+    p.add_argument(
+        "--gan-param",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a GANConfig field on top of the library's defaults, for both GAN arms (repeatable)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--jobs", default="auto", help="worker processes of one CPU thread each, sharing out the seeds")
     p.add_argument("--out", default="runs/mnist_imbalanced")
@@ -186,6 +194,13 @@ def main(argv=None) -> int:
     for key in ("gan_steps", "clf_steps"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
+    try:
+        gan_params = dict(map(parse_assignment, args.gan_param))
+        if "n_steps" in gan_params:
+            raise ValueError("set the GAN's steps with --gan-steps")
+        cfg["gan"] = GANConfig(**gan_params, n_steps=cfg["gan_steps"])
+    except (TypeError, ValueError) as exc:
+        p.error(f"--gan-param: {exc}")
     try:
         jobs = resolve_jobs(args.jobs, args.device, 1, len(cfg["seeds"]))
     except ValueError as exc:
@@ -221,7 +236,8 @@ def main(argv=None) -> int:
         if args.validation
         else "the test split",
         **cfg,
-        "gan": "library defaults (GANConfig()), n_steps = gan_steps",
+        "gan_params": gan_params,
+        "gan_config": cfg["gan"].to_dict(),
         "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
         "ganaug": __version__,
         "torch": torch.__version__,
@@ -229,7 +245,7 @@ def main(argv=None) -> int:
         + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
         "processes": jobs,
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str))
+    (out / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "gan"}, indent=2, default=str))
     print(
         f"data: {data_desc}; counts {cfg['counts']}; scored on {config['scored_on']}; {len(cfg['seeds'])} seeds; "
         f"GAN steps {cfg['gan_steps']}, classifier steps {cfg['clf_steps']}; writing to {out}/"
@@ -261,7 +277,7 @@ def main(argv=None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         idx = imbalanced_subset(ytr, cfg["counts"], cfg["seeds"][0])
-        gan = SyntheticAugmenter(n_steps=cfg["gan_steps"], random_state=cfg["seeds"][0], device=args.device, verbose=0)
+        gan = SyntheticAugmenter(gan=cfg["gan"], random_state=cfg["seeds"][0], device=args.device, verbose=0)
         save_grid(gan.fit((xtr[idx], ytr[idx])), out / "samples.png", n_per_class=10, random_state=0)
     table = to_markdown(summarise(rows))
     (out / "summary.md").write_text(
