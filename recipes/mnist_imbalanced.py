@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 import warnings
@@ -31,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from imblearn.over_sampling import SMOTE, RandomOverSampler  # noqa: E402
-from mnist_augment import load_dataset, resolve_jobs  # noqa: E402
+from mnist_augment import load_dataset, resolve_jobs, run_info  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter, __version__, save_grid  # noqa: E402
+from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter, save_grid  # noqa: E402
 from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.evaluation import compare_resampling, paired_difference  # noqa: E402
 
@@ -229,8 +228,7 @@ def main(argv=None) -> int:
             return xte, yte
 
     config = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "profile": "quick" if args.quick else "default",
+        **run_info(args.quick),
         "dataset": data_desc,
         "scored_on": "validation: up to 100 training images per class outside each seed's subset"
         if args.validation
@@ -238,11 +236,7 @@ def main(argv=None) -> int:
         **cfg,
         "gan_params": gan_params,
         "gan_config": cfg["gan"].to_dict(),
-        "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
-        "ganaug": __version__,
-        "torch": torch.__version__,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"
-        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
+        "device": args.device,
         "processes": jobs,
     }
     (out / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "gan"}, indent=2, default=str))
