@@ -153,11 +153,11 @@ class GANConfig:
     Examples
     --------
     >>> from ganaug import GANConfig
-    >>> cfg = GANConfig(n_steps=500)
+    >>> cfg = GANConfig(n_steps=2000)
     >>> cfg.loss, cfg.n_steps
-    ('nonsaturating', 500)
+    ('nonsaturating', 2000)
     >>> cfg
-    GANConfig(n_steps=500)
+    GANConfig(n_steps=2000)
     >>> cfg.resolve(images=True).architecture, cfg.resolve(images=False).architecture
     ('warp', 'mlp')
     >>> cfg.resolve(images=True).diversity_weight, cfg.resolve(images=False).diversity_weight

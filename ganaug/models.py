@@ -20,8 +20,8 @@ def _base_size(image_size: int) -> int:
     if image_size not in IMAGE_SIZES:
         raise ValueError(
             f"image size {image_size} px is not supported; supported square sizes are {IMAGE_SIZES} "
-            "(SyntheticAugmenter enlarges smaller square images to the next of them; shrink larger ones, "
-            "e.g. torchvision.transforms.Resize(64))"
+            "(SyntheticAugmenter enlarges square images of 8 px or more to the next of them; shrink larger ones, "
+            "e.g. torchvision.transforms.Resize(64), or pass images under 8 px as flat features)"
         )
     return 7 if image_size == 28 else 4
 

@@ -41,19 +41,24 @@ def fit_value_space(x: torch.Tensor, images: bool):
     return lo, hi, (flat - mean) / std, mean, std
 
 
+#: Square images at least this large and smaller than 64 px train enlarged (:func:`model_size`).
+MIN_IMAGE_SIZE = 8
+
+
 def model_size(height: int, width: int) -> int | None:
     """The square size the image models train at for ``height x width`` images: ``None`` when they
-    train at the images' own size (28, 32 or 64 px) or when no supported size fits, else the smallest
-    supported size above a smaller square image (8 -> 28, 48 -> 64).
+    train at the images' own size (28, 32 or 64 px) or when no supported size fits (not square, under
+    :data:`MIN_IMAGE_SIZE` or over 64 px), else the smallest supported size above the image's (8 -> 28,
+    48 -> 64).
 
     Examples
     --------
-    >>> model_size(28, 28), model_size(8, 8), model_size(48, 48), model_size(96, 96)
-    (None, 28, 64, None)
+    >>> model_size(28, 28), model_size(8, 8), model_size(48, 48), model_size(96, 96), model_size(3, 3)
+    (None, 28, 64, None, None)
     """
     from .config import IMAGE_SIZES
 
-    if height != width or height in IMAGE_SIZES or height > max(IMAGE_SIZES):
+    if height != width or height in IMAGE_SIZES or not MIN_IMAGE_SIZE <= height <= max(IMAGE_SIZES):
         return None
     return min(s for s in IMAGE_SIZES if s > height)
 

@@ -617,15 +617,14 @@ def test_weighted_cross_entropy_weighs_synthetic_samples():
 
 
 def test_synthetic_weight_changes_only_the_gan_arms():
-    # a 2-step GAN gives noise: at full weight it drags the GAN arm below real-only; weighted 0.01 it barely counts
+    # a 2-step DCGAN gives noise: at full weight it drags the GAN arm below real-only; weighted 0.01 it barely counts
     train, test = _brighter_top_half(96, 0.1)
     kwargs = dict(ratios=(0.0, 1.0), seeds=(0, 1), n_steps=12, batch_size=16, verbose=0, include_cas=False)
+    noise = {**TINY_GAN, "n_steps": 2, "architecture": "dcgan"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        full = compare_augmentation(train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), **kwargs)
-        light = compare_augmentation(
-            train, test, SyntheticAugmenter(**{**TINY_GAN, "n_steps": 2}), synthetic_weight=0.01, **kwargs
-        )
+        full = compare_augmentation(train, test, SyntheticAugmenter(**noise), **kwargs)
+        light = compare_augmentation(train, test, SyntheticAugmenter(**noise), synthetic_weight=0.01, **kwargs)
     real = [[r for r in rep.rows if r["arm"] == "real"] for rep in (full, light)]
     gan = [np.mean([r["accuracy"] for r in rep.rows if r["arm"] == "gan"]) for rep in (full, light)]
     assert real[0] == real[1]

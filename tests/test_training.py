@@ -16,7 +16,7 @@ from ganaug.training import GANTrainer
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("upsample", ["transposed", "nearest"])
 def test_dcgan_shapes(size, channels, upsample):
-    g, d = build_models(GANConfig(g_upsample=upsample), 10, (channels, size, size))
+    g, d = build_models(GANConfig(architecture="dcgan", g_upsample=upsample), 10, (channels, size, size))
     layers = (torch.nn.ConvTranspose2d, torch.nn.Upsample)
     assert {type(m) for m in g.modules()} & set(layers) == {layers[upsample == "nearest"]}
     x = g(torch.randn(5, g.latent_dim), torch.arange(5))
@@ -179,7 +179,7 @@ def test_diffaugment_is_seeded_and_keeps_shape():
 
 
 def _trainer(n_steps, seed=0, **kw):
-    cfg = GANConfig(n_steps=n_steps, batch_size=8, log_every=2, **kw)
+    cfg = GANConfig(n_steps=n_steps, batch_size=8, log_every=2, **{"architecture": "dcgan", **kw})
     g, d = build_models(cfg, 2, (1, 28, 28))
     gen = torch.Generator().manual_seed(seed)
     init_weights(g, gen)
@@ -305,7 +305,7 @@ def test_diversity_weight_spreads_the_samples_of_a_class():
 
 @pytest.mark.cuda
 def test_cuda_graph_records_one_step_and_replays_it():
-    cfg = GANConfig(n_steps=40, batch_size=16, g_width=8, d_width=8, latent_dim=8, log_every=10)
+    cfg = GANConfig(n_steps=40, batch_size=16, g_width=8, d_width=8, latent_dim=8, log_every=10, architecture="dcgan")
     x, y = torch.rand(32, 1, 28, 28) * 2 - 1, torch.arange(32) % 2
     runs = {}
     for graph in (True, False):
