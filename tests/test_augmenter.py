@@ -467,7 +467,7 @@ def test_cli_fit_sample_round_trip(tmp_path, capsys):
 def test_gan_hyperparameters_are_reached_as_nested_parameters():
     aug = SyntheticAugmenter()
     deep = aug.get_params(deep=True)
-    assert deep["gan"] is None and deep["gan__loss"] == "nonsaturating" and deep["gan__n_steps"] == 500
+    assert deep["gan"] is None and deep["gan__loss"] == "nonsaturating" and deep["gan__n_steps"] == "auto"
     aug.set_params(gan__lr_g=1e-3, gan__batch_size=16)  # works while gan is None: a fresh GANConfig is made
     assert aug.gan == GANConfig(lr_g=1e-3, batch_size=16)
     other = SyntheticAugmenter()
@@ -485,6 +485,8 @@ def test_config_resolves_auto_settings_for_the_data(fitted):
     aug, _, _ = fitted
     assert aug.config_.architecture == "warp" and aug.config_.aux_weight == 3.0
     assert aug.config_.diversity_weight == 1.0 and aug.config_.real_augment == 0.0
+    assert SyntheticAugmenter().set_params(gan__n_steps="auto")._gan_config().resolve(images=True).n_steps == 500
+    assert GANConfig().resolve(images=False).n_steps == 1500  # the MLP needs longer fits
     assert aug.holds_training_images_
     dcgan = SyntheticAugmenter(random_state=0, architecture="dcgan", **FAST).fit(
         (torch.rand(8, 1, 28, 28), np.arange(8) % 2)
