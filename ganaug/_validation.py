@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import numbers
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -314,3 +315,27 @@ def check_params(table: dict, values: dict) -> None:
         value = values[name]
         if not any(c.accepts(value) for c in constraints):
             raise ValueError(f"{name} must be {' or '.join(str(c) for c in constraints)}; got {value!r}")
+
+
+#: Classes with fewer training examples than this get a warning saying what their samples will be.
+MIN_CLASS_SIZE = 10
+
+
+def warn_small_classes(classes: np.ndarray, counts: np.ndarray, architecture: str) -> None:
+    """Warn about classes with fewer than MIN_CLASS_SIZE examples, saying what their samples will be."""
+    small = {c: int(n) for c, n in zip(classes.tolist(), counts) if n < MIN_CLASS_SIZE}
+    if not small:
+        return
+    if architecture == "warp":
+        expect = (
+            "their samples are those few images bent into new shapes: they add variety of shape, not new "
+            "instances, and help about as much as strong augmentation of those images"
+        )
+    else:
+        expect = "their samples will be close copies of those few examples or fail to look like them"
+    warnings.warn(
+        f"classes {small} have fewer than {MIN_CLASS_SIZE} examples; {expect} "
+        "(measure with ganaug.evaluation.compare_augmentation)",
+        UserWarning,
+        stacklevel=4,
+    )
