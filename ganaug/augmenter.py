@@ -30,6 +30,7 @@ from ._validation import (
     fingerprint,
     resolve_device,
     resolve_seed,
+    warn_small_classes,
 )
 from .config import GANConfig, GANParamsMixin
 from .distributed import join_process_group
@@ -41,8 +42,6 @@ from .scaling import cast, class_spread, fit_value_space, model_size, resize_ima
 from .training import GANTrainer
 
 STRATEGIES = ("conditional", "per_class")
-#: Classes with fewer training examples than this get a warning saying what their samples will be.
-MIN_CLASS_SIZE = 10
 
 
 class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
@@ -201,7 +200,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             )
         images = x.dim() == 4 and cfg.architecture != "mlp"
         cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class")
-        _warn_small_classes(classes, counts, cfg.architecture)
+        warn_small_classes(classes, counts, cfg.architecture)
         lo, hi, scaled, mean, std = fit_value_space(x, images)
         size = model_size(*scaled.shape[-2:]) if images else None
         if size is not None:  # e.g. 8x8 digits: the image models train at 28 px, samples come back at 8
@@ -252,7 +251,6 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             self._feature_mean_, self._feature_std_ = mean, std
         self._real_spread_ = class_spread(scaled, y_idx, len(classes))
         self.images_ = images
-        self.holds_training_images_ = hasattr(g, "set_exemplars")
         self.dtype_ = dtype
         self.return_numpy_ = was_numpy
         self.device_ = trainer.device
@@ -461,7 +459,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         the samples are to the training images (docs/reliability.md).
         """
         check_is_fitted(self, "generator_")
-        if getattr(self, "holds_training_images_", False):
+        if self.holds_training_images_:
             n = int(np.sum(self.n_samples_per_class_))
             warnings.warn(
                 f"the model file holds the {n} training images the warp generator bends; share it only where "
@@ -489,28 +487,13 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         check_is_fitted(self, "generator_")
         return export_samples(self, directory, n_per_class, format=format, random_state=random_state, classes=classes)
 
+    @property
+    def holds_training_images_(self) -> bool:
+        """Whether the fitted generator stores the training images (see the class's Attributes)."""
+        return hasattr(self.generator_, "set_exemplars")
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "generator_")
-
-
-def _warn_small_classes(classes: np.ndarray, counts: np.ndarray, architecture: str) -> None:
-    """Warn about classes with fewer than MIN_CLASS_SIZE examples, saying what their samples will be."""
-    small = {c: int(n) for c, n in zip(classes.tolist(), counts) if n < MIN_CLASS_SIZE}
-    if not small:
-        return
-    if architecture == "warp":
-        expect = (
-            "their samples are those few images bent into new shapes: they add variety of shape, not new "
-            "instances, and help about as much as strong augmentation of those images"
-        )
-    else:
-        expect = "their samples will be close copies of those few examples or fail to look like them"
-    warnings.warn(
-        f"classes {small} have fewer than {MIN_CLASS_SIZE} examples; {expect} "
-        "(measure with ganaug.evaluation.compare_augmentation)",
-        UserWarning,
-        stacklevel=4,
-    )
 
 
 __all__ = ["SyntheticAugmenter", "NotFittedError"]

@@ -80,7 +80,6 @@ def load_model(cls, path, device=None):
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ValueError(f"{str(path)!r} is damaged or incomplete: {exc}") from exc
     aug.generator_ = g.to(aug.device_).eval().requires_grad_(False)
-    aug.holds_training_images_ = hasattr(g, "set_exemplars")
     aug._sample_gen = torch.Generator(device=aug.device_).manual_seed(child_seeds(aug.seed_, 3)[2])
     return aug
 
