@@ -339,3 +339,15 @@ def warn_small_classes(classes: np.ndarray, counts: np.ndarray, architecture: st
         UserWarning,
         stacklevel=4,
     )
+
+
+def warn_collapse(classes: np.ndarray, diversity: list, threshold: float = 0.2) -> None:
+    """Warn about classes whose samples vary less than ``threshold`` times as much as their real ones."""
+    collapsed = [c for c, v in zip(classes.tolist(), diversity) if v < threshold]
+    if collapsed:
+        warnings.warn(
+            f"mode collapse suspected for classes {collapsed}: their samples vary less than {threshold:.0%} "
+            "as much as the real ones (history_['diversity']); try more n_steps, loss='hinge' or a lower lr",
+            UserWarning,
+            stacklevel=4,
+        )

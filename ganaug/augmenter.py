@@ -30,8 +30,10 @@ from ._validation import (
     fingerprint,
     resolve_device,
     resolve_seed,
+    warn_collapse,
     warn_small_classes,
 )
+from .checkpoint import check_resumable
 from .config import GANConfig, GANParamsMixin
 from .distributed import join_process_group
 from .images import export_samples
@@ -40,6 +42,7 @@ from .models import build_models, init_weights, stratified_normal
 from .persistence import load_model, save_model
 from .scaling import cast, class_spread, fit_value_space, model_size, resize_images, to_value_space
 from .training import GANTrainer
+from .unlabelled import split_unlabelled, with_pseudo_labelled
 
 STRATEGIES = ("conditional", "per_class")
 
@@ -104,7 +107,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         any file :meth:`save` writes, contains them. Share such a file only
         where the training data may go (docs/reliability.md).
     n_samples_per_class_ : ndarray
-        Training samples per class.
+        Labelled training samples per class.
+    n_pseudo_labelled_ : ndarray
+        Unlabelled samples per class that joined the GAN's training set
+        (zeros without ``unlabelled``).
 
     Examples
     --------
@@ -154,8 +160,8 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     }
 
     # -- fitting ------------------------------------------------------------------------------
-    def fit(self, data, y=None, *, resume: bool = False) -> SyntheticAugmenter:
-        """Train the GAN on ``data``.
+    def fit(self, data, y=None, *, unlabelled=None, resume: bool = False) -> SyntheticAugmenter:
+        """Train the GAN on ``data`` (and on what it can learn from ``unlabelled`` data).
 
         Parameters
         ----------
@@ -166,7 +172,14 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             back at their own size); flat features ``(N, F)``.
             A DataLoader or Dataset is read once, transforms included.
         y : array-like, optional
-            Labels, when ``data`` is an array ``X`` rather than a tuple.
+            Labels, when ``data`` is an array ``X`` rather than a tuple. A
+            label of -1 marks an unlabelled row (scikit-learn's
+            semi-supervised convention), in a tuple ``(X, y)`` too.
+        unlabelled : array, Dataset or DataLoader of inputs, optional
+            Samples without labels, in the shape and dtype of ``data`` (may be
+            combined with ``y == -1`` rows). The GAN also trains on those a
+            classifier of the labelled data labels surely
+            (:func:`ganaug.unlabelled.pseudo_label`; ``n_pseudo_labelled_``).
         resume : bool
             Continue from the newest checkpoint in ``checkpoint_dir``.
 
@@ -177,9 +190,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         if y is not None:
             data = (data, y)
         x, labels, dtype, was_numpy = collect_xy(data)
-        return self._fit_arrays(x, labels, dtype, was_numpy, resume=resume)
+        x, labels, xu = split_unlabelled(x, labels, dtype, unlabelled)
+        return self._fit_arrays(x, labels, dtype, was_numpy, resume=resume, unlabelled=xu)
 
-    def _fit_arrays(self, x: torch.Tensor, labels: np.ndarray, dtype: str, was_numpy: bool, resume: bool = False):
+    def _fit_arrays(self, x, labels: np.ndarray, dtype: str, was_numpy: bool, resume: bool = False, unlabelled=None):
         check_params(self._constraints, self.get_params(deep=False))
         cfg = self._gan_config()
         if resume and self.checkpoint_dir is None:
@@ -197,6 +211,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             raise ValueError(
                 f"the conditional GAN needs at least 2 classes; got only {classes.tolist()}: "
                 "use strategy='per_class' to model a single class"
+                + (" (y == -1 marks unlabelled rows; relabel a class named -1)" if unlabelled is not None else "")
             )
         images = x.dim() == 4 and cfg.architecture != "mlp"
         cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class")
@@ -206,8 +221,11 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         if size is not None:  # e.g. 8x8 digits: the image models train at 28 px, samples come back at 8
             scaled = resize_images(scaled, (size, size))
         seed = resolve_seed(self.random_state)
-        init_seed, train_seed, sample_seed = child_seeds(seed, 3)
+        init_seed, train_seed, sample_seed, label_seed = child_seeds(seed, 4)
         per_class = self.strategy == "per_class"
+        # the confident part of the unlabelled data (if any) joins the training set
+        space = (lo, hi, mean, std) if unlabelled is not None else None
+        scaled, y_train, n_pseudo = with_pseudo_labelled(scaled, y_idx, unlabelled, space, cfg, label_seed, device)
         # building the modules draws from torch's global generator: fork it, leaving the caller's stream untouched
         with torch.random.fork_rng(devices=[]):
             g, d = build_models(cfg, len(classes), scaled.shape[1:], bounded=images, per_class=per_class)
@@ -215,25 +233,17 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         init_weights(g, init_gen)
         init_weights(d, init_gen)
         if hasattr(g, "set_exemplars"):  # architecture="warp": the generator deforms the training images
-            g.set_exemplars(scaled, torch.from_numpy(y_idx.astype(np.int64)))
+            g.set_exemplars(scaled, y_train)
         trainer = GANTrainer(g, d, cfg, device, train_seed, data_parallel=data_parallel)
         fp = fingerprint(x, labels)
         extra = {"fingerprint": fp, "strategy": self.strategy, "seed": seed}
+        if unlabelled is not None:  # a resumed fit must see the same unlabelled data too
+            extra["unlabelled"] = fingerprint(unlabelled, np.zeros(len(unlabelled)))
         if resume:
-            saved = trainer.resume(self.checkpoint_dir, per_class=per_class)
-            if saved is not None and saved.get("fingerprint") != fp:
-                raise ValueError(
-                    f"the checkpoints in {str(self.checkpoint_dir)!r} were written by a fit on different data; "
-                    "pass the same data, or use a new checkpoint_dir"
-                )
-            if saved is not None and saved.get("seed") != seed:
-                raise ValueError(
-                    f"the checkpoints in {str(self.checkpoint_dir)!r} come from a fit with another random_state; "
-                    "pass the same random_state to resume"
-                )
+            check_resumable(trainer.resume(self.checkpoint_dir, per_class=per_class), extra, self.checkpoint_dir)
         trainer.fit(
             scaled,
-            torch.from_numpy(y_idx.astype(np.int64)),
+            y_train,
             n_classes=len(classes),
             per_class=per_class,
             verbose=self.verbose,
@@ -244,12 +254,13 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         self.config_ = cfg
         self.classes_ = classes
         self.n_samples_per_class_ = counts
+        self.n_pseudo_labelled_ = n_pseudo
         self.sample_shape_ = sample_shape
         self._model_shape_ = tuple(scaled.shape[1:])
         self.value_low_, self.value_high_ = lo, hi
         if not images:
             self._feature_mean_, self._feature_std_ = mean, std
-        self._real_spread_ = class_spread(scaled, y_idx, len(classes))
+        self._real_spread_ = class_spread(scaled, y_train.numpy(), len(classes))
         self.images_ = images
         self.dtype_ = dtype
         self.return_numpy_ = was_numpy
@@ -263,7 +274,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         self.seed_ = seed
         self._sample_gen = torch.Generator(device=self.device_).manual_seed(sample_seed)
         self.history_["diversity"] = self.diversity()
-        self._warn_collapse()
+        warn_collapse(self.classes_, self.history_["diversity"])
         return self
 
     # -- sampling -----------------------------------------------------------------------------
@@ -378,16 +389,6 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             real = self._real_spread_[k]
             scores.append(float(fake / real) if real > 0 else float("nan"))
         return scores
-
-    def _warn_collapse(self, threshold: float = 0.2) -> None:
-        collapsed = [c for c, v in zip(self.classes_.tolist(), self.history_["diversity"]) if v < threshold]
-        if collapsed:
-            warnings.warn(
-                f"mode collapse suspected for classes {collapsed}: their samples vary less than {threshold:.0%} "
-                "as much as the real ones (history_['diversity']); try more n_steps, loss='hinge' or a lower lr",
-                UserWarning,
-                stacklevel=3,
-            )
 
     def wrap(
         self,

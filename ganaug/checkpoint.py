@@ -94,3 +94,21 @@ def prune_checkpoints(directory: str | os.PathLike, keep: int = 2) -> None:
     """Delete all but the newest ``keep`` checkpoints."""
     for p in list_checkpoints(directory)[:-keep]:
         p.unlink(missing_ok=True)
+
+
+def check_resumable(saved: dict | None, expected: dict, directory) -> None:
+    """Refuse to resume from checkpoints (``saved``, their ``extra`` dict; ``None`` when there are none) that a
+    fit on other data, other unlabelled data or another seed wrote."""
+    if saved is None:
+        return
+    for key, what, fix in (
+        ("fingerprint", "a fit on different data", "pass the same data, or use a new checkpoint_dir"),
+        (
+            "unlabelled",
+            "a fit with other unlabelled data",
+            "pass the same unlabelled data, or use a new checkpoint_dir",
+        ),
+        ("seed", "a fit with another random_state", "pass the same random_state to resume"),
+    ):
+        if saved.get(key) != expected.get(key):
+            raise ValueError(f"the checkpoints in {str(directory)!r} were written by {what}; {fix}")

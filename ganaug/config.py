@@ -152,6 +152,15 @@ class GANConfig:
         and place. 0 (the default) keeps the exemplars' stroke width and the
         model's parameters as before. For data whose stroke width varies more
         than MNIST's (docs/history/experiments.md).
+    pseudo_label_threshold : float
+        Fits with unlabelled data only (``fit(..., unlabelled=...)``): a
+        classifier trained on the labelled samples labels the unlabelled ones,
+        and those it gives at least this probability (at most as many per
+        class as the median class has) join the GAN's training set, as real
+        images for the discriminator and, for the warp generator, as
+        exemplars to bend (:func:`ganaug.unlabelled.pseudo_label`).
+    pseudo_label_steps : int
+        Training batches of that classifier.
 
     Examples
     --------
@@ -200,6 +209,8 @@ class GANConfig:
     g_upsample: str = "transposed"
     warp_shift: float = 0.5
     warp_stroke: float = 0.0
+    pseudo_label_threshold: float = 0.95
+    pseudo_label_steps: int = 600
 
     def __post_init__(self) -> None:
         self.validate()
@@ -342,6 +353,8 @@ _CONSTRAINTS = {
     "g_upsample": [Options(*UPSAMPLING)],
     "warp_shift": [Interval("real", 0, 1, closed="right")],
     "warp_stroke": [Interval("real", 0, 1)],
+    "pseudo_label_threshold": [Interval("real", 0, 1)],
+    "pseudo_label_steps": _POSITIVE_INT,
 }
 
 

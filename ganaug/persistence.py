@@ -43,6 +43,7 @@ def save_model(aug, path) -> Path:
     state.update({_key(attr): getattr(aug, attr) for attr in PLAIN})
     state.update({_key(attr): write(getattr(aug, attr)) for attr, (write, _) in CONVERTED.items()})
     state["fingerprint"] = aug.fit_fingerprint_
+    state["n_pseudo_labelled"] = np.asarray(aug.n_pseudo_labelled_).tolist()
     state["feature_mean"] = getattr(aug, "_feature_mean_", torch.zeros(0))  # flat features only
     state["feature_std"] = getattr(aug, "_feature_std_", torch.zeros(0))
     state["generator"] = {k: v.cpu() for k, v in aug.generator_.state_dict().items()}
@@ -68,6 +69,8 @@ def load_model(cls, path, device=None):
         if "gan" not in state["params"] and aug.config_.architecture == "auto":  # ganaug 0.1.0: "auto" meant the DCGAN
             aug.config_ = dataclasses.replace(aug.config_, architecture="dcgan" if aug.images_ else "mlp")
         aug.fit_fingerprint_ = state["fingerprint"]
+        # files from before fits with unlabelled data: none joined
+        aug.n_pseudo_labelled_ = np.asarray(state.get("n_pseudo_labelled", [0] * len(aug.classes_)), dtype=np.int64)
         if state["feature_mean"].numel():
             aug._feature_mean_, aug._feature_std_ = state["feature_mean"], state["feature_std"]
         aug.device_ = resolve_device(aug.device)

@@ -30,15 +30,29 @@ def fit_value_space(x: torch.Tensor, images: bool):
     if images:
         dims = (0, 2, 3)
         lo, hi = x.amin(dim=dims), x.amax(dim=dims)
-        span = torch.where(hi > lo, hi - lo, torch.ones_like(hi))
-        scaled = (x - lo.view(1, -1, 1, 1)) / span.view(1, -1, 1, 1) * 2 - 1
-        return lo, hi, scaled, torch.zeros(0), torch.zeros(0)
+        return lo, hi, scale_into(x, lo, hi), torch.zeros(0), torch.zeros(0)
     flat = x.reshape(x.shape[0], -1)
     lo, hi = flat.amin(0), flat.amax(0)
     mean = flat.mean(0)
     std = flat.std(0, unbiased=False) if flat.shape[0] > 1 else torch.ones_like(mean)
     std = torch.where(std > 0, std, torch.ones_like(std))
-    return lo, hi, (flat - mean) / std, mean, std
+    return lo, hi, scale_into(x, lo, hi, mean, std), mean, std
+
+
+def scale_into(x, low, high, mean=None, std=None) -> torch.Tensor:
+    """``x`` in the space the GAN trains on, as :func:`fit_value_space` learnt it (images: per-channel
+    ``[low, high]`` -> ``[-1, 1]``; features: standard scores with ``mean`` and ``std``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> scale_into(torch.tensor([[[[0.0, 127.5, 255.0]]]]), torch.tensor([0.0]), torch.tensor([255.0])).flatten().tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    if mean is None or mean.numel() == 0:
+        span = torch.where(high > low, high - low, torch.ones_like(high))
+        return (x - low.view(1, -1, 1, 1)) / span.view(1, -1, 1, 1) * 2 - 1
+    return (x.reshape(x.shape[0], -1) - mean) / std
 
 
 #: Square images at least this large and smaller than 64 px train enlarged (:func:`model_size`).

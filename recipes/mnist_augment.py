@@ -52,6 +52,11 @@ from ganaug.io import load_digits_28, load_idx_folder, load_mnist_sample, load_t
 # and 50 and real + classical + GAN at N=10 (docs/history/experiments.md, "Classifier budget and ratio").
 PROFILES = {
     "quick": dict(n_per_class=[10, 50], ratios=[0.0, 0.5], seeds=[0, 1, 2, 3, 4], gan_steps=400, clf_steps=600),
+    # --unlabelled: the arms of the semi-supervised question only (see UNLABELLED_ARMS), at the ratio chosen on
+    # held-out training images for the GAN fitted with the unlabelled images (docs/evaluation.md)
+    "quick-unlabelled": dict(
+        n_per_class=[10, 50], ratios=[0.0, 2.0], seeds=[0, 1, 2, 3, 4], gan_steps=400, clf_steps=600
+    ),
     "default": dict(
         n_per_class=[10, 50, 100, "all"],
         ratios=[0.0, 0.5, 1.0, 2.0, 4.0],
@@ -71,6 +76,9 @@ SYNTHETIC_WEIGHT = 1.0
 # In the real + classical + GAN arm the classical transform augments the synthetic samples too (as it does the real
 # ones): -0.32 instead of -1.48 points against real + classical at N=10 (docs/history/experiments.md).
 CLASSICAL_ON_SYNTHETIC = True
+# What --unlabelled runs: real + classical, self-training + classical (the baseline for unlabelled data), and real +
+# classical + GAN with and without the unlabelled images, plus the GAN-only classifier of the GAN that saw them.
+UNLABELLED_ARMS = ("classical", "classical+gan", "self_training", "classical+gan+unlabelled", "gan_only+unlabelled")
 
 
 def classical_transform(kind: str = "batched"):
@@ -155,17 +163,25 @@ def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list
     xtr, ytr = train_set
     idx = np.arange(len(ytr)) if n == "all" else subsample_per_class(ytr, n, seed=seed)
     train = (xtr[idx], ytr[idx])
+    held = np.setdiff1d(np.arange(len(ytr)), idx)  # the training pool outside the cell's labelled subset
+    unlabelled = None
     if settings["validation"]:  # the cell's held-out images stand in for the test split, which stays unread
-        held = np.setdiff1d(np.arange(len(ytr)), idx)
+        if settings[
+            "unlabelled"
+        ]:  # half of them unlabelled, the other half scored: never score what was pseudo-labelled
+            held = np.random.RandomState(seed).permutation(held)
+            unlabelled, held = xtr[np.sort(held[: len(held) // 2])], np.sort(held[len(held) // 2 :])
         scored = (xtr[held], ytr[held])
     else:
         scored = test_set
+        unlabelled = xtr[held] if settings["unlabelled"] else None
     gan = SyntheticAugmenter(gan=gan_config, random_state=seed, device=device, verbose=0, distributed=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
-        gan.fit(train)
-    if cell == 0:
-        save_grid(gan, out / "samples.png", n_per_class=10, random_state=0)
+    if unlabelled is None:  # with unlabelled images the comparison fits the GAN with and without them itself
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # few-example warnings are expected at N=10
+            gan.fit(train)
+        if cell == 0:
+            save_grid(gan, out / "samples.png", n_per_class=10, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # one seed per call: the intervals come from all cells
         report = compare_augmentation(
@@ -182,6 +198,8 @@ def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list
             filter_confidence=cfg["filter"],
             synthetic_weight=cfg["synthetic_weight"],
             classical_on_synthetic=CLASSICAL_ON_SYNTHETIC,
+            unlabelled=unlabelled,
+            arms=UNLABELLED_ARMS if unlabelled is not None else None,
         )
     n_label = int(idx.size // len(np.unique(ytr))) if n == "all" else n
     return [(cell, {"n_per_class": n_label, **r}) for r in report.rows]
@@ -253,6 +271,13 @@ def main(argv=None) -> int:
         help="score every classifier on the training images outside its cell's subset instead of the test "
         "split, for choosing settings (--gan-param, --ratios, ...) without touching the test set",
     )
+    p.add_argument(
+        "--unlabelled",
+        action="store_true",
+        help="semi-supervised: the training pool outside each cell's labelled subset is its unlabelled data (with "
+        "--validation half of it, the other half scored); runs self-training and the GAN with and without "
+        "the unlabelled images (UNLABELLED_ARMS)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument(
         "--jobs",
@@ -264,7 +289,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="runs/mnist_augment")
     args = p.parse_args(argv)
 
-    cfg = dict(PROFILES["quick" if args.quick else "default"])
+    profile = ("quick" if args.quick else "default") + ("-unlabelled" if args.unlabelled else "")
+    cfg = dict(PROFILES.get(profile, PROFILES["default"]))
     if args.n_per_class:
         cfg["n_per_class"] = [v if v == "all" else int(v) for v in args.n_per_class.split(",")]
     if args.ratios:
@@ -310,8 +336,10 @@ def main(argv=None) -> int:
         **run_info(args.quick),
         "dataset": data_desc,
         "scored_on": "validation: the training images outside each (N, seed) subset"
+        + (" (half of them; the other half unlabelled)" if args.unlabelled else "")
         if args.validation
         else "the test split",
+        "unlabelled": "the training pool outside each (N, seed) subset" if args.unlabelled else None,
         **cfg,
         "gan_params": gan_params,
         # every GAN hyperparameter as this version resolves it, so a rerun on a later ganaug can pass them back
@@ -337,7 +365,9 @@ def main(argv=None) -> int:
     rows, t0 = [], time.perf_counter()
     cells = [(n, s) for n in cfg["n_per_class"] for s in cfg["seeds"]]
     mine = list(enumerate(cells))[rank::world]  # this process's share of the grid
-    settings = dict(cfg=cfg, gan_config=gan_config, device=device, validation=args.validation, out=out)
+    settings = dict(
+        cfg=cfg, gan_config=gan_config, device=device, validation=args.validation, unlabelled=args.unlabelled, out=out
+    )
     bar = tqdm(
         total=len(mine),
         desc="(N, seed) cells" + (f" (rank 0 of {world})" if world > 1 else ""),
@@ -381,7 +411,9 @@ def main(argv=None) -> int:
     )
     print(summary)
     print(
-        f"\ndone in {elapsed / 60:.1f} minutes; results in {out}/ (results.csv, summary.md, gain.png, samples.png, config.json)"
+        f"\ndone in {elapsed / 60:.1f} minutes; results in {out}/ (results.csv, summary.md, gain.png, "
+        + ("" if args.unlabelled else "samples.png, ")
+        + "config.json)"
     )
     return 0
 

@@ -133,3 +133,33 @@ def test_imbalanced_recipe_refuses_counts_the_data_cannot_give(capsys):
     with pytest.raises(SystemExit):
         recipe.main(["--offline", "--counts", "5000,1,1,1,1,1,1,1,1,1"])
     assert "class 0 has 400 training images" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_recipe_unlabelled_runs_the_semi_supervised_arms_and_never_scores_what_was_unlabelled(tmp_path, monkeypatch):
+    import numpy as np
+
+    recipe = _recipe()
+    seen = {}
+    real_compare = recipe.compare_augmentation
+
+    def spy(train, scored, gan, **kwargs):
+        seen["overlap"] = np.intersect1d(
+            kwargs["unlabelled"].reshape(len(kwargs["unlabelled"]), -1).view(np.void).ravel(),
+            scored[0].reshape(len(scored[0]), -1).view(np.void).ravel(),
+        ).size
+        seen["sizes"] = (len(train[1]), len(kwargs["unlabelled"]), len(scored[1]))
+        return real_compare(train, scored, gan, **kwargs)
+
+    monkeypatch.setattr(recipe, "compare_augmentation", spy)
+    grid = "--quick --dataset digits --n-per-class 5 --seeds 2 --gan-steps 3 --clf-steps 3 --jobs 1".split()
+    args = [*grid, "--gan-param", "pseudo_label_steps=3", "--unlabelled", "--validation", "--out", str(tmp_path)]
+    assert recipe.main(args) == 0
+    assert seen["overlap"] == 0  # the scored half and the unlabelled half of the held-out images are disjoint
+    n_labelled, n_unlabelled, n_scored = seen["sizes"]
+    assert n_labelled == 50 and abs(n_unlabelled - n_scored) <= 1
+    rows = (tmp_path / "results.csv").read_text()
+    for arm in recipe.UNLABELLED_ARMS:
+        assert f",{arm}," in rows or rows.startswith(f"{arm},") or f"\n{arm}," in rows
+    assert "self-training" in (tmp_path / "summary.md").read_text()
+    assert json.loads((tmp_path / "config.json").read_text())["ratios"] == [0.0, 2.0]

@@ -190,3 +190,22 @@ def channel_range(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel minimum and maximum of images ``(N, C, H, W)`` or ``(N, H, W)``."""
     xi = x.unsqueeze(1) if x.dim() == 3 else x
     return xi.amin(dim=(0, 2, 3)), xi.amax(dim=(0, 2, 3))
+
+
+class Augmented:
+    """The batches of ``loader`` with a batch transform applied on ``device`` (flags kept if ``keep_flags``)."""
+
+    def __init__(self, loader, transform: BatchAugment, keep_flags: bool, device: torch.device):
+        self.loader, self.transform, self.keep_flags, self.device = loader, transform, keep_flags, device
+
+    def __iter__(self):
+        for batch in self.loader:
+            flags = batch[2] if len(batch) == 3 else None
+            x = self.transform(batch[0].to(self.device, torch.float32), flags)
+            yield (x, batch[1], flags) if self.keep_flags else (x, batch[1])
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __getattr__(self, name):  # dataset, batch_size, ... of the loader underneath
+        return getattr(self.loader, name)

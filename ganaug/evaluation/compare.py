@@ -4,41 +4,37 @@ only, over seeds; paired so that differences between them carry intervals."""
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from sklearn.base import clone
-from sklearn.metrics import f1_score
 from torch import nn
-from torch.utils.data import DataLoader, RandomSampler
 from tqdm.auto import tqdm
 
 from .._validation import Interval, check_flag, child_seeds, collect_xy, resolve_device
-from ..datasets import SyntheticDataset
-from .classical import BatchAugment, ClassicalTransform, channel_range, is_batched
-from .classifier import DEFAULT_N_STEPS, _collate, _fit_torch, _label_indices, _predict_proba, _seeded_global_rng
+from ..unlabelled import collect_inputs
+from .classical import channel_range
+from .classifier import DEFAULT_N_STEPS, _label_indices, _predict_proba, _seeded_global_rng
 from .filtering import SyntheticFilter
 from .leakage import check_disjoint, check_fitted_on, is_fitted
 from .report import AugmentationReport
+from .runs import _classical, _run_sklearn, _run_torch, _Study
 
-
-def _scores(y_true: np.ndarray, y_pred: np.ndarray, classes: np.ndarray) -> dict:
-    """Accuracy, balanced accuracy, macro F1 (over the classes in the test set) and per-class recall."""
-    present = np.unique(y_true)
-    recall = {}
-    for k, c in enumerate(classes.tolist()):
-        mask = y_true == k
-        recall[str(c)] = float((y_pred[mask] == k).mean()) if mask.any() else math.nan
-    return {
-        "accuracy": float((y_true == y_pred).mean()),
-        "balanced_accuracy": float(np.mean([recall[str(classes[k])] for k in present])),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
-        "per_class_recall": recall,
-    }
+#: The arms a comparison can run (``arms=``), in the order it runs them.
+ARMS = (
+    "real",
+    "classical",
+    "gan",
+    "classical+gan",
+    "gan_only",
+    "self_training",
+    "gan+unlabelled",
+    "classical+gan+unlabelled",
+    "gan_only+unlabelled",
+)
 
 
 def _validate_compare_args(model_fn, train_fn, estimator, ratios, seeds, classical, x):
@@ -99,6 +95,9 @@ def compare_augmentation(
     filter_confidence: float | None = None,
     synthetic_weight: float = 1.0,
     classical_on_synthetic: bool = True,
+    unlabelled=None,
+    self_training_threshold: float = 0.9,
+    arms: Sequence[str] | None = None,
 ) -> AugmentationReport:
     """Measure what GAN augmentation does to a classifier, paired over seeds.
 
@@ -113,9 +112,21 @@ def compare_augmentation(
     * ``gan``: real + synthetic at each ratio > 0 in ``ratios``;
     * ``classical+gan``: real + synthetic, both with the transform (the
       synthetic samples without it if ``classical_on_synthetic=False``);
-    * ``gan_only``: synthetic data only, as many as ``train`` with the same
-      class counts (classification accuracy score, train-on-synthetic
+    * ``gan_only``: synthetic data only, as many per class as the GAN
+      trained on (classification accuracy score, train-on-synthetic
       test-on-real; if ``include_cas``).
+
+    With ``unlabelled`` data, also:
+
+    * ``self_training``: pseudo-labelling, the baseline for unlabelled data.
+      The seed's ``classical`` classifier (``real`` without a transform)
+      labels the unlabelled samples; those it gives at least
+      ``self_training_threshold`` join the real ones, and a fresh classifier
+      is trained on both with the same transform and budget (a single round
+      of scikit-learn's ``SelfTrainingClassifier``);
+    * ``gan+unlabelled``, ``classical+gan+unlabelled``,
+      ``gan_only+unlabelled``: the same as their namesakes with a GAN fitted
+      with the unlabelled data (``fit(train, unlabelled=unlabelled)``).
 
     Within a seed every setting starts from the same classifier
     initialisation, so differences between settings are paired.
@@ -179,6 +190,18 @@ def compare_augmentation(
         ``classical`` as well (torch models: on the fly; estimators: one
         transformed copy of each, as for the real samples);
         docs/evaluation.md says why this is the default.
+    unlabelled : array, Dataset or DataLoader of inputs, optional
+        Samples without labels from the training pool (never from ``test``:
+        the leak guard checks), in the shape and dtype of ``train``. Adds
+        the arms above; torch classifiers only; ``augmenter`` must not be
+        fitted yet.
+    self_training_threshold : float
+        The probability above which the ``self_training`` arm keeps a
+        pseudo-label.
+    arms : sequence of str, optional
+        Run only these arms (of :data:`ARMS`); default all that the other
+        arguments allow. Differences from ``real`` or ``classical`` need
+        those arms.
 
     Returns
     -------
@@ -212,11 +235,12 @@ def compare_augmentation(
     >>> report.summary()[0]["delta"], report.rows[0]["n_real"], report.rows[2]["n_synthetic"]
     (0.0, 60, 60)
     """
-    x, labels, _, _ = collect_xy(train)
+    x, labels, dtype, _ = collect_xy(train)
     tx, tlabels, _, _ = collect_xy(test)
     seeds, ratios = _validate_compare_args(model_fn, train_fn, estimator, ratios, seeds, classical, x)
     check_disjoint(x, tx)
     prefitted = augmenter is not None and is_fitted(augmenter)
+    xu = _check_unlabelled(unlabelled, x, dtype, tx, estimator, prefitted, self_training_threshold)
     if prefitted:
         check_fitted_on(augmenter, x, labels)
     classes = np.unique(labels)
@@ -229,6 +253,7 @@ def compare_augmentation(
     y_true = _label_indices(tlabels, lookup).numpy()
     dev = resolve_device(device)
     gan_ratios = [r for r in ratios if r > 0] if augmenter is not None else []
+    run_arms = None if arms is None else [str(a) for a in ([arms] if isinstance(arms, str) else arms)]
     arms = [("real", 0.0, False)]
     if classical is not None:
         arms.append(("classical", 0.0, True))
@@ -237,6 +262,19 @@ def compare_augmentation(
         arms += [("classical+gan", r, True) for r in gan_ratios]
     if include_cas and augmenter is not None:
         arms.append(("gan_only", None, False))
+    if xu is not None:
+        arms.append(("self_training", None, classical is not None))
+        if augmenter is not None:
+            arms += [(f"{arm}+unlabelled", r, tf) for arm, r, tf in arms if arm in ("gan", "classical+gan", "gan_only")]
+    if run_arms is not None:
+        unknown = sorted(set(run_arms) - {arm for arm, _, _ in arms}, key=str)
+        if unknown:
+            raise ValueError(
+                f"arms {unknown} are not among those these arguments allow: {sorted({a for a, _, _ in arms})}"
+            )
+        arms = [a for a in arms if a[0] in run_arms]
+        if filter_confidence is not None and "real" not in run_arms:
+            raise ValueError("filter_confidence judges samples with the real-only classifier: keep 'real' in arms")
     low, high = channel_range(x) if classical is not None else (None, None)
     if filter_confidence is not None:
         if estimator is not None:
@@ -275,28 +313,44 @@ def compare_augmentation(
     with tqdm(total=len(seeds) * len(arms), desc="compare_augmentation", disable=verbose < 1) as bar:
         for seed in seeds:
             run_seed, sample_seed, transform_seed = child_seeds(seed, 3)
-            aug = None
+            aug = aug_u = None
+            # building the GAN's modules draws from torch's global generator: fork it so the caller's stream is untouched
             if any(arm in ("gan", "classical+gan", "gan_only") for arm, _, _ in arms):
-                # building the GAN's modules draws from torch's global generator: fork it so the caller's stream is untouched
                 with _seeded_global_rng(seed, dev):
                     aug = augmenter if prefitted else clone(augmenter).set_params(random_state=seed).fit((x, labels))
-            real_model = None  # the seed's real-only classifier, the filter's judge (the "real" run comes first)
+            if any(arm.endswith("+unlabelled") for arm, _, _ in arms):
+                with _seeded_global_rng(seed, dev):
+                    aug_u = clone(augmenter).set_params(random_state=seed).fit((x, labels), unlabelled=xu)
+            models = {}  # the seed's real-only / classical classifiers: the filter's judge, the self-training teacher
             for arm, ratio, with_classical in arms:
                 bar.set_postfix_str(f"seed {seed} {arm}" + (f" x{ratio:g}" if ratio else ""))
                 tf = (
                     _classical(classical, low, high, transform_seed, classical_on_synthetic) if with_classical else None
                 )
-                if estimator is not None:
+                if arm == "self_training":
+                    base = "classical" if with_classical else "real"
+                    if base not in models:  # left out of arms= but needed as the teacher
+                        models[base] = _run_torch(study, None, base, 0.0, tf, run_seed, sample_seed)[3]
+                    tf = (
+                        _classical(classical, low, high, transform_seed, classical_on_synthetic)
+                        if with_classical
+                        else None
+                    )
+                    student = _self_training_study(study, models[base], xu, self_training_threshold)
+                    scores, _, n_syn, _ = _run_torch(student, None, "real", 0.0, tf, run_seed, sample_seed)
+                    n_real, n_syn = len(labels), len(student.labels) - len(labels)  # n_synthetic: pseudo-labelled
+                elif estimator is not None:
                     scores, n_real, n_syn = _run_sklearn(
                         study, aug, arm, ratio, tf, run_seed, sample_seed, transform_seed
                     )
                 else:
                     filt = None
                     if filter_confidence is not None and arm in ("gan", "classical+gan"):
-                        filt = SyntheticFilter(real_model, min_confidence=float(filter_confidence), classes=classes)
-                    scores, n_real, n_syn, model = _run_torch(study, aug, arm, ratio, tf, run_seed, sample_seed, filt)
-                    if arm == "real":
-                        real_model = model  # trained on the real training split only: the filter's judge
+                        filt = SyntheticFilter(models["real"], min_confidence=float(filter_confidence), classes=classes)
+                    gan, name = (aug_u, arm[: -len("+unlabelled")]) if arm.endswith("+unlabelled") else (aug, arm)
+                    scores, n_real, n_syn, model = _run_torch(study, gan, name, ratio, tf, run_seed, sample_seed, filt)
+                    if arm in ("real", "classical"):
+                        models[arm] = model
                 rows.append(
                     {
                         "arm": arm,
@@ -327,158 +381,34 @@ def compare_augmentation(
     return AugmentationReport(rows, meta=meta)
 
 
-def _synthetic_like(aug, labels: np.ndarray, classes: np.ndarray, ratio: float, seed: int):
-    """``round(ratio * n_k)`` synthetic samples of every class ``k`` of ``labels``, as float32."""
-    counts = {c: int(round(ratio * int((labels == c).sum()))) for c in classes.tolist()}
-    want = np.concatenate(
-        [np.full(n, c, dtype=classes.dtype) for c, n in counts.items() if n > 0] or [np.zeros(0, classes.dtype)]
-    )
-    if len(want) == 0:
-        return None, want
-    xs, ys = aug.sample(len(want), y=want, random_state=seed)
-    xs = torch.as_tensor(np.asarray(xs) if not isinstance(xs, torch.Tensor) else xs).to(torch.float32)
-    ys = np.asarray(ys.cpu() if isinstance(ys, torch.Tensor) else ys)
-    return xs, ys
+def _check_unlabelled(unlabelled, x, dtype, test_x, estimator, prefitted, threshold):
+    """The unlabelled inputs of a comparison as a tensor (``None`` without), checked against train and test."""
+    if unlabelled is None:
+        return None
+    if estimator is not None:
+        raise ValueError("unlabelled works with torch classifiers (model_fn or the default), not with estimator")
+    if prefitted:
+        raise ValueError(
+            "with unlabelled, pass an augmenter that is not fitted yet: the comparison fits it with and without "
+            "the unlabelled data for every seed"
+        )
+    if not Interval("real", 0, 1).accepts(threshold):
+        raise ValueError(f"self_training_threshold must be a probability in [0, 1]; got {threshold!r}")
+    xu, dtype_u = collect_inputs(unlabelled)
+    if dtype_u != dtype:
+        raise TypeError(f"unlabelled holds {dtype_u} values but train {dtype}: pass both in the same value space")
+    if tuple(xu.shape[1:]) != tuple(x.shape[1:]):
+        raise ValueError(f"unlabelled samples have shape {tuple(xu.shape[1:])} but train's {tuple(x.shape[1:])}")
+    try:
+        check_disjoint(xu, test_x)
+    except ValueError as exc:  # unlabelled data comes from the training pool: test images in it leak
+        raise ValueError(f"unlabelled data overlaps the test set: {exc}") from None
+    return xu
 
 
-@dataclass
-class _Study:
-    """What every classifier of one comparison shares: the data, the classifier and its budget."""
-
-    x: torch.Tensor
-    labels: np.ndarray
-    classes: np.ndarray
-    test_x: torch.Tensor
-    y_true: np.ndarray
-    estimator: object
-    model_fn: Callable | None
-    train_fn: Callable | None
-    device: torch.device
-    n_steps: int
-    batch_size: int
-    lr: float
-    verbose: int
-    synthetic_weight: float
-    classical_on_synthetic: bool
-
-
-def _run_torch(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed: int, filt=None):
-    """Train and score one torch classifier of ``arm``; returns (scores, n_real, n_synthetic, model)."""
-    s = study
-    data_seed = child_seeds(seed, 2)[1]
-    batched = isinstance(tf, BatchAugment)  # a batch transform augments whole batches in the loop, not items
-    per_item = None if batched else tf
-    n_syn = 0
-    if arm == "gan_only":  # nothing real reaches this classifier, not even standardisation statistics
-        xs, ys = _synthetic_like(aug, s.labels, s.classes, 1.0, sample_seed)
-        base, stats_x = SyntheticDataset(xs, ys), xs
-        n_real, n_syn = 0, len(ys)
-    else:
-        base, stats_x = SyntheticDataset(s.x, s.labels, transform=per_item), s.x
-        n_real = len(base)
-    order = RandomSampler(range(len(base)), generator=torch.Generator().manual_seed(data_seed))
-    loader = DataLoader(base, batch_size=s.batch_size, sampler=order, collate_fn=_collate)
-    if arm in ("gan", "classical+gan"):
-        # flags per sample: for the loss weight, or to leave synthetic rows out of a batch transform
-        flags = s.synthetic_weight != 1.0 or (batched and not s.classical_on_synthetic)
-        with _seeded_global_rng(sample_seed, s.device):  # wrap may read an item, running a random transform
-            loader = aug.wrap(
-                loader,
-                ratio=ratio,
-                random_state=sample_seed,
-                filter=filt,
-                return_is_synthetic=flags,
-                synthetic_transform=per_item if s.classical_on_synthetic else None,
-            )
-        n_syn = len(loader.dataset) - n_real
-    if batched:
-        loader = _Augmented(loader, tf, keep_flags=s.synthetic_weight != 1.0, device=s.device)
-    model = _fit_torch(
-        s.x,
-        s.labels,
-        s.classes,
-        loader,
-        s.model_fn,
-        s.train_fn,
-        seed,
-        s.device,
-        n_steps=s.n_steps,
-        batch_size=s.batch_size,
-        lr=s.lr,
-        verbose=s.verbose,
-        desc=arm,
-        base_x=stats_x,
-        synthetic_weight=s.synthetic_weight,
-    )
-    pred = _predict_proba(model, s.test_x).argmax(1).numpy()
-    return _scores(s.y_true, pred, s.classes), n_real, n_syn, model
-
-
-def _run_sklearn(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed: int, transform_seed: int):
-    """Train and score one sklearn estimator of ``arm`` on flattened samples; returns (scores, n_real, n_synthetic)."""
-    x, labels, classes = study.x, study.labels, study.classes
-    parts_x, parts_y = [], []
-    n_real = n_syn = 0
-    if arm != "gan_only":
-        parts_x.append(x)
-        parts_y.append(labels)
-        n_real = len(labels)
-    if tf is not None:
-        parts_x.append(_classical_copy(tf, x, transform_seed))
-        parts_y.append(labels)
-    if arm in ("gan", "classical+gan", "gan_only"):
-        xs, ys = _synthetic_like(aug, labels, classes, 1.0 if arm == "gan_only" else ratio, sample_seed)
-        if xs is not None:
-            xs = xs.reshape((len(ys),) + tuple(x.shape[1:]))
-            parts_x.append(xs)
-            parts_y.append(ys.astype(labels.dtype))
-            n_syn = len(ys)
-            if tf is not None and study.classical_on_synthetic:  # one transformed copy of each synthetic sample too
-                parts_x.append(_classical_copy(tf, xs, transform_seed + 1))
-                parts_y.append(ys.astype(labels.dtype))
-    X = torch.cat(parts_x).reshape(sum(len(p) for p in parts_y), -1).numpy()
-    Y = np.concatenate(parts_y)
-    est = clone(study.estimator)
-    if "random_state" in est.get_params():
-        est.set_params(random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        est.fit(X, Y)
-        pred_labels = np.asarray(est.predict(study.test_x.reshape(study.test_x.shape[0], -1).numpy()))
-    lookup = {c: i for i, c in enumerate(classes.tolist())}
-    pred = np.array([lookup.get(v, -1) for v in pred_labels.tolist()])
-    return _scores(study.y_true, pred, classes), n_real, n_syn
-
-
-def _classical(classical, low, high, seed: int, on_synthetic: bool):
-    """The classical transform of one run: a batch transform bound to the data's range, or a per-sample wrapper."""
-    if is_batched(classical):
-        return BatchAugment(classical, low, high, seed, synthetic=on_synthetic)
-    return ClassicalTransform(classical, low, high, seed)
-
-
-def _classical_copy(tf, x: torch.Tensor, seed: int) -> torch.Tensor:
-    """One classically augmented copy of every sample of ``x`` (for estimators, which see a fixed set)."""
-    if isinstance(tf, BatchAugment):
-        return BatchAugment(tf.transform, tf.low, tf.high, seed)(x)
-    with _seeded_global_rng(seed, torch.device("cpu")):
-        return torch.stack([tf(xi) for xi in x])
-
-
-class _Augmented:
-    """The batches of ``loader`` with a batch transform applied on ``device`` (flags kept if ``keep_flags``)."""
-
-    def __init__(self, loader, transform: BatchAugment, keep_flags: bool, device: torch.device):
-        self.loader, self.transform, self.keep_flags, self.device = loader, transform, keep_flags, device
-
-    def __iter__(self):
-        for batch in self.loader:
-            flags = batch[2] if len(batch) == 3 else None
-            x = self.transform(batch[0].to(self.device, torch.float32), flags)
-            yield (x, batch[1], flags) if self.keep_flags else (x, batch[1])
-
-    def __len__(self) -> int:
-        return len(self.loader)
-
-    def __getattr__(self, name):  # dataset, batch_size, ... of the loader underneath
-        return getattr(self.loader, name)
+def _self_training_study(study: _Study, teacher, xu: torch.Tensor, threshold: float) -> _Study:
+    """``study`` with the unlabelled samples the teacher gives at least ``threshold`` added, under its labels."""
+    conf, pred = _predict_proba(teacher, xu).max(dim=1)
+    keep = (conf >= threshold).nonzero(as_tuple=True)[0]
+    labels = np.concatenate([study.labels, study.classes[pred[keep].numpy()]])
+    return dataclasses.replace(study, x=torch.cat([study.x, xu[keep]]), labels=labels)

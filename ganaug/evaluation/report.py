@@ -19,7 +19,18 @@ ARM_LABELS = {
     "gan": "real + GAN",
     "classical+gan": "real + classical + GAN",
     "gan_only": "GAN only (CAS)",
+    "self_training": "self-training",
+    "gan+unlabelled": "real + GAN (with unlabelled)",
+    "classical+gan+unlabelled": "real + classical + GAN (with unlabelled)",
+    "gan_only+unlabelled": "GAN only (with unlabelled)",
 }
+#: the arms the ratio curves of :meth:`AugmentationReport.plot` draw, and how: (arm names, label, style)
+CURVES = (
+    (("real", "gan"), "no classical", "C0o-"),
+    (("classical", "classical+gan"), "with classical", "C1o-"),
+    (("gan+unlabelled",), "GAN with unlabelled", "C2s-"),
+    (("classical+gan+unlabelled",), "classical + GAN with unlabelled", "C4s-"),
+)
 
 
 def arm_name(row: Mapping) -> str:
@@ -147,6 +158,7 @@ class AugmentationReport:
         metric = metric or self.metric
         lines = self.summary(metric)
         has_classical = any("delta_vs_classical" in line for line in lines)
+        has_self = any("delta_vs_self_training" in line for line in lines)
         extra = [
             m for m in ("accuracy", "balanced_accuracy", "macro_f1") if m != metric and any(m in line for line in lines)
         ]
@@ -154,6 +166,8 @@ class AugmentationReport:
         head = list(self.group_by) + ["arm", "ratio", "classical", "seeds", metric, f"Δ vs real ({pct}% CI)", "p"]
         if has_classical:
             head += [f"Δ vs classical ({pct}% CI)", "p"]
+        if has_self:
+            head += [f"Δ vs self-training ({pct}% CI)", "p"]
         head += extra
         f = f"{{:.{digits}f}}"
 
@@ -197,6 +211,8 @@ class AugmentationReport:
             cells += [delta(line), pval(line.get("p_value"))]
             if has_classical:
                 cells += [delta(line, "_vs_classical"), pval(line.get("p_value_vs_classical"))]
+            if has_self:
+                cells += [delta(line, "_vs_self_training"), pval(line.get("p_value_vs_self_training"))]
             cells += [num(line.get(m)) for m in extra]
             out.append("| " + " | ".join(cells) + " |")
         return "\n".join(out) + "\n"
@@ -300,9 +316,9 @@ class AugmentationReport:
             ax = axes[0][col]
             glines = [ln for ln in lines if tuple(ln.get(k) for k in self.group_by) == gkey]
             base = [ln for ln in glines if ln["arm"] == "real"]
-            for classical, colour in ((False, "C0"), (True, "C1")):
+            for arms, label, style in CURVES:
                 pts = sorted(
-                    (ln for ln in glines if ln.get("ratio") is not None and bool(ln.get("classical")) == classical),
+                    (ln for ln in glines if ln.get("ratio") is not None and ln["arm"] in arms),
                     key=lambda ln: ln["ratio"],
                 )
                 if not pts:
@@ -311,15 +327,17 @@ class AugmentationReport:
                 y = np.array([ln[metric] for ln in pts], dtype=float)
                 lo = np.array([ln[metric] + ln["ci_low"] - ln["delta"] for ln in pts], dtype=float)
                 hi = np.array([ln[metric] + ln["ci_high"] - ln["delta"] for ln in pts], dtype=float)
-                ax.plot(x, y, "o-", color=colour, label="with classical" if classical else "no classical")
+                ax.plot(x, y, style, label=label)
                 ok = np.isfinite(lo) & np.isfinite(hi)
                 if ok.any():
-                    ax.fill_between(x[ok], lo[ok], hi[ok], color=colour, alpha=0.2, linewidth=0)
+                    ax.fill_between(x[ok], lo[ok], hi[ok], color=style[:2], alpha=0.2, linewidth=0)
             if base:
                 ax.axhline(base[0][metric], color="grey", linestyle=":", label="real only")
+            levels = {"gan_only": ("C3", "--"), "gan_only+unlabelled": ("C5", "--"), "self_training": ("C7", "-.")}
             for ln in glines:
-                if ln["arm"] == "gan_only":
-                    ax.axhline(ln[metric], color="C3", linestyle="--", label="GAN only (CAS)")
+                if ln["arm"] in levels:
+                    colour, dash = levels[ln["arm"]]
+                    ax.axhline(ln[metric], color=colour, linestyle=dash, label=ARM_LABELS[ln["arm"]])
             title = ", ".join(f"{k}={v}" for k, v in zip(self.group_by, gkey))
             ax.set_title(title or f"{metric} vs synthetic ratio")
             ax.set_xlabel("synthetic samples per real sample")

@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 from .._validation import child_seeds, collect_xy, resolve_device
 from ..datasets import SyntheticDataset
 from .classifier import DEFAULT_N_STEPS, _collate, _fit_torch, _label_indices, _predict_proba
-from .compare import _scores
 from .leakage import check_disjoint
+from .runs import _scores
 
 
 def compare_resampling(

@@ -19,6 +19,8 @@ ARM_KEYS = ("arm", "ratio", "classical")
 REAL_BASELINE = {"ratio": 0.0, "classical": False}
 #: the classical-augmentation baseline: classical augmentation, no synthetic data
 CLASSICAL_BASELINE = {"ratio": 0.0, "classical": True}
+#: the self-training baseline of comparisons with unlabelled data (``compare_augmentation(..., unlabelled=...)``)
+SELF_TRAINING_BASELINE = {"arm": "self_training"}
 #: metrics averaged in a summary when the rows have them
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
 
@@ -209,7 +211,17 @@ def _sort_key(value):
     return (2, 0.0, str(value))
 
 
-_ARM_ORDER = {"real": 0, "classical": 1, "gan": 2, "classical+gan": 3, "gan_only": 4}
+_ARM_ORDER = {
+    "real": 0,
+    "classical": 1,
+    "gan": 2,
+    "classical+gan": 3,
+    "gan_only": 4,
+    "self_training": 5,
+    "gan+unlabelled": 6,
+    "classical+gan+unlabelled": 7,
+    "gan_only+unlabelled": 8,
+}
 
 
 def paired_summary(
@@ -267,8 +279,9 @@ def paired_summary(
         real-only baseline: ``delta``, ``ci_low``, ``ci_high``, ``p_value``
         (paired Student t over the seeds both arms have); versus the classical
         baseline: ``delta_vs_classical``, ``ci_low_vs_classical``,
-        ``ci_high_vs_classical``, ``p_value_vs_classical``. Without a
-        baseline in a group those are NaN.
+        ``ci_high_vs_classical``, ``p_value_vs_classical``; where the rows
+        have an ``arm`` column with ``"self_training"`` runs, the same with
+        ``_vs_self_training``. Without a baseline in a group those are NaN.
 
     Examples
     --------
@@ -311,6 +324,7 @@ def paired_summary(
         grows = groups[gkey]
         base = _by_seed([r for r in grows if _matches(r, baseline)], metric, pair_on)
         cbase = _by_seed([r for r in grows if classical_baseline and _matches(r, classical_baseline)], metric, pair_on)
+        sbase = _by_seed([r for r in grows if r.get("arm") == SELF_TRAINING_BASELINE["arm"]], metric, pair_on)
         arms: dict[tuple, list[dict]] = {}
         for r in grows:
             arms.setdefault(tuple(_norm(r.get(k, False if k == "classical" else None)) for k in arm_keys), []).append(r)
@@ -338,6 +352,8 @@ def paired_summary(
             line.update(_compare(per_seed, base, confidence, ""))
             if cbase:
                 line.update(_compare(per_seed, cbase, confidence, "_vs_classical"))
+            if sbase:
+                line.update(_compare(per_seed, sbase, confidence, "_vs_self_training"))
             out.append(line)
     return out
 
