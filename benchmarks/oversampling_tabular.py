@@ -14,7 +14,8 @@ on the untouched test half by balanced accuracy and macro F1:
   ``condition_column`` set to each class);
 * ``GANOverSampler`` on its defaults (categorical columns passed as their integer codes).
 
-Run from the repository root (needs ``pip install -e ".[tabular]"``)::
+``--set FIELD=VALUE`` (repeatable) changes one GANConfig field of GANOverSampler's GAN. Run from the repository
+root (needs ``pip install -e ".[tabular]"``)::
 
     python benchmarks/oversampling_tabular.py                       # 5 seeds, every table, both ratios
     python benchmarks/oversampling_tabular.py --seeds 0 1 --tables wine digits --samplers none SMOTE GANOverSampler
@@ -44,7 +45,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ganaug import GANOverSampler
+from ganaug import GANConfig, GANOverSampler
+from ganaug.config import parse_assignment
 from ganaug.evaluation import paired_difference
 
 TABLES = ("breast_cancer", "wine", "digits", "mixed")
@@ -119,7 +121,7 @@ class CTGANSampler:
         return np.concatenate(parts_x), np.concatenate(parts_y)
 
 
-def make_sampler(name: str, categorical, y, seed: int):
+def make_sampler(name: str, categorical, y, seed: int, gan=None):
     if name == "none":
         return None
     if name == "RandomOverSampler":
@@ -132,10 +134,10 @@ def make_sampler(name: str, categorical, y, seed: int):
         return SMOTE(k_neighbors=k, random_state=seed)
     if name == "CTGAN":
         return CTGANSampler(categorical, seed)
-    return GANOverSampler(random_state=seed)
+    return GANOverSampler(gan=gan, random_state=seed)
 
 
-def run(tables, ratios, seeds, sampler_names, classifier_names) -> list[dict]:
+def run(tables, ratios, seeds, sampler_names, classifier_names, gan=None) -> list[dict]:
     rows = []
     for table in tables:
         X, y, categorical = load_table(table)
@@ -144,7 +146,7 @@ def run(tables, ratios, seeds, sampler_names, classifier_names) -> list[dict]:
             for seed in seeds:
                 X_tr, y_tr, X_te, y_te = imbalanced_split(X, y, ratio, seed)
                 for name in sampler_names:
-                    sampler = make_sampler(name, categorical, y_tr, seed)
+                    sampler = make_sampler(name, categorical, y_tr, seed, gan)
                     t0 = time.perf_counter()
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")  # small-class and convergence notes
@@ -215,7 +217,14 @@ def main(argv=None) -> None:
     p.add_argument("--samplers", nargs="+", choices=SAMPLERS, default=list(SAMPLERS))
     p.add_argument("--classifiers", nargs="+", choices=tuple(CLASSIFIERS), default=list(CLASSIFIERS))
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (GANOverSampler and CTGAN)")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a GANConfig field of GANOverSampler"
+    )
     args = p.parse_args(argv)
+    try:
+        gan = GANConfig(**dict(map(parse_assignment, args.set)))
+    except (TypeError, ValueError) as exc:
+        p.error(f"--set: {exc}")
     if "CTGAN" in args.samplers:
         try:
             import ctgan  # noqa: F401
@@ -224,7 +233,8 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     print(f"tables {args.tables}; ratios {args.ratios}; seeds {args.seeds}; torch threads {args.threads}")
     t0 = time.perf_counter()
-    rows = run(args.tables, args.ratios, args.seeds, args.samplers, args.classifiers)
+    print(f"GANOverSampler(gan={gan!r})")
+    rows = run(args.tables, args.ratios, args.seeds, args.samplers, args.classifiers, gan)
     print(report(rows, args.samplers, args.classifiers))
     print(f"\nwall time {time.perf_counter() - t0:.1f} s")
 
