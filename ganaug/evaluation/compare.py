@@ -329,13 +329,9 @@ def compare_augmentation(
                 )
                 if arm == "self_training":
                     base = "classical" if with_classical else "real"
-                    if base not in models:  # left out of arms= but needed as the teacher
+                    if base not in models:  # left out of arms= but needed as the teacher; the student gets a fresh tf
                         models[base] = _run_torch(study, None, base, 0.0, tf, run_seed, sample_seed)[3]
-                    tf = (
-                        _classical(classical, low, high, transform_seed, classical_on_synthetic)
-                        if with_classical
-                        else None
-                    )
+                        tf = _classical(classical, low, high, transform_seed, True) if with_classical else None
                     student = _self_training_study(study, models[base], xu, self_training_threshold)
                     scores, _, n_syn, _ = _run_torch(student, None, "real", 0.0, tf, run_seed, sample_seed)
                     n_real, n_syn = len(labels), len(student.labels) - len(labels)  # n_synthetic: pseudo-labelled
