@@ -224,7 +224,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         init_seed, train_seed, sample_seed, label_seed = child_seeds(seed, 4)
         per_class = self.strategy == "per_class"
         # the confident part of the unlabelled data (if any) joins the training set
-        space = (lo, hi, mean, std) if unlabelled is not None else None
+        space = (lo, hi, mean, std)  # the unlabelled data is scaled as the labelled data was
         scaled, y_train, n_pseudo = with_pseudo_labelled(scaled, y_idx, unlabelled, space, cfg, label_seed, device)
         # building the modules draws from torch's global generator: fork it, leaving the caller's stream untouched
         with torch.random.fork_rng(devices=[]):

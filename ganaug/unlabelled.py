@@ -102,8 +102,8 @@ def split_unlabelled(x: torch.Tensor, labels: np.ndarray, dtype: str, unlabelled
         parts.append(xu)
     if not parts:
         return x, labels, None
-    xu = torch.cat([check_sample_dims(p) if p.dim() == 3 else p for p in parts]) if len(parts) > 1 else parts[0]
-    want, got = tuple(check_sample_dims(x[:1]).shape[1:]), tuple(check_sample_dims(xu[:1]).shape[1:])
+    xu = torch.cat([check_sample_dims(p) for p in parts])
+    want, got = tuple(check_sample_dims(x[:1]).shape[1:]), tuple(xu.shape[1:])
     if want != got:
         raise ValueError(
             f"unlabelled samples have shape {got} but the labelled ones {want}: pass them with the same shape "
@@ -138,7 +138,7 @@ def pseudo_label(
         Rows of ``xu`` kept (sorted by class, then by confidence), their class
         indices and the classifier's probability for them.
     """
-    from .evaluation.classical import AffineElastic, Augmented, BatchAugment
+    from .evaluation.classical import AffineElastic, Augmented, BatchAugment, channel_range
     from .evaluation.classifier import _fit_torch, _predict_proba
 
     fit_seed, augment_seed = np.random.SeedSequence(seed).generate_state(2).tolist()
@@ -152,10 +152,8 @@ def pseudo_label(
 
         order = RandomSampler(range(len(labels)), generator=torch.Generator().manual_seed(fit_seed))
         base = DataLoader(SyntheticDataset(x, labels), batch_size=64, sampler=order, collate_fn=_collate)
-        low, high = x.amin(dim=(0, 2, 3)), x.amax(dim=(0, 2, 3))
-        loader = Augmented(
-            base, BatchAugment(AffineElastic(), low, high, augment_seed), keep_flags=False, device=device
-        )
+        augment = BatchAugment(AffineElastic(), *channel_range(x), augment_seed)
+        loader = Augmented(base, augment, keep_flags=False, device=device)
     classes = np.arange(n_classes)
     teacher = _fit_torch(
         x, labels, classes, loader, None, None, fit_seed, device, n_steps=n_steps, batch_size=64, lr=1e-3, verbose=0,

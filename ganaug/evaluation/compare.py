@@ -23,19 +23,6 @@ from .leakage import check_disjoint, check_fitted_on, is_fitted
 from .report import AugmentationReport
 from .runs import _classical, _run_sklearn, _run_torch, _Study
 
-#: The arms a comparison can run (``arms=``), in the order it runs them.
-ARMS = (
-    "real",
-    "classical",
-    "gan",
-    "classical+gan",
-    "gan_only",
-    "self_training",
-    "gan+unlabelled",
-    "classical+gan+unlabelled",
-    "gan_only+unlabelled",
-)
-
 
 def _validate_compare_args(model_fn, train_fn, estimator, ratios, seeds, classical, x):
     if model_fn is not None and estimator is not None:
@@ -199,7 +186,7 @@ def compare_augmentation(
         The probability above which the ``self_training`` arm keeps a
         pseudo-label.
     arms : sequence of str, optional
-        Run only these arms (of :data:`ARMS`); default all that the other
+        Run only these arms (of :data:`ganaug.evaluation.stats.ARMS`); default all that the other
         arguments allow. Differences from ``real`` or ``classical`` need
         those arms.
 
@@ -333,7 +320,7 @@ def compare_augmentation(
                         models[base] = _run_torch(study, None, base, 0.0, tf, run_seed, sample_seed)[3]
                         tf = _classical(classical, low, high, transform_seed, True) if with_classical else None
                     student = _self_training_study(study, models[base], xu, self_training_threshold)
-                    scores, _, n_syn, _ = _run_torch(student, None, "real", 0.0, tf, run_seed, sample_seed)
+                    scores = _run_torch(student, None, "real", 0.0, tf, run_seed, sample_seed)[0]
                     n_real, n_syn = len(labels), len(student.labels) - len(labels)  # n_synthetic: pseudo-labelled
                 elif estimator is not None:
                     scores, n_real, n_syn = _run_sklearn(

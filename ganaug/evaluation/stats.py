@@ -211,17 +211,19 @@ def _sort_key(value):
     return (2, 0.0, str(value))
 
 
-_ARM_ORDER = {
-    "real": 0,
-    "classical": 1,
-    "gan": 2,
-    "classical+gan": 3,
-    "gan_only": 4,
-    "self_training": 5,
-    "gan+unlabelled": 6,
-    "classical+gan+unlabelled": 7,
-    "gan_only+unlabelled": 8,
-}
+#: Every arm a comparison runs, in the order it runs them and summaries list them.
+ARMS = (
+    "real",
+    "classical",
+    "gan",
+    "classical+gan",
+    "gan_only",
+    "self_training",
+    "gan+unlabelled",
+    "classical+gan+unlabelled",
+    "gan_only+unlabelled",
+)
+_ARM_ORDER = {arm: i for i, arm in enumerate(ARMS)}
 
 
 def paired_summary(
