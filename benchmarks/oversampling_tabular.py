@@ -12,10 +12,13 @@ on the untouched test half by balanced accuracy and macro F1:
   shrunk for classes of fewer than 6 rows);
 * ``CTGAN`` (the ``ctgan`` package, its defaults; the label a discrete column, rows drawn with
   ``condition_column`` set to each class);
-* ``GANOverSampler`` on its defaults (categorical columns passed as their integer codes).
+* ``GANOverSampler`` on its defaults, told which columns are categorical (``categorical_features``, as SMOTENC).
 
-``--set FIELD=VALUE`` (repeatable) changes one GANConfig field of GANOverSampler's GAN. Run from the repository
-root (needs ``pip install -e ".[tabular]"``)::
+``--validation`` sets the test half aside and splits the training half the same way again, scoring on its
+held-out rows: choose settings there, report on the test half. ``--set FIELD=VALUE`` (repeatable) changes one
+GANConfig field of GANOverSampler's GAN; ``--jobs N`` runs N (table, ratio, seed) splits at once (each with one
+torch thread; the figures do not depend on it). Run from the repository root (needs
+``pip install -e ".[tabular]"``)::
 
     python benchmarks/oversampling_tabular.py                       # 5 seeds, every table, both ratios
     python benchmarks/oversampling_tabular.py --seeds 0 1 --tables wine digits --samplers none SMOTE GANOverSampler
@@ -23,7 +26,8 @@ root (needs ``pip install -e ".[tabular]"``)::
 Prints a line per (table, ratio, seed, sampler) as it finishes, then per table and classifier each sampler's
 mean balanced accuracy and macro F1, the paired difference from SMOTE with its 95% interval
 (``ganaug.evaluation.paired_difference``), and the mean fit time of the sampler in seconds; last, the means over
-every table, ratio and classifier.
+every table, ratio and classifier, and the whole as one markdown table (balanced accuracy; GANOverSampler - SMOTE
+in points).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import numpy as np
 import torch
 from imblearn.datasets import make_imbalance
 from imblearn.over_sampling import SMOTE, SMOTENC, RandomOverSampler
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -80,9 +85,14 @@ def load_table(name: str):
     return X, y, [6, 7, 8]
 
 
-def imbalanced_split(X, y, ratio: float, seed: int):
-    """A stratified 50% test split; every training class but the largest cut to ``ratio`` times its count."""
+def imbalanced_split(X, y, ratio: float, seed: int, validation: bool = False):
+    """A stratified 50% test split; every training class but the largest cut to ``ratio`` times its count.
+
+    ``validation``: the test half is set aside unseen and the training half split the same way again, so that
+    settings are chosen on held-out training rows."""
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y, random_state=seed)
+    if validation:
+        X_tr, X_te, y_tr, y_te = train_test_split(X_tr, y_tr, test_size=0.5, stratify=y_tr, random_state=seed)
     classes, counts = np.unique(y_tr, return_counts=True)
     big = classes[np.argmax(counts)]
     want = {c: (n if c == big else max(2, int(round(ratio * n)))) for c, n in zip(classes, counts)}
@@ -134,45 +144,52 @@ def make_sampler(name: str, categorical, y, seed: int, gan=None):
         return SMOTE(k_neighbors=k, random_state=seed)
     if name == "CTGAN":
         return CTGANSampler(categorical, seed)
-    return GANOverSampler(gan=gan, random_state=seed)
+    return GANOverSampler(gan=gan, categorical_features=categorical or None, random_state=seed)
 
 
-def run(tables, ratios, seeds, sampler_names, classifier_names, gan=None) -> list[dict]:
+def run_split(table, ratio, seed, sampler_names, classifier_names, gan=None, validation=False) -> list[dict]:
+    """Every sampler and classifier on one imbalanced split of one table."""
+    torch.set_num_threads(1)
+    X, y, categorical = load_table(table)
+    y = np.unique(y, return_inverse=True)[1]
+    X_tr, y_tr, X_te, y_te = imbalanced_split(X, y, ratio, seed, validation)
     rows = []
-    for table in tables:
-        X, y, categorical = load_table(table)
-        y = np.unique(y, return_inverse=True)[1]
-        for ratio in ratios:
-            for seed in seeds:
-                X_tr, y_tr, X_te, y_te = imbalanced_split(X, y, ratio, seed)
-                for name in sampler_names:
-                    sampler = make_sampler(name, categorical, y_tr, seed, gan)
-                    t0 = time.perf_counter()
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")  # small-class and convergence notes
-                        X_fit, y_fit = (X_tr, y_tr) if sampler is None else sampler.fit_resample(X_tr, y_tr)
-                    seconds = time.perf_counter() - t0
-                    for clf_name in classifier_names:
-                        clf = clone(CLASSIFIERS[clf_name])
-                        if "random_state" in clf.get_params():
-                            clf.set_params(random_state=seed)
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            pred = clf.fit(X_fit, y_fit).predict(X_te)
-                        row = dict(table=table, ratio=ratio, seed=seed, sampler=name, classifier=clf_name)
-                        row.update(
-                            balanced_accuracy=balanced_accuracy_score(y_te, pred),
-                            macro_f1=f1_score(y_te, pred, average="macro"),
-                            fit_seconds=seconds,
-                        )
-                        rows.append(row)
-                        print(
-                            f"  {table:<13} ratio {ratio:<5} seed {seed}  {name:<17} {clf_name:<9} "
-                            f"balanced accuracy {row['balanced_accuracy']:.4f}  macro F1 {row['macro_f1']:.4f}  "
-                            f"({seconds:.1f} s)",
-                            flush=True,
-                        )
+    for name in sampler_names:
+        sampler = make_sampler(name, categorical, y_tr, seed, gan)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # small-class and convergence notes
+            X_fit, y_fit = (X_tr, y_tr) if sampler is None else sampler.fit_resample(X_tr, y_tr)
+        seconds = time.perf_counter() - t0
+        for clf_name in classifier_names:
+            clf = clone(CLASSIFIERS[clf_name])
+            if "random_state" in clf.get_params():
+                clf.set_params(random_state=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pred = clf.fit(X_fit, y_fit).predict(X_te)
+            row = dict(table=table, ratio=ratio, seed=seed, sampler=name, classifier=clf_name)
+            row.update(
+                balanced_accuracy=balanced_accuracy_score(y_te, pred),
+                macro_f1=f1_score(y_te, pred, average="macro"),
+                fit_seconds=seconds,
+            )
+            rows.append(row)
+            print(
+                f"  {table:<13} ratio {ratio:<5} seed {seed}  {name:<17} {clf_name:<9} "
+                f"balanced accuracy {row['balanced_accuracy']:.4f}  macro F1 {row['macro_f1']:.4f}  "
+                f"({seconds:.1f} s)",
+                flush=True,
+            )
     return rows
+
+
+def run(tables, ratios, seeds, sampler_names, classifier_names, gan=None, jobs=1, validation=False) -> list[dict]:
+    splits = [(t, r, s) for t in tables for r in ratios for s in seeds]
+    per_split = Parallel(n_jobs=jobs)(
+        delayed(run_split)(*split, sampler_names, classifier_names, gan, validation) for split in splits
+    )
+    return [row for rows in per_split for row in rows]
 
 
 def report(rows: list[dict], sampler_names, classifier_names) -> str:
@@ -209,6 +226,33 @@ def report(rows: list[dict], sampler_names, classifier_names) -> str:
     return "\n".join(lines)
 
 
+def markdown(rows: list[dict], sampler_names, classifier_names) -> str:
+    """One markdown table: per table, ratio and classifier, each sampler's mean balanced accuracy and
+    GANOverSampler - SMOTE in points with its paired 95% interval."""
+    head = ["table", "ratio", "classifier", *sampler_names]
+    paired = "GANOverSampler" in sampler_names and "SMOTE" in sampler_names
+    if paired:
+        head.append("GAN - SMOTE, points [95% CI]")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    groups = sorted({(r["table"], r["ratio"]) for r in rows}, key=lambda g: (TABLES.index(g[0]), g[1]))
+    for table, ratio in groups:
+        for clf in classifier_names:
+            score = {
+                name: [
+                    r["balanced_accuracy"]
+                    for r in rows
+                    if (r["table"], r["ratio"], r["classifier"], r["sampler"]) == (table, ratio, clf, name)
+                ]
+                for name in sampler_names
+            }
+            cells = [table, str(ratio), clf, *(f"{np.mean(score[n]):.3f}" for n in sampler_names)]
+            if paired:
+                d = paired_difference(score["GANOverSampler"], score["SMOTE"])
+                cells.append(f"{100 * d['delta']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES))
@@ -216,7 +260,10 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--samplers", nargs="+", choices=SAMPLERS, default=list(SAMPLERS))
     p.add_argument("--classifiers", nargs="+", choices=tuple(CLASSIFIERS), default=list(CLASSIFIERS))
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (GANOverSampler and CTGAN)")
+    p.add_argument("--jobs", type=int, default=1, help="splits run at once (one torch thread each)")
+    p.add_argument(
+        "--validation", action="store_true", help="score on held-out training rows (the test half is not used)"
+    )
     p.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="a GANConfig field of GANOverSampler"
     )
@@ -230,12 +277,14 @@ def main(argv=None) -> None:
             import ctgan  # noqa: F401
         except ImportError:
             p.error("the CTGAN sampler needs the ctgan package: pip install -e '.[tabular]' (or leave CTGAN out)")
-    torch.set_num_threads(args.threads)
-    print(f"tables {args.tables}; ratios {args.ratios}; seeds {args.seeds}; torch threads {args.threads}")
+    print(f"tables {args.tables}; ratios {args.ratios}; seeds {args.seeds}; {args.jobs} job(s), one torch thread each")
     t0 = time.perf_counter()
     print(f"GANOverSampler(gan={gan!r})")
-    rows = run(args.tables, args.ratios, args.seeds, args.samplers, args.classifiers, gan)
+    rows = run(args.tables, args.ratios, args.seeds, args.samplers, args.classifiers, gan, args.jobs, args.validation)
+    if args.validation:
+        print("scored on held-out training rows (--validation): for choosing settings, not for reporting")
     print(report(rows, args.samplers, args.classifiers))
+    print("\n" + markdown(rows, args.samplers, args.classifiers))
     print(f"\nwall time {time.perf_counter() - t0:.1f} s")
 
 

@@ -17,11 +17,14 @@ DIFFAUGMENT_OPS = ("translation", "cutout", "color")
 #: Flat features: both loss terms made GANOverSampler worse on benchmarks/digits_oversampling.py. Warp generator:
 #: a strong mode-seeking term and no affine on the discriminator's real images (recipes/mnist_augment.py
 #: --validation), and 500 steps (800 gave less on held-out images); the MLP and the DCGAN keep their 1,500.
+#: Flat features: class-balanced batches (benchmarks/oversampling_tabular.py: the minority classes of imbalanced
+#: tables are otherwise seen too rarely); images keep batches drawn over rows, as measured.
 AUTO_VALUES = {
     "n_steps": {"dcgan": 1500, "warp": 500, "mlp": 1500},
     "aux_weight": {"dcgan": 3.0, "warp": 3.0, "mlp": 0.0},
     "diversity_weight": {"dcgan": 0.3, "warp": 1.0, "mlp": 0.0},
     "real_augment": {"dcgan": 0.0, "warp": 0.0, "mlp": 0.0},
+    "class_balanced": {"dcgan": False, "warp": False, "mlp": True},
 }
 
 
@@ -109,6 +112,12 @@ class GANConfig:
         a GAN fit on a handful of images per class yields more varied samples.
         0 disables. Images only. ``"auto"``: 0 (:data:`AUTO_VALUES`): the
         affine range suits digits, not every kind of image.
+    class_balanced : bool or "auto"
+        Draw every training batch class-balanced (a class at random, then one
+        of its rows at random) instead of rows at random, so that a small
+        class is trained on as often as a large one (CTGAN's training by
+        sampling does the same for discrete columns). ``"auto"``: on for flat
+        features, off for images (:data:`AUTO_VALUES`).
     lecam_weight : float
         Weight of the LeCam regulariser (Tseng et al., 2021), which pulls the
         discriminator's outputs on real images towards a moving average of its
@@ -199,6 +208,7 @@ class GANConfig:
     diffaugment: str = ""
     diffaugment_threshold: int = 5000
     real_augment: float | str = "auto"
+    class_balanced: bool | str = "auto"
     lecam_weight: float = 0.0
     diversity_weight: float | str = "auto"
     spectral_norm: bool = True
@@ -254,7 +264,7 @@ class GANConfig:
         ``architecture="auto"`` becomes ``"warp"`` for images (``"dcgan"``
         when each class gets its own unconditional GAN, ``per_class``) and
         ``"mlp"`` for flat features; ``n_steps``, ``aux_weight``,
-        ``diversity_weight`` and ``real_augment`` then take the value
+        ``diversity_weight``, ``real_augment`` and ``class_balanced`` then take the value
         :data:`AUTO_VALUES` gives that architecture. ``diffaugment`` and ``channels_last`` stay as they
         are: they depend on the data size and the device, and the trainer
         resolves them.
@@ -343,6 +353,7 @@ _CONSTRAINTS = {
     "diffaugment": [InstanceOf(str)],
     "diffaugment_threshold": [Interval("int", 0)],
     "real_augment": [Options("auto"), *_NON_NEGATIVE],
+    "class_balanced": [Options("auto"), BOOL],
     "lecam_weight": _NON_NEGATIVE,
     "diversity_weight": [Options("auto"), *_NON_NEGATIVE],
     "spectral_norm": [BOOL],

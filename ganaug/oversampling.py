@@ -21,10 +21,12 @@ import math
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_consistent_length, column_or_1d
 
 from ._validation import NONE, InstanceOf, Interval, check_params
 from .augmenter import SyntheticAugmenter
 from .config import GANConfig, GANParamsMixin
+from .tabular import TableEncoder, categorical_columns
 
 IMBLEARN_MISSING = (
     "GANOverSampler needs imbalanced-learn (its sampling_strategy handling and Pipeline); "
@@ -107,6 +109,14 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         them and sampled back at their own size, e.g. sklearn's 8x8 digits
         with ``image_shape=(1, 8, 8)``). Not needed for image arrays
         ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used.
+    categorical_features : "auto", None, array of int, array of str or array of bool, default="auto"
+        Which columns of a table are categories (the GAN models each as a
+        one-hot block and samples one of the levels seen in fit, never a value
+        between them). ``"auto"``: the DataFrame columns of ``category``,
+        ``object``, ``string`` or ``bool`` dtype (none for arrays); ``None``:
+        none; else column indices, DataFrame column names or a boolean mask,
+        as for imblearn's ``SMOTENC``. A DataFrame comes back with its columns
+        and dtypes; a column of text must be declared categorical.
     device : str, default="auto"
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
@@ -128,6 +138,8 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         Number of features (``X.shape[1]``) seen in fit.
     feature_names_in_ : ndarray of str
         Column names of a DataFrame ``X`` seen in fit.
+    categorical_features_ : ndarray of int
+        Indices of the columns treated as categories.
 
     See Also
     --------
@@ -196,6 +208,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         architecture: str | None = None,
         n_steps: int | None = None,
         image_shape: tuple[int, int, int] | None = None,
+        categorical_features="auto",
         device: str = "auto",
         verbose: int = 0,
     ):
@@ -203,17 +216,47 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         self.random_state = random_state
         self.gan, self.architecture, self.n_steps = gan, architecture, n_steps
         self.image_shape = image_shape
+        self.categorical_features = categorical_features
         self.device = device
         self.verbose = verbose
 
     # sampling_strategy and random_state: imblearn's own constraints; the GAN fields: GANConfig; device:
-    # SyntheticAugmenter; the others here (image_shape's length and values in _gan_input)
-    _constraints = {**GANParamsMixin._constraints, "image_shape": [NONE, InstanceOf(tuple, list)]}
+    # SyntheticAugmenter; the others here (image_shape's length and values in _gan_input, categorical_features'
+    # entries in tabular.categorical_columns)
+    _constraints = {
+        **GANParamsMixin._constraints,
+        "image_shape": [NONE, InstanceOf(tuple, list)],
+        "categorical_features": [NONE, InstanceOf(str, list, tuple, np.ndarray)],
+    }
 
     # -- validation ---------------------------------------------------------------------------
     def _check_X_y(self, X, y, accept_sparse=None):
-        """Like imblearn's, but also accepts image arrays (n, H, W) and (n, C, H, W)."""
+        """Like imblearn's, but also accepts image arrays (n, H, W) and (n, C, H, W), and tables with
+        categorical or text columns (kept as an object array: the GAN sees them encoded)."""
         y, binarize_y = _check_target_type(y, indicate_one_vs_all=True)
+        check_params(self._constraints, self.get_params(deep=False))
+        shape = np.shape(X) if not sparse.issparse(X) else X.shape
+        self._integer_columns = _integer_column_mask(X)
+        self.categorical_features_ = np.zeros(0, dtype=int)
+        if len(shape) == 2:
+            self.categorical_features_ = categorical_columns(X, self.categorical_features, shape[1])
+        if len(self.categorical_features_) or _has_text(X):
+            if sparse.issparse(X):
+                raise TypeError("categorical columns need a dense X (a DataFrame or an array); got a sparse matrix")
+            if self.image_shape is not None:
+                raise ValueError("image_shape and categorical columns exclude each other: images have no categories")
+            if _validate_data is not None:  # names and width only, as SMOTENC does
+                _validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
+            else:  # pragma: no cover - older scikit-learn
+                self._validate_data(X, y, reset=True, cast_to_ndarray=False)
+            if self._integer_columns is not None:
+                self._integer_columns[self.categorical_features_] = False
+            # a numeric array with categorical columns comes back numeric
+            self._input_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" else None
+            X = X.to_numpy(dtype=object) if hasattr(X, "to_numpy") else np.asarray(X, dtype=object)
+            y = column_or_1d(y)
+            check_consistent_length(X, y)
+            return X, y, binarize_y
         kwargs = dict(reset=True, accept_sparse=["csr", "csc"], allow_nd=True)
         if _validate_data is not None:
             X, y = _validate_data(self, X=X, y=y, **kwargs)
@@ -245,14 +288,17 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         y_resampled : same type as y, shape (n_samples_new,)
             Their labels.
         """
-        self._round_columns = _integer_column_mask(X)
         return super().fit_resample(X, y, **params)
 
     # -- resampling ---------------------------------------------------------------------------
     def _fit_resample(self, X, y):
-        check_params(self._constraints, self.get_params(deep=False))
         dense = X.toarray() if sparse.issparse(X) else X
-        gan_x = self._gan_input(dense)
+        encoder = None
+        if X.dtype == object:  # a table with categorical columns (see _check_X_y)
+            encoder = TableEncoder(self.categorical_features_, getattr(self, "feature_names_in_", None)).fit(X)
+            gan_x = encoder.transform(X)
+        else:
+            gan_x = self._gan_input(dense)
         classes, codes = np.unique(y, return_inverse=True)
         code_of = {c: i for i, c in enumerate(classes)}
         augmenter = SyntheticAugmenter(
@@ -266,19 +312,23 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
 
         wanted = [np.full(int(n), code_of[c], dtype=np.int64) for c, n in self.sampling_strategy_.items() if n > 0]
         syn_codes = np.concatenate(wanted) if wanted else np.zeros(0, dtype=np.int64)
+        syn_x = np.zeros((0,) + gan_x.shape[1:], dtype=gan_x.dtype)
         if len(syn_codes):
-            syn_x, _ = augmenter.sample(len(syn_codes), y=syn_codes)
-            syn_x = np.asarray(syn_x).reshape((len(syn_codes),) + X.shape[1:]).astype(X.dtype, copy=False)
-        else:
-            syn_x = np.zeros((0,) + X.shape[1:], dtype=X.dtype)
-        mask = getattr(self, "_round_columns", None)
+            syn_x = np.asarray(augmenter.sample(len(syn_codes), y=syn_codes)[0])
+        if encoder is not None:
+            syn_x = encoder.inverse_transform(syn_x.reshape(len(syn_codes), -1))
+        syn_x = syn_x.reshape((len(syn_codes),) + X.shape[1:])
+        mask = self._integer_columns
         if mask is not None and mask.any() and syn_x.ndim == 2 and len(mask) == syn_x.shape[1]:
-            syn_x[:, mask] = np.round(syn_x[:, mask])
+            syn_x[:, mask] = np.round(syn_x[:, mask].astype(np.float64))
+        syn_x = syn_x.astype(X.dtype, copy=False)
 
         if sparse.issparse(X):
             X_res = sparse.vstack([X, sparse.csr_matrix(syn_x)], format=X.format)
         else:
             X_res = np.concatenate([X, syn_x])
+        if encoder is not None and self._input_dtype is not None:
+            X_res = X_res.astype(self._input_dtype)
         y_res = np.concatenate([y, classes[syn_codes]])
 
         self.augmenter_ = augmenter
@@ -338,6 +388,19 @@ def _integer_column_mask(X) -> np.ndarray | None:
     if dtypes is None or not hasattr(X, "columns") or np.ndim(dtypes) == 0:
         return None
     return np.array([getattr(dt, "kind", "O") in "biu" for dt in dtypes], dtype=bool)
+
+
+def _has_text(X) -> bool:
+    """Whether X (a DataFrame or array) holds columns that are not numbers."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "columns"):
+        return any(getattr(dt, "kind", "O") not in "biufc" for dt in dtypes)
+    if sparse.issparse(X):
+        return False
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:  # a list: numpy decides
+        dtype = np.asarray(X).dtype
+    return dtype.kind in "OSU"
 
 
 __all__ = ["GANOverSampler"]
