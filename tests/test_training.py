@@ -383,3 +383,28 @@ def test_affine_elastic_runs_on_the_cuda_device_it_is_given():
     assert out.is_cuda and out.shape == x.shape and 0 <= out.min() and out.max() <= 1
     again = AffineElastic()(x, torch.tensor([0.0]), torch.tensor([1.0]), torch.Generator(device="cuda").manual_seed(0))
     assert torch.equal(out, again)
+
+
+@pytest.mark.parametrize("balanced, share", [(True, 0.5), (False, 0.05)])
+def test_class_balanced_batches_show_a_small_class_as_often_as_a_large_one(balanced, share):
+    """95 rows of class 0, 5 of class 1: with class_balanced the discriminator sees class 1 in half its real rows."""
+    cfg = GANConfig(architecture="mlp", n_steps=40, batch_size=32, mlp_hidden=16, latent_dim=8, class_balanced=balanced)
+    g, d = build_models(cfg, 2, (6,))
+    trainer = GANTrainer(g, d, cfg, "cpu", 0)
+    x, y = torch.randn(100, 6), torch.cat([torch.zeros(95), torch.ones(5)]).long()
+    seen = []
+    draw = trainer._batch
+    trainer._batch = lambda *args: seen.append(draw(*args)) or seen[-1]
+    trainer.fit(x, y, n_classes=2, verbose=0)
+    rows = torch.cat([r for r, _ in seen])
+    labels = torch.cat([lab for _, lab in seen])
+    assert abs(labels.float().mean().item() - share) < 0.05
+    # every drawn row is a training row of the label it came with; each of the 5 small-class rows is drawn
+    assert all((x[y == lab] == row).all(1).any() for row, lab in zip(rows[:64], labels[:64]))
+    assert torch.equal(rows[labels == 1].unique(dim=0), x[95:].unique(dim=0))
+
+
+def test_class_balanced_auto_is_on_for_flat_features_only():
+    assert GANConfig().resolve(images=False).class_balanced is True
+    assert GANConfig().resolve(images=True).class_balanced is False
+    assert GANConfig(class_balanced=False).resolve(images=False).class_balanced is False
