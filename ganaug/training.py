@@ -103,7 +103,6 @@ class GANTrainer:
         self.rollbacks = 0
         self._G_train, self._D_train = self.G, self.D
         self._spread = False  # per-class GANs spread over the ranks (set by fit)
-        self._by_class = None  # class-balanced batches: rows sorted by class, each class's start and count (fit)
 
     def _checkpoint_dir(self, directory: str | Path, per_class: bool) -> Path:
         """Where this process keeps its checkpoints: per-class GANs spread over ranks keep one folder per rank."""
@@ -359,11 +358,10 @@ class GANTrainer:
         y = y.to(self.device, torch.long)
         ops = cfg.diffaugment_ops(channels=x.shape[1] if x.dim() == 4 else 0, n_samples=x.shape[0])
         class_index = [(y == k).nonzero(as_tuple=True)[0] for k in range(n_classes)] if per_class else None
-        self._by_class = None
-        if not per_class and cfg.class_balanced is True:
-            count = torch.bincount(y, minlength=n_classes)
-            count = count[count > 0]
-            self._by_class = (torch.argsort(y, stable=True), torch.cumsum(count, 0) - count, count)
+        # class-balanced batches draw from the rows sorted by class, with each class's start and count
+        count = torch.bincount(y)[torch.bincount(y) > 0]
+        balanced = not per_class and cfg.class_balanced is True
+        self._by_class = (torch.argsort(y, stable=True), torch.cumsum(count, 0) - count, count) if balanced else None
         # several processes: per-class GANs are spread over the ranks (rank r trains classes r, r + world, ...,
         # each on full batches) and gathered at the end; one conditional GAN is trained data-parallel
         self._spread = per_class and self.world > 1
