@@ -192,22 +192,30 @@ def run(tables, ratios, seeds, sampler_names, classifier_names, gan=None, jobs=1
     return [row for rows in per_split for row in rows]
 
 
-def report(rows: list[dict], sampler_names, classifier_names) -> str:
-    def pick(**where):
-        return [r for r in rows if all(r[k] == v for k, v in where.items())]
+def pick(rows: list[dict], **where) -> list[dict]:
+    """The rows whose fields equal ``where``."""
+    return [r for r in rows if all(r[k] == v for k, v in where.items())]
 
+
+def groups(rows: list[dict]) -> list[tuple]:
+    """The (table, ratio) pairs of ``rows``, in TABLES order."""
+    return sorted({(r["table"], r["ratio"]) for r in rows}, key=lambda g: (TABLES.index(g[0]), g[1]))
+
+
+def report(rows: list[dict], sampler_names, classifier_names) -> str:
     lines = []
-    groups = sorted({(r["table"], r["ratio"]) for r in rows}, key=lambda g: (TABLES.index(g[0]), g[1]))
     means = {(s, c): [] for s in sampler_names for c in classifier_names}
-    for table, ratio in groups:
+    for table, ratio in groups(rows):
         for clf in classifier_names:
             lines.append(f"\n{table}, ratio {ratio}, {clf}")
             lines.append(
                 f"  {'sampler':<17} {'bal. acc.':>9} {'macro F1':>9} {'Δ bal. acc. vs SMOTE [95% CI]':>32} {'fit s':>7}"
             )
-            base = [r["balanced_accuracy"] for r in pick(table=table, ratio=ratio, classifier=clf, sampler="SMOTE")]
+            base = [
+                r["balanced_accuracy"] for r in pick(rows, table=table, ratio=ratio, classifier=clf, sampler="SMOTE")
+            ]
             for name in sampler_names:
-                sel = pick(table=table, ratio=ratio, classifier=clf, sampler=name)
+                sel = pick(rows, table=table, ratio=ratio, classifier=clf, sampler=name)
                 score = [r["balanced_accuracy"] for r in sel]
                 vs = ""
                 if base and name != "SMOTE":
@@ -234,14 +242,11 @@ def markdown(rows: list[dict], sampler_names, classifier_names) -> str:
     if paired:
         head.append("GAN - SMOTE, points [95% CI]")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    groups = sorted({(r["table"], r["ratio"]) for r in rows}, key=lambda g: (TABLES.index(g[0]), g[1]))
-    for table, ratio in groups:
+    for table, ratio in groups(rows):
         for clf in classifier_names:
             score = {
                 name: [
-                    r["balanced_accuracy"]
-                    for r in rows
-                    if (r["table"], r["ratio"], r["classifier"], r["sampler"]) == (table, ratio, clf, name)
+                    r["balanced_accuracy"] for r in pick(rows, table=table, ratio=ratio, classifier=clf, sampler=name)
                 ]
                 for name in sampler_names
             }

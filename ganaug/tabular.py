@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: DataFrame dtypes that ``categorical_features="auto"`` takes as categories.
-CATEGORICAL_KINDS = ("category", "object", "string", "bool")
-
 
 def _dtype_is_categorical(dtype) -> bool:
-    name = getattr(dtype, "name", str(dtype))
-    return name in CATEGORICAL_KINDS or name.startswith("string") or getattr(dtype, "kind", "") in "OSUb"
+    """category, object and string dtypes (numpy kind "O", or "S" / "U" for bytes and text) and bool ("b")."""
+    return getattr(dtype, "kind", "O") in "OSUb"
 
 
 def categorical_columns(X, categorical_features, n_features: int) -> np.ndarray:
@@ -114,10 +111,9 @@ class TableEncoder:
             missing = _is_missing(column)
             if missing.any():
                 raise ValueError(_missing_message(self._ref(j), int(missing.sum())))
-            levels, counts = np.unique(column.astype(str), return_counts=True)
-            # keep each level as the value it was (3, not "3"): the first row holding it
-            first = [column[np.flatnonzero(column.astype(str) == lv)[0]] for lv in levels]
-            self.levels_[j] = np.array(first, dtype=object)
+            # levels compared as text; each kept as the value it was (3, not "3"): the first row holding it
+            _, first, counts = np.unique(column.astype(str), return_index=True, return_counts=True)
+            self.levels_[j] = column[first].astype(object)
             self.frequency_[j] = counts / counts.sum()
         return self
 
@@ -134,10 +130,6 @@ class TableEncoder:
         if missing.any():
             raise ValueError(_missing_message(self._ref(j), int(missing.sum())))
         return column
-
-    @property
-    def n_encoded(self) -> int:
-        return len(self.continuous_) + sum(len(v) for v in self.levels_.values())
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Continuous columns as floats, then one one-hot block per categorical column."""

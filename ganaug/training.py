@@ -359,9 +359,8 @@ class GANTrainer:
         ops = cfg.diffaugment_ops(channels=x.shape[1] if x.dim() == 4 else 0, n_samples=x.shape[0])
         class_index = [(y == k).nonzero(as_tuple=True)[0] for k in range(n_classes)] if per_class else None
         # class-balanced batches draw from the rows sorted by class, with each class's start and count
-        count = torch.bincount(y)[torch.bincount(y) > 0]
-        balanced = not per_class and cfg.class_balanced is True
-        self._by_class = (torch.argsort(y, stable=True), torch.cumsum(count, 0) - count, count) if balanced else None
+        count = torch.unique(y, return_counts=True)[1] if not per_class and cfg.class_balanced is True else None
+        self._by_class = None if count is None else (torch.argsort(y, stable=True), count.cumsum(0) - count, count)
         # several processes: per-class GANs are spread over the ranks (rank r trains classes r, r + world, ...,
         # each on full batches) and gathered at the end; one conditional GAN is trained data-parallel
         self._spread = per_class and self.world > 1
