@@ -385,11 +385,14 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
 
 
 def _integer_column_mask(X) -> np.ndarray | None:
-    """Which DataFrame columns hold integers or booleans (synthetic values get rounded)."""
+    """Which columns get rounded synthetic values: a DataFrame's integer and boolean columns, every column of a
+    2-D integer array."""
     dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(X, "columns") or np.ndim(dtypes) == 0:
-        return None
-    return np.array([getattr(dt, "kind", "O") in "biu" for dt in dtypes], dtype=bool)
+    if dtypes is not None and hasattr(X, "columns") and np.ndim(dtypes) != 0:
+        return np.array([getattr(dt, "kind", "O") in "biu" for dt in dtypes], dtype=bool)
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        return np.full(X.shape[1], X.dtype.kind in "iu")
+    return None
 
 
 def _has_text(X) -> bool:

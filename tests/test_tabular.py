@@ -85,6 +85,19 @@ def test_numeric_array_with_categorical_indices_stays_numeric_with_seen_levels(t
     np.testing.assert_array_equal(X_res[:90], codes)
 
 
+def test_integer_array_with_categorical_indices_rounds_its_continuous_columns(table):
+    """The same GAN on the same values as floats: the integer array's synthetic values are those, rounded."""
+    X, y = table
+    ints = np.c_[X["count"].to_numpy(), 10 * X["count"].to_numpy() + 3, X["colour"].cat.codes.to_numpy()]
+    as_int, _ = GANOverSampler(**FAST, categorical_features=[2], random_state=0).fit_resample(ints, y.to_numpy())
+    as_float, _ = GANOverSampler(**FAST, categorical_features=[2], random_state=0).fit_resample(
+        ints.astype(np.float64), y.to_numpy()
+    )
+    assert as_int.dtype == ints.dtype
+    np.testing.assert_array_equal(as_int[90:, :2], np.round(as_float[90:, :2]))
+    np.testing.assert_array_equal(as_int[90:, 2], as_float[90:, 2])
+
+
 @pytest.mark.parametrize("spec", [["colour", "city"], [2, 3], [-3, -2], [False, False, True, True, False]])
 def test_categorical_features_by_name_index_or_mask(table, spec):
     X, y = table
