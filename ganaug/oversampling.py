@@ -167,9 +167,10 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
 
     Sparse input is densified for the GAN and the output is sparse again (in
     the input's format); only use it where the dense matrix fits in memory.
-    Integer columns of a DataFrame and integer arrays get rounded synthetic
-    values inside their training range; categorical columns get levels seen
-    in fit. Missing values are refused (impute before the sampler). ``fit``
+    Integer columns, and float columns whose training values are all whole
+    numbers (counts, ratings, pixel intensities stored as floats), get
+    rounded synthetic values inside their training range; categorical
+    columns get levels seen in fit. Missing values are refused (impute before the sampler). ``fit``
     only validates and computes ``sampling_strategy_`` (imblearn's
     convention); the GAN is trained by ``fit_resample``.
 
@@ -385,14 +386,21 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
 
 
 def _integer_column_mask(X) -> np.ndarray | None:
-    """Which columns get rounded synthetic values: a DataFrame's integer and boolean columns, every column of a
-    2-D integer array."""
+    """Which columns get rounded synthetic values: integer and boolean columns, and float columns whose training
+    values are all whole numbers (counts, ratings, pixel intensities stored as floats)."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is not None and hasattr(X, "columns") and np.ndim(dtypes) != 0:
-        return np.array([getattr(dt, "kind", "O") in "biu" for dt in dtypes], dtype=bool)
+        return np.array([_whole(X.iloc[:, j], getattr(dt, "kind", "O")) for j, dt in enumerate(dtypes)], dtype=bool)
     if isinstance(X, np.ndarray) and X.ndim == 2:
-        return np.full(X.shape[1], X.dtype.kind in "iu")
+        return np.array([_whole(X[:, j], X.dtype.kind) for j in range(X.shape[1])], dtype=bool)
     return None
+
+
+def _whole(column, kind: str) -> bool:
+    if kind in "biu":
+        return True
+    values = np.asarray(column, dtype=np.float64) if kind == "f" else None
+    return values is not None and bool(np.all(values == np.round(values)))
 
 
 def _has_text(X) -> bool:

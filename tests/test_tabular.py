@@ -98,6 +98,21 @@ def test_integer_array_with_categorical_indices_rounds_its_continuous_columns(ta
     np.testing.assert_array_equal(as_int[90:, 2], as_float[90:, 2])
 
 
+def test_float_columns_of_whole_numbers_come_back_whole(table):
+    """Counts or pixel values stored as floats get whole synthetic values; a fractional column is left as it is."""
+    X, y = table
+    values = np.c_[X["count"].to_numpy(float), X["size"].to_numpy(), X["count"].to_numpy() + 0.5]
+    out, _ = GANOverSampler(**FAST, random_state=0).fit_resample(values, y.to_numpy())
+    synthetic = out[90:]
+    assert out.dtype == np.float64 and np.array_equal(synthetic[:, 0], np.round(synthetic[:, 0]))
+    assert not np.array_equal(synthetic[:, 1], np.round(synthetic[:, 1]))
+    assert not np.array_equal(synthetic[:, 2] - 0.5, np.round(synthetic[:, 2] - 0.5))
+    frame = pd.DataFrame(values, columns=["count", "size", "half"])
+    out_frame, _ = GANOverSampler(**FAST, random_state=0).fit_resample(frame, y)
+    assert list(out_frame.dtypes) == [np.float64] * 3
+    np.testing.assert_array_equal(out_frame.to_numpy(), out)
+
+
 @pytest.mark.parametrize("spec", [["colour", "city"], [2, 3], [-3, -2], [False, False, True, True, False]])
 def test_categorical_features_by_name_index_or_mask(table, spec):
     X, y = table
