@@ -2,7 +2,7 @@
 
 A categorical column becomes a one-hot block (one 0/1 column per level seen in fit); the GAN models the
 blocks as features, and a synthetic row takes, in each block, the level with the largest value. Continuous
-columns pass through as floats; those of an integer dtype come back rounded.
+columns pass through as floats; GANOverSampler rounds those whose training values are whole numbers.
 """
 
 from __future__ import annotations
