@@ -171,9 +171,10 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     Integer columns, and float columns whose training values are all whole
     numbers (counts, ratings, pixel intensities stored as floats), get
     rounded synthetic values inside their training range; categorical
-    columns get levels seen in fit. Missing values are refused (impute before the sampler). ``fit``
-    only validates and computes ``sampling_strategy_`` (imblearn's
-    convention); the GAN is trained by ``fit_resample``.
+    columns get levels seen in fit. Missing values are refused (impute
+    before the sampler). ``fit`` only validates and computes
+    ``sampling_strategy_`` (imblearn's convention); the GAN is trained by
+    ``fit_resample``.
 
     Examples
     --------
@@ -398,10 +399,10 @@ def _integer_column_mask(X) -> np.ndarray | None:
 
 
 def _whole(column, kind: str) -> bool:
+    """Whether a column of dtype kind ``kind`` holds whole numbers only (integer and bool dtypes always do)."""
     if kind in "biu":
         return True
-    values = np.asarray(column, dtype=np.float64) if kind == "f" else None
-    return values is not None and bool(np.all(values == np.round(values)))
+    return kind == "f" and bool(np.all(np.mod(np.asarray(column, dtype=np.float64), 1) == 0))
 
 
 def _has_text(X) -> bool:
