@@ -26,7 +26,7 @@ from sklearn.utils import check_consistent_length, column_or_1d
 from ._validation import NONE, InstanceOf, Interval, check_params
 from .augmenter import SyntheticAugmenter
 from .config import GANConfig, GANParamsMixin
-from .tabular import TableEncoder, categorical_columns
+from .tabular import TableEncoder, categorical_columns, column_kinds
 
 IMBLEARN_MISSING = (
     "GANOverSampler needs imbalanced-learn (its sampling_strategy handling and Pipeline); "
@@ -390,9 +390,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
 def _integer_column_mask(X) -> np.ndarray | None:
     """Which columns get rounded synthetic values: integer and boolean columns, and float columns whose training
     values are all whole numbers (counts, ratings, pixel intensities stored as floats)."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None and hasattr(X, "columns") and np.ndim(dtypes) != 0:
-        return np.array([_whole(X.iloc[:, j], getattr(dt, "kind", "O")) for j, dt in enumerate(dtypes)], dtype=bool)
+    kinds = column_kinds(X)
+    if kinds is not None:
+        return np.array([_whole(X.iloc[:, j], kind) for j, kind in enumerate(kinds)], dtype=bool)
     if isinstance(X, np.ndarray) and X.ndim == 2:
         return np.array([_whole(X[:, j], X.dtype.kind) for j in range(X.shape[1])], dtype=bool)
     return None
@@ -407,9 +407,9 @@ def _whole(column, kind: str) -> bool:
 
 def _has_text(X) -> bool:
     """Whether X (a DataFrame or array) holds columns that are not numbers."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None and hasattr(X, "columns"):
-        return any(getattr(dt, "kind", "O") not in "biufc" for dt in dtypes)
+    kinds = column_kinds(X)
+    if kinds is not None:
+        return any(kind not in "biufc" for kind in kinds)
     if sparse.issparse(X):
         return False
     dtype = getattr(X, "dtype", None)

@@ -10,9 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 
-def _dtype_is_categorical(dtype) -> bool:
-    """category, object and string dtypes (numpy kind "O", or "S" / "U" for bytes and text) and bool ("b")."""
-    return getattr(dtype, "kind", "O") in "OSUb"
+def column_kinds(X) -> list[str] | None:
+    """The numpy dtype kind of each column of a DataFrame (``"O"`` for category, string and other dtypes without
+    one); ``None`` when ``X`` is not a DataFrame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> column_kinds(pd.DataFrame({"a": [1.5], "b": pd.Categorical(["x"]), "c": [True]})), column_kinds([[1.5]])
+    (['f', 'O', 'b'], None)
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return None
+    return [getattr(dt, "kind", "O") for dt in dtypes]
 
 
 def categorical_columns(X, categorical_features, n_features: int) -> np.ndarray:
@@ -41,10 +52,9 @@ def categorical_columns(X, categorical_features, n_features: int) -> np.ndarray:
                 f"categorical_features must be 'auto', None, column indices, column names or a boolean mask; "
                 f"got {categorical_features!r}"
             )
-        dtypes = getattr(X, "dtypes", None)
-        if dtypes is None or not columns:
-            return np.zeros(0, dtype=int)
-        return np.flatnonzero([_dtype_is_categorical(dt) for dt in dtypes])
+        # category, object and string dtypes (kind "O", or "S" / "U" for bytes and text) and bool ("b")
+        kinds = column_kinds(X)
+        return np.zeros(0, dtype=int) if kinds is None else np.flatnonzero([k in "OSUb" for k in kinds])
     given = list(np.ravel(np.asarray(categorical_features, dtype=object)))
     if given and all(isinstance(v, (bool, np.bool_)) for v in given):
         if len(given) != n_features:
