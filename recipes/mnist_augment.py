@@ -46,7 +46,7 @@ from ganaug.evaluation import AffineElastic, AugmentationReport, compare_augment
 from ganaug.io import load_digits_28, load_idx_folder, load_mnist_sample, load_torchvision_mnist, subsample_per_class
 
 # What each profile runs. The quick profile trims N values, ratios, GAN steps and
-# classifier steps so the whole grid fits about 20 minutes on a 2-core CPU (as two single-thread
+# classifier steps so the whole grid fits about 16 minutes on a 2-core CPU (as two single-thread
 # workers, --jobs). Its classifier budget and ratio were chosen on held-out training images
 # (--validation): 1,000 classifier steps fit the augmented arms, which 600 left short of their
 # accuracy (real-only is the same at both), at ratio 0.5 (docs/history/experiments.md,
@@ -228,7 +228,7 @@ def resolve_jobs(jobs: str, device: str, world: int, n_cells: int) -> int:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="the 2-core CPU profile (about 20 minutes)")
+    p.add_argument("--quick", action="store_true", help="the 2-core CPU profile (about 16 minutes)")
     p.add_argument("--dataset", choices=("mnist", "digits", "idx"), default="mnist")
     p.add_argument(
         "--digits",
