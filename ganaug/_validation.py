@@ -331,6 +331,10 @@ def warn_small_classes(classes: np.ndarray, counts: np.ndarray, architecture: st
             "their samples are those few images bent into new shapes: they add variety of shape, not new "
             "instances, and help about as much as strong augmentation of those images"
         )
+    elif architecture == "offset":
+        expect = (
+            "their samples are those few rows moved by learned offsets: they vary the rows, they add no new instances"
+        )
     else:
         expect = "their samples will be close copies of those few examples or fail to look like them"
     warnings.warn(

@@ -51,8 +51,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     """Class-conditional GAN data augmentation with scikit-learn's conventions.
 
     ``fit`` trains a GAN (for images the warp generator, which bends
-    training images of the requested class into new shapes; an MLP for flat
-    features; or the generator ``architecture`` names) on labelled data; ``sample`` draws labelled synthetic samples in the value
+    training images of the requested class into new shapes; for flat
+    features with 5 classes or more the offset generator, which moves
+    training rows of the class, and an MLP with fewer; or the generator
+    ``architecture`` names) on labelled data; ``sample`` draws labelled synthetic samples in the value
     space, shape and dtype of the training data; ``wrap`` turns a DataLoader
     into one that also yields synthetic samples.
 
@@ -62,7 +64,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         Every GAN hyperparameter (:class:`ganaug.GANConfig`); None means the
         defaults. sklearn reaches each field as ``gan__<field>``
         (``set_params(gan__lr_g=1e-4)``, a ``GridSearchCV`` grid).
-    architecture : {"auto", "dcgan", "mlp", "warp"}, optional
+    architecture : {"auto", "dcgan", "mlp", "offset", "warp"}, optional
         When given, replaces ``gan.architecture``.
     n_steps : int, optional
         When given, replaces ``gan.n_steps`` (generator updates).
@@ -213,8 +215,8 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 "use strategy='per_class' to model a single class"
                 + (" (y == -1 marks unlabelled rows; relabel a class named -1)" if unlabelled is not None else "")
             )
-        images = x.dim() == 4 and cfg.architecture != "mlp"
-        cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class")
+        images = x.dim() == 4 and cfg.architecture not in ("mlp", "offset")
+        cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class", n_classes=len(classes))
         warn_small_classes(classes, counts, cfg.architecture)
         lo, hi, scaled, mean, std = fit_value_space(x, images)
         size = model_size(*scaled.shape[-2:]) if images else None
@@ -232,7 +234,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         init_gen = torch.Generator().manual_seed(init_seed)
         init_weights(g, init_gen)
         init_weights(d, init_gen)
-        if hasattr(g, "set_exemplars"):  # architecture="warp": the generator deforms the training images
+        if hasattr(g, "set_exemplars"):  # warp and offset: the generator varies the training samples
             g.set_exemplars(scaled, y_train)
         trainer = GANTrainer(g, d, cfg, device, train_seed, data_parallel=data_parallel)
         fp = fingerprint(x, labels)
@@ -462,9 +464,13 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         check_is_fitted(self, "generator_")
         if self.holds_training_images_:
             n = int(np.sum(self.n_samples_per_class_))
+            what = (
+                "rows the offset generator moves"
+                if self.config_.architecture == "offset"
+                else "images the warp generator bends"
+            )
             warnings.warn(
-                f"the model file holds the {n} training images the warp generator bends; share it only where "
-                "the training data may go",
+                f"the model file holds the {n} training {what}; share it only where the training data may go",
                 UserWarning,
                 stacklevel=2,
             )

@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
         "--architecture",
         choices=ARCHITECTURES,
         default="auto",
-        help="'warp' bends training images (the model file then contains them); see GANConfig",
+        help="'warp' bends training images, 'offset' moves training rows (the model file then contains them); see GANConfig",
     )
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto")

@@ -9,22 +9,26 @@ from dataclasses import dataclass
 from ._validation import BOOL, NONE, InstanceOf, Interval, Options, check_params
 
 LOSSES = ("nonsaturating", "minimax", "hinge", "wasserstein-gp")
-ARCHITECTURES = ("auto", "dcgan", "mlp", "warp")
+ARCHITECTURES = ("auto", "dcgan", "mlp", "offset", "warp")
 UPSAMPLING = ("transposed", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
 #: What the ``"auto"`` fields resolve to, by the architecture in use (docs/settings.md, "What auto picks").
-#: Flat features: both loss terms made GANOverSampler worse on benchmarks/digits_oversampling.py. Warp generator:
+#: MLP: both loss terms made GANOverSampler worse on benchmarks/digits_oversampling.py. Offset generator: the
+#: mode-seeking term is what makes its offsets vary (benchmarks/oversampling_tabular.py --validation). Warp generator:
 #: a strong mode-seeking term and no affine on the discriminator's real images (recipes/mnist_augment.py
 #: --validation), and 500 steps (800 gave less on held-out images); the MLP and the DCGAN keep their 1,500.
 #: Flat features: class-balanced batches (benchmarks/oversampling_tabular.py: the minority classes of imbalanced
 #: tables are otherwise seen too rarely); images keep batches drawn over rows, as measured.
+#: Flat features with at least this many classes get the offset generator from ``architecture="auto"``, fewer
+#: get the MLP (conditional strategy; docs/settings.md, "What auto picks": measured on 2-3 and 8-10 classes).
+OFFSET_MIN_CLASSES = 5
 AUTO_VALUES = {
-    "n_steps": {"dcgan": 1500, "warp": 500, "mlp": 1500},
-    "aux_weight": {"dcgan": 3.0, "warp": 3.0, "mlp": 0.0},
-    "diversity_weight": {"dcgan": 0.3, "warp": 1.0, "mlp": 0.0},
-    "real_augment": {"dcgan": 0.0, "warp": 0.0, "mlp": 0.0},
-    "class_balanced": {"dcgan": False, "warp": False, "mlp": True},
+    "n_steps": {"dcgan": 1500, "warp": 500, "mlp": 1500, "offset": 1500},
+    "aux_weight": {"dcgan": 3.0, "warp": 3.0, "mlp": 0.0, "offset": 0.0},
+    "diversity_weight": {"dcgan": 0.3, "warp": 1.0, "mlp": 0.0, "offset": 1.0},
+    "real_augment": {"dcgan": 0.0, "warp": 0.0, "mlp": 0.0, "offset": 0.0},
+    "class_balanced": {"dcgan": False, "warp": False, "mlp": True, "offset": True},
 }
 
 
@@ -49,19 +53,25 @@ class GANConfig:
         discriminator block; deeper blocks use multiples of it.
     mlp_hidden : int
         Hidden units of the MLP generator and discriminator (flat features).
-    architecture : {"auto", "dcgan", "mlp", "warp"}
+    architecture : {"auto", "dcgan", "mlp", "offset", "warp"}
         ``"auto"`` resolves at ``fit`` time to ``"warp"`` for images
-        ``(N, C, H, W)`` (``"dcgan"`` with ``strategy="per_class"``) and to
-        ``"mlp"`` for flat feature vectors ``(N, F)``. ``"warp"`` (images
+        ``(N, C, H, W)``, and for flat feature vectors ``(N, F)`` to
+        ``"offset"`` with 5 classes or more and to ``"mlp"`` with fewer
+        (:meth:`resolve`; ``"dcgan"`` and ``"mlp"`` with
+        ``strategy="per_class"``). ``"warp"`` (images
         only) keeps the DCGAN discriminator but replaces the generator by one
         that bends a training image of the requested class with a smooth,
         noise-driven displacement field (:class:`ganaug.models.WarpGenerator`):
         every sample is a deformed training image, the adversarial loss keeps
         the deformations plausible and the mode-seeking term
         (``diversity_weight``) makes them vary. The fitted model carries the
-        training images. ``"dcgan"`` paints images from noise; it helped in
-        no setting measured so far (docs/settings.md) and stays available by
-        name.
+        training images. ``"offset"`` (flat features) does the same for rows:
+        it moves a training row of the requested class by a learned,
+        noise-driven offset of at most ``offset_scale`` standard deviations
+        per feature (:class:`ganaug.models.OffsetGenerator`); its fitted model
+        carries the training rows. ``"mlp"`` makes rows from noise with an MLP.
+        ``"dcgan"`` paints images from noise; it helped in no setting
+        measured so far (docs/settings.md) and stays available by name.
     loss : {"nonsaturating", "minimax", "hinge", "wasserstein-gp"}
         Adversarial loss.
     lr_g, lr_d : float
@@ -74,8 +84,8 @@ class GANConfig:
     n_steps : int or "auto"
         Generator updates. ``"auto"``: 500 for the warp generator (a fit on
         10 classes x 10 images takes well under a minute on a 2-core CPU,
-        benchmarks/quick_fit_time.py), 1500 for the DCGAN and the MLP
-        (:data:`AUTO_VALUES`).
+        benchmarks/quick_fit_time.py), 1500 for the DCGAN, the MLP and the
+        offset generator (:data:`AUTO_VALUES`).
     d_steps : int
         Discriminator updates per generator update.
     gp_weight : float
@@ -127,8 +137,8 @@ class GANConfig:
         pairs of fakes with the same label and different noise are pushed
         apart in proportion to the distance of their noise vectors, so that
         samples vary more around the few training exemplars of a class; 0
-        disables. ``"auto"``: 1.0 for the warp generator, 0.3 for the DCGAN,
-        0.0 for flat features (:data:`AUTO_VALUES`).
+        disables. ``"auto"``: 1.0 for the warp and offset generators, 0.3
+        for the DCGAN, 0.0 for the MLP (:data:`AUTO_VALUES`).
     spectral_norm : bool
         Spectral normalisation on every discriminator layer.
     log_every : int
@@ -161,6 +171,11 @@ class GANConfig:
         and place. 0 (the default) keeps the exemplars' stroke width and the
         model's parameters as before. For data whose stroke width varies more
         than MNIST's (docs/history/experiments.md).
+    offset_scale : float
+        ``architecture="offset"`` only: the largest offset the generator may
+        add to a feature of a training row, in standard deviations of that
+        feature (features are standardised). It bounds the reach; the
+        network learns how far to move each feature.
     pseudo_label_threshold : float
         Fits with unlabelled data only (``fit(..., unlabelled=...)``): a
         classifier trained on the labelled samples labels the unlabelled ones,
@@ -179,10 +194,11 @@ class GANConfig:
     ('nonsaturating', 2000)
     >>> cfg
     GANConfig(n_steps=2000)
-    >>> cfg.resolve(images=True).architecture, cfg.resolve(images=False).architecture
+    >>> cfg.resolve(images=True).architecture, cfg.resolve(images=False, n_classes=3).architecture
     ('warp', 'mlp')
-    >>> cfg.resolve(images=True).diversity_weight, cfg.resolve(images=False).diversity_weight
-    (1.0, 0.0)
+    >>> flat = cfg.resolve(images=False, n_classes=10)
+    >>> flat.architecture, flat.diversity_weight
+    ('offset', 1.0)
     >>> GANConfig(loss="wgan")
     Traceback (most recent call last):
     ...
@@ -219,6 +235,7 @@ class GANConfig:
     g_upsample: str = "transposed"
     warp_shift: float = 0.5
     warp_stroke: float = 0.0
+    offset_scale: float = 2.0
     pseudo_label_threshold: float = 0.95
     pseudo_label_steps: int = 600
 
@@ -258,12 +275,15 @@ class GANConfig:
         return f"GANConfig({', '.join(changed)})"
 
     # -- resolving ---------------------------------------------------------------------------
-    def resolve(self, images: bool, per_class: bool = False) -> GANConfig:
+    def resolve(self, images: bool, per_class: bool = False, n_classes: int | None = None) -> GANConfig:
         """A copy with the data-dependent ``"auto"`` fields resolved.
 
-        ``architecture="auto"`` becomes ``"warp"`` for images (``"dcgan"``
-        when each class gets its own unconditional GAN, ``per_class``) and
-        ``"mlp"`` for flat features; ``n_steps``, ``aux_weight``,
+        ``architecture="auto"`` becomes ``"warp"`` for images; for flat
+        features ``"offset"`` when there are at least
+        :data:`OFFSET_MIN_CLASSES` classes (``n_classes``; 5) and ``"mlp"``
+        otherwise or when ``n_classes`` is not given; ``"dcgan"`` and
+        ``"mlp"`` when each class gets its own unconditional GAN
+        (``per_class``: those two are the unconditional ones); ``n_steps``, ``aux_weight``,
         ``diversity_weight``, ``real_augment`` and ``class_balanced`` then take the value
         :data:`AUTO_VALUES` gives that architecture. ``diffaugment`` and ``channels_last`` stay as they
         are: they depend on the data size and the device, and the trainer
@@ -271,7 +291,11 @@ class GANConfig:
         """
         architecture = self.architecture
         if architecture == "auto":
-            architecture = ("dcgan" if per_class else "warp") if images else "mlp"
+            if images:
+                architecture = "dcgan" if per_class else "warp"
+            else:
+                many = n_classes is not None and n_classes >= OFFSET_MIN_CLASSES
+                architecture = "offset" if many and not per_class else "mlp"
         changes = {"architecture": architecture}
         for name, by_architecture in AUTO_VALUES.items():
             if getattr(self, name) == "auto":
@@ -364,6 +388,7 @@ _CONSTRAINTS = {
     "g_upsample": [Options(*UPSAMPLING)],
     "warp_shift": [Interval("real", 0, 1, closed="right")],
     "warp_stroke": [Interval("real", 0, 1)],
+    "offset_scale": [Interval("real", 0, closed="neither")],
     "pseudo_label_threshold": [Interval("real", 0, 1)],
     "pseudo_label_steps": _POSITIVE_INT,
 }

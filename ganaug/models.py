@@ -94,7 +94,56 @@ class ConvGenerator(nn.Module):
         return self.net(h)
 
 
-class WarpGenerator(nn.Module):
+class _Exemplars:
+    """Training samples kept in buffers, one picked per row by the noise: the part exemplar generators share.
+
+    ``z[:, choice_dim]`` picks one stored exemplar of class ``y`` through the
+    normal CDF, so a standard-normal ``z`` picks them uniformly. The buffers
+    travel with ``state_dict`` and with saved models.
+    """
+
+    #: The latent coordinate that picks the exemplar: training pairs share it, so the mode-seeking term
+    #: compares two variations of one exemplar (the trainer reads this attribute).
+    choice_dim = 0
+    #: Buffers training never changes (the exemplars): the trainer does not copy them into the EMA generator.
+    static_buffers = ("exemplars", "class_start", "class_count")
+
+    def _init_exemplars(self, n_classes: int, sample_shape: tuple[int, ...]) -> None:
+        self.register_buffer("exemplars", torch.zeros(0, *sample_shape))
+        self.register_buffer("class_start", torch.zeros(n_classes, dtype=torch.long))
+        self.register_buffer("class_count", torch.ones(n_classes, dtype=torch.long))
+
+    @torch.no_grad()
+    def set_exemplars(self, x: torch.Tensor, y: torch.Tensor):
+        """Store samples ``x`` (in the model's value space) and class indices ``y``; return ``self``."""
+        y = torch.as_tensor(y, dtype=torch.long)
+        counts = torch.bincount(y, minlength=self.n_classes)
+        if counts.numel() != self.n_classes or (counts == 0).any():
+            raise ValueError(f"every class needs at least one exemplar; counts per class {counts.tolist()}")
+        order = torch.argsort(y, stable=True)
+        x = x.reshape(x.shape[0], *self.exemplars.shape[1:])
+        self.exemplars = x[order].to(self.class_start.device, torch.float32).clone()
+        self.class_count = counts.to(self.class_start.device)
+        self.class_start = (torch.cumsum(counts, 0) - counts).to(self.class_start.device)
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + "exemplars"
+        if key in state_dict:  # the number of exemplars is the fitted data's, not the constructor's
+            self.exemplars = torch.empty_like(state_dict[key], device=self.exemplars.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _pick(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The exemplar of class ``y`` that ``z[:, choice_dim]`` picks, one per row."""
+        if self.exemplars.shape[0] == 0:
+            raise RuntimeError(f"{type(self).__name__} has no exemplars: call set_exemplars(x, y) first")
+        count = self.class_count[y]
+        # ndtr is in [0, 1]: the pick is never below 0
+        pick = (torch.special.ndtr(z[:, self.choice_dim].float()) * count).long().clamp(max=count - 1)
+        return self.exemplars[self.class_start[y] + pick].to(z.dtype)
+
+
+class WarpGenerator(_Exemplars, nn.Module):
     """Class-conditional generator that deforms training images of the requested class.
 
     ``z[:, 0]`` picks one stored exemplar of class ``y`` (through the normal
@@ -121,12 +170,6 @@ class WarpGenerator(nn.Module):
     >>> tuple(out.shape), gen.exemplars.shape[0]
     ((4, 1, 28, 28), 6)
     """
-
-    #: The latent coordinate that picks the exemplar: training pairs share it, so the mode-seeking term
-    #: compares two deformations of one image (the trainer reads this attribute).
-    choice_dim = 0
-    #: Buffers training never changes (the exemplars): the trainer does not copy them into the EMA generator.
-    static_buffers = ("exemplars", "class_start", "class_count")
 
     def __init__(
         self,
@@ -160,41 +203,15 @@ class WarpGenerator(nn.Module):
         # (B, 2c, base, base) -> (B, 1, base, base) stroke change in [-1, 1], scaled by stroke (absent at 0: the
         # state_dict of a model without it is unchanged)
         self.thickness = self._map_head(c, 1) if self.stroke > 0 else None
-        self.register_buffer("exemplars", torch.zeros(0, channels, size, size))
-        self.register_buffer("class_start", torch.zeros(n_classes, dtype=torch.long))
-        self.register_buffer("class_count", torch.ones(n_classes, dtype=torch.long))
+        self._init_exemplars(n_classes, (channels, size, size))
 
     @staticmethod
     def _map_head(c: int, n_out: int) -> nn.Sequential:
         """(B, 2c, base, base) -> (B, n_out, base, base) in [-1, 1]: a coarse map read from exemplar and noise."""
         return nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, n_out, 3, 1, 1), nn.Tanh())
 
-    @torch.no_grad()
-    def set_exemplars(self, x: torch.Tensor, y: torch.Tensor) -> WarpGenerator:
-        """Store images ``x`` (in the model's value space) and class indices ``y``."""
-        y = torch.as_tensor(y, dtype=torch.long)
-        counts = torch.bincount(y, minlength=self.n_classes)
-        if counts.numel() != self.n_classes or (counts == 0).any():
-            raise ValueError(f"every class needs at least one exemplar; counts per class {counts.tolist()}")
-        order = torch.argsort(y, stable=True)
-        self.exemplars = x[order].to(self.class_start.device, torch.float32).clone()
-        self.class_count = counts.to(self.class_start.device)
-        self.class_start = (torch.cumsum(counts, 0) - counts).to(self.class_start.device)
-        return self
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        key = prefix + "exemplars"
-        if key in state_dict:  # the number of exemplars is the fitted data's, not the constructor's
-            self.exemplars = torch.empty_like(state_dict[key], device=self.exemplars.device)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.exemplars.shape[0] == 0:
-            raise RuntimeError("WarpGenerator has no exemplars: call set_exemplars(x, y) first")
-        count = self.class_count[y]
-        # ndtr is in [0, 1]: the pick is never below 0
-        pick = (torch.special.ndtr(z[:, self.choice_dim].float()) * count).long().clamp(max=count - 1)
-        src = self.exemplars[self.class_start[y] + pick].to(z.dtype)
+        src = self._pick(z, y)
         code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, self.base, self.base)
         h = torch.cat([self.enc(src), code], dim=1)
         shift = self.flow(h) * self.max_shift  # (B, 2, base, base)
@@ -294,6 +311,47 @@ class MLPGenerator(nn.Module):
         return self.net(z)
 
 
+class OffsetGenerator(_Exemplars, nn.Module):
+    """Class-conditional generator that moves training rows of the requested class.
+
+    ``z[:, 0]`` picks one stored row of class ``y`` (as
+    :class:`WarpGenerator` picks an image); an MLP reads the row, the noise
+    and the label and outputs an offset of at most ``max_offset`` per feature
+    (features are standardised, so in standard deviations): the sample is the
+    row, moved. The weights start near zero, so training starts from copies of
+    the rows; the adversarial loss keeps the moves plausible for the class,
+    the mode-seeking term (``diversity_weight``) makes them vary with the noise.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gen = OffsetGenerator(n_classes=2, latent_dim=8, n_features=5)
+    >>> x, y = torch.randn(6, 5), torch.tensor([0, 1, 0, 1, 0, 1])
+    >>> out = gen.set_exemplars(x, y)(torch.randn(4, 8), torch.tensor([1, 1, 0, 0]))
+    >>> tuple(out.shape), gen.exemplars.shape[0]
+    ((4, 5), 6)
+    """
+
+    def __init__(self, n_classes: int, latent_dim: int, n_features: int, hidden: int = 256, max_offset: float = 2.0):
+        super().__init__()
+        self.n_classes, self.latent_dim, self.max_offset = n_classes, latent_dim, float(max_offset)
+        self.embed = nn.Embedding(n_classes, latent_dim)
+        # (B, F + 2 * latent) -> (B, F) offset in [-max_offset, max_offset]
+        self.net = nn.Sequential(
+            nn.Linear(n_features + 2 * latent_dim, hidden),
+            nn.ReLU(True),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(True),
+            nn.Linear(hidden, n_features),
+            nn.Tanh(),
+        )
+        self._init_exemplars(n_classes, (n_features,))
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        src = self._pick(z, y)
+        return src + self.max_offset * self.net(torch.cat([src, z, self.embed(y)], dim=1))
+
+
 class MLPDiscriminator(nn.Module):
     """MLP discriminator with projection conditioning: (B, n_features) -> (B,) logits.
 
@@ -353,10 +411,12 @@ def build_models(
     ``per_class=True`` builds one unconditional pair per class, wrapped in
     :class:`PerClass`.
     """
-    cfg = cfg.resolve(images=len(sample_shape) == 3, per_class=per_class)
+    cfg = cfg.resolve(images=len(sample_shape) == 3, per_class=per_class, n_classes=n_classes)
     if per_class:
-        if cfg.architecture == "warp":
-            raise ValueError("architecture='warp' is class-conditional; it does not combine with strategy='per_class'")
+        if cfg.architecture in ("warp", "offset"):
+            raise ValueError(
+                f"architecture={cfg.architecture!r} is class-conditional; it does not combine with strategy='per_class'"
+            )
         pairs = [build_models(cfg, 1, sample_shape, bounded) for _ in range(n_classes)]
         return PerClass([g for g, _ in pairs]), PerClass([d for _, d in pairs])
     arch = cfg.architecture
@@ -377,7 +437,10 @@ def build_models(
         d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux=cfg.aux_weight > 0)
     else:
         n_features = int(math.prod(sample_shape))
-        g = MLPGenerator(n_classes, cfg.latent_dim, n_features, cfg.mlp_hidden, bounded=bounded)
+        if arch == "offset":
+            g = OffsetGenerator(n_classes, cfg.latent_dim, n_features, cfg.mlp_hidden, max_offset=cfg.offset_scale)
+        else:
+            g = MLPGenerator(n_classes, cfg.latent_dim, n_features, cfg.mlp_hidden, bounded=bounded)
         d = MLPDiscriminator(n_classes, n_features, cfg.mlp_hidden, cfg.spectral_norm, aux=cfg.aux_weight > 0)
     return g, d
 

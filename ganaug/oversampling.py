@@ -66,8 +66,10 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     """Over-sample classes with a class-conditional GAN (imbalanced-learn sampler).
 
     ``fit_resample(X, y)`` trains one class-conditional GAN on all of ``X``
-    (an MLP GAN on standardised features for 2-D data; for images the warp
-    generator, which bends training images of the class into new shapes)
+    (for 2-D data with 5 classes or more the offset generator, which moves
+    standardised training rows of the class by learned offsets, and an MLP
+    GAN with fewer; for images the warp generator, which bends training
+    images of the class into new shapes)
     through :class:`ganaug.SyntheticAugmenter`, then appends GAN samples of
     each class until the class counts match ``sampling_strategy``. Real rows
     come first, unchanged and in order; :attr:`synthetic_mask_` tells which
@@ -96,9 +98,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         Every GAN hyperparameter (:class:`ganaug.GANConfig`); None means the
         defaults. In a pipeline a grid search reaches each field as
         ``<step>__gan__<field>``. With the defaults the auxiliary
-        classification loss and the mode-seeking term are off on flat
-        features (``"auto"``; docs/settings.md).
-    architecture : {"auto", "dcgan", "mlp", "warp"}, optional
+        classification loss is off on flat features (``"auto"``;
+        docs/settings.md).
+    architecture : {"auto", "dcgan", "mlp", "offset", "warp"}, optional
         When given, replaces ``gan.architecture``.
     n_steps : int, optional
         When given, replaces ``gan.n_steps``.

@@ -60,10 +60,10 @@ class GANTrainer:
     ):
         # a config with "auto" fields left is resolved by the kind of model it trains
         images = any(isinstance(m, nn.Conv2d) for m in discriminator.modules())
-        if config.architecture == "auto" and images:
-            config = dataclasses.replace(
-                config, architecture="warp" if hasattr(generator, "set_exemplars") else "dcgan"
-            )
+        if config.architecture == "auto":  # read from the modules: exemplar generators or ones that start from noise
+            exemplars = hasattr(generator, "set_exemplars")
+            by_kind = ("warp", "dcgan") if images else ("offset", "mlp")
+            config = dataclasses.replace(config, architecture=by_kind[0] if exemplars else by_kind[1])
         self.cfg = config.resolve(images=images)
         self.device = torch.device(device)
         self.G = generator.to(self.device)

@@ -12,6 +12,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from ganaug import GANConfig, MixedDataset, SyntheticAugmenter
 from ganaug.cli import main as cli_main
+from ganaug.evaluation import memorisation
 
 FAST = dict(gan=GANConfig(batch_size=8, log_every=1), n_steps=3, verbose=0)
 
@@ -134,14 +135,43 @@ def test_numpy_uint8_in_numpy_uint8_out_and_string_labels():
     assert aug.classes_.tolist() == ["cat", "dog"]
 
 
-def test_flat_features_use_mlp_and_stay_in_range():
+@pytest.mark.parametrize("architecture", [None, "offset"])
+def test_flat_features_stay_in_range(architecture):
     rng = np.random.RandomState(0)
     X = rng.normal(5, 2, size=(50, 6))
     y = rng.randint(0, 2, 50)
-    aug = SyntheticAugmenter(random_state=0, **FAST).fit(X, y)
+    aug = SyntheticAugmenter(random_state=0, architecture=architecture, **FAST).fit(X, y)
     xs, ys = aug.sample(10)
     assert xs.shape == (10, 6) and xs.dtype == np.float64
     assert (xs >= X.min(0) - 1e-6).all() and (xs <= X.max(0) + 1e-6).all()
+
+
+def test_offset_generator_moves_training_rows_of_their_class_within_its_bound(tmp_path):
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (30, 4)), rng.normal(6, 2, (30, 4))]
+    y = np.repeat([0, 1], 30)
+    gan = GANConfig(
+        architecture="offset", mlp_hidden=32, latent_dim=8, batch_size=16, offset_scale=0.5, ema_decay=0, lr_g=1e-3
+    )
+    aug = SyntheticAugmenter(gan=gan, n_steps=100, random_state=0, verbose=0).fit(X, y)
+    assert aug.config_.diversity_weight == 1.0 and aug.holds_training_images_
+    xs, ys = aug.sample(60)
+    std = X.std(0)  # the features are standardised over all rows
+    for cls in (0, 1):
+        rows = X[y == cls]
+        # (samples, rows): the largest per-feature gap, in standard deviations, to each training row of the class
+        gap = (np.abs(xs[ys == cls][:, None, :] - rows[None]) / std).max(2)
+        assert (gap.min(1) <= 0.5 + 1e-4).all()  # each sample is a row of its own class moved by at most offset_scale
+        assert (gap.min(1) > 1e-4).all()  # and moved: no sample is a copy (a copy is off by float rounding only)
+    check = memorisation(X, xs, np.r_[rng.normal(0, 1, (10, 4)), rng.normal(6, 2, (10, 4))])  # runs on rows too
+    assert check["exact_copy_share"] == 0.0 and len(check["synthetic_nn"]) == 60
+    with pytest.warns(UserWarning, match="holds the 60 training rows the offset generator moves"):
+        path = aug.save(tmp_path / "offset.pt")
+    again = SyntheticAugmenter.load(path)
+    assert again.generator_.exemplars.shape == (60, 4)
+    np.testing.assert_array_equal(again.sample(5, random_state=1)[0], aug.sample(5, random_state=1)[0])
+    with pytest.raises(ValueError, match="class-conditional"):
+        SyntheticAugmenter(gan=gan, strategy="per_class", n_steps=1, verbose=0).fit(X, y)
 
 
 def test_fit_accepts_dataloader_and_dataset(fitted):
@@ -183,11 +213,15 @@ def test_single_class_works_per_class():
     assert aug.sample(3)[1].tolist() == [0, 0, 0]
 
 
-@pytest.mark.parametrize("architecture, expect", [(None, "bent into new shapes"), ("dcgan", "close copies")])
+@pytest.mark.parametrize(
+    "architecture, expect",
+    [(None, "bent into new shapes"), ("dcgan", "close copies"), ("offset", "rows moved by learned offsets")],
+)
 def test_few_examples_warns_and_says_what_to_expect(architecture, expect):
     y = torch.tensor([0] * 20 + [1] * 2 + [2] * 10)
+    x = torch.rand(32, 1, 28, 28) if architecture != "offset" else torch.rand(32, 6)
     with pytest.warns(UserWarning, match=r"classes \{1: 2\} have fewer than 10 examples; .*" + expect):
-        aug = SyntheticAugmenter(random_state=0, architecture=architecture, **FAST).fit((torch.rand(32, 1, 28, 28), y))
+        aug = SyntheticAugmenter(random_state=0, architecture=architecture, **FAST).fit((x, y))
     assert aug.sample(2, y=1)[1].tolist() == [1, 1]
 
 
@@ -496,13 +530,17 @@ def test_config_resolves_auto_settings_for_the_data(fitted):
         (torch.rand(8, 1, 28, 28), np.arange(8) % 2)
     )
     assert per_class.config_.architecture == "dcgan"  # the warp generator is class-conditional
-    flat = SyntheticAugmenter(random_state=0, **FAST).fit(
-        np.random.RandomState(0).normal(size=(20, 3)), np.arange(20) % 2
-    )
-    assert (
-        flat.config_.architecture == "mlp" and flat.config_.aux_weight == 0.0 and flat.config_.diversity_weight == 0.0
-    )
+    # flat features: the MLP below 5 classes, the offset generator from 5 classes on
+    rows = np.random.RandomState(0).normal(size=(40, 3))
+    flat = SyntheticAugmenter(random_state=0, **FAST).fit(rows, np.arange(40) % 4)
+    assert flat.config_.architecture == "mlp" and flat.config_.aux_weight == 0.0
+    assert flat.config_.diversity_weight == 0.0 and not flat.holds_training_images_
     assert flat.discriminator_.aux is None  # no auxiliary classifier is built at weight 0
+    many = SyntheticAugmenter(random_state=0, **FAST).fit(rows, np.arange(40) % 5)
+    assert many.config_.architecture == "offset" and many.config_.aux_weight == 0.0
+    assert many.config_.diversity_weight == 1.0 and many.holds_training_images_
+    flat_per_class = SyntheticAugmenter(random_state=0, strategy="per_class", **FAST).fit(rows, np.arange(40) % 5)
+    assert flat_per_class.config_.architecture == "mlp"  # the offset generator is class-conditional
     assert FAST["gan"].aux_weight == "auto"  # the estimator's own config is left as given
 
 

@@ -699,7 +699,8 @@ def test_end_to_end_sklearn_estimator_and_distribution_metrics(mnist_sample):
         report = compare_augmentation(
             train, test, aug, estimator=LogisticRegression(max_iter=50), ratios=(0.0, 0.5, 1.0), seeds=(0, 1), verbose=0
         )
-        wide = GANConfig(**{**TINY_GAN["gan"].get_params(), "mlp_hidden": 64})
+        # the MLP paints rows from noise (the offset generator, auto's pick for 10 classes, starts from copies)
+        wide = GANConfig(**{**TINY_GAN["gan"].get_params(), "mlp_hidden": 64, "architecture": "mlp"})
         fitted = _quiet_fit(SyntheticAugmenter(**{**TINY_GAN, "gan": wide}, random_state=0), train)
         metrics = distribution_metrics(train, test, fitted, k=3, n_steps=30)
     assert [(r["arm"], r["ratio"], r["n_synthetic"]) for r in report.rows[:4]] == [

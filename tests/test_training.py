@@ -151,7 +151,9 @@ def test_per_class_routes_rows_to_their_class():
     assert torch.allclose(out[3:4], alone)
 
 
-@pytest.mark.parametrize("architecture, shape", [("dcgan", (1, 28, 28)), ("warp", (1, 28, 28)), ("mlp", (12,))])
+@pytest.mark.parametrize(
+    "architecture, shape", [("dcgan", (1, 28, 28)), ("warp", (1, 28, 28)), ("mlp", (12,)), ("offset", (12,))]
+)
 def test_init_weights_uses_only_the_given_generator(architecture, shape):
     with torch.random.fork_rng(devices=[]):  # this test moves the global generator; the others see it untouched
         models = []
