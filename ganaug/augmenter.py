@@ -50,13 +50,11 @@ STRATEGIES = ("conditional", "per_class")
 class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     """Class-conditional GAN data augmentation with scikit-learn's conventions.
 
-    ``fit`` trains a GAN (for images the warp generator, which bends
-    training images of the requested class into new shapes; for flat
-    features with 5 classes or more the offset generator, which moves
-    training rows of the class, and an MLP with fewer; or the generator
-    ``architecture`` names) on labelled data; ``sample`` draws labelled synthetic samples in the value
-    space, shape and dtype of the training data; ``wrap`` turns a DataLoader
-    into one that also yields synthetic samples.
+    ``fit`` trains a GAN on labelled data (for images the warp generator, which bends training images of the
+    requested class into new shapes; for flat features with 5 classes or more the offset generator, which moves
+    training rows of the class, and an MLP with fewer; or the generator ``architecture`` names); ``sample`` draws
+    labelled synthetic samples in the value space, shape and dtype of the training data; ``wrap`` turns a
+    DataLoader into one that also yields synthetic samples.
 
     Parameters
     ----------
@@ -104,9 +102,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     sample_shape_ : tuple
         Shape of one sample.
     holds_training_images_ : bool
-        ``True`` when the generator stores the training images it was fitted
-        on (``architecture="warp"``, the default for images): the model, and
-        any file :meth:`save` writes, contains them. Share such a file only
+        ``True`` when the generator stores the training images (or rows) it
+        was fitted on (``architecture="warp"``, the default for images, and
+        ``"offset"``): the model, and any file :meth:`save` writes, contains them. Share such a file only
         where the training data may go (docs/reliability.md).
     n_samples_per_class_ : ndarray
         Labelled training samples per class.
@@ -454,21 +452,17 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         """Write config, EMA generator weights, classes and value space to one file.
 
         The file holds only tensors and builtins; :meth:`load` reads it with
-        ``torch.load(weights_only=True)``. When ``holds_training_images_`` is
-        true (``architecture="warp"``, the default for images) the file
-        contains every training image, because the generator bends them, and
-        ``save`` warns once per call: share the file only where the training
-        data may go. :func:`ganaug.evaluation.memorisation` measures how close
-        the samples are to the training images (docs/reliability.md).
+        ``torch.load(weights_only=True)``. When ``holds_training_images_`` is true (``architecture="warp"``,
+        the default for images; ``"offset"``, for rows) the file contains every training sample, because the
+        generator varies them, and ``save`` warns once per call: share the file only where the training data may
+        go. :func:`ganaug.evaluation.memorisation` measures how close the samples are to the training data
+        (docs/reliability.md).
         """
         check_is_fitted(self, "generator_")
         if self.holds_training_images_:
             n = int(np.sum(self.n_samples_per_class_))
-            what = (
-                "rows the offset generator moves"
-                if self.config_.architecture == "offset"
-                else "images the warp generator bends"
-            )
+            offset = self.config_.architecture == "offset"
+            what = "rows the offset generator moves" if offset else "images the warp generator bends"
             warnings.warn(
                 f"the model file holds the {n} training {what}; share it only where the training data may go",
                 UserWarning,
