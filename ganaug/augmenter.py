@@ -34,7 +34,7 @@ from ._validation import (
     warn_small_classes,
 )
 from .checkpoint import check_resumable
-from .config import GANConfig, GANParamsMixin
+from .config import FLAT_ARCHITECTURES, GANConfig, GANParamsMixin
 from .distributed import join_process_group
 from .images import export_samples
 from .mixing import mixed_loader
@@ -102,10 +102,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     sample_shape_ : tuple
         Shape of one sample.
     holds_training_images_ : bool
-        ``True`` when the generator stores the training images (or rows) it
-        was fitted on (``architecture="warp"``, the default for images, and
-        ``"offset"``): the model, and any file :meth:`save` writes, contains them. Share such a file only
-        where the training data may go (docs/reliability.md).
+        ``True`` when the generator stores the training images (or rows) it was fitted on (``architecture="warp"``,
+        the default for images, and ``"offset"``): the model, and any file :meth:`save` writes, contains them.
+        Share such a file only where the training data may go (docs/reliability.md).
     n_samples_per_class_ : ndarray
         Labelled training samples per class.
     n_pseudo_labelled_ : ndarray
@@ -213,7 +212,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 "use strategy='per_class' to model a single class"
                 + (" (y == -1 marks unlabelled rows; relabel a class named -1)" if unlabelled is not None else "")
             )
-        images = x.dim() == 4 and cfg.architecture not in ("mlp", "offset")
+        images = x.dim() == 4 and cfg.architecture not in FLAT_ARCHITECTURES
         cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class", n_classes=len(classes))
         warn_small_classes(classes, counts, cfg.architecture)
         lo, hi, scaled, mean, std = fit_value_space(x, images)

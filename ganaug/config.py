@@ -10,19 +10,25 @@ from ._validation import BOOL, NONE, InstanceOf, Interval, Options, check_params
 
 LOSSES = ("nonsaturating", "minimax", "hinge", "wasserstein-gp")
 ARCHITECTURES = ("auto", "dcgan", "mlp", "offset", "warp")
+#: The generators for images (C, H, W) and for flat features; those that vary stored training samples (and so are
+#: class-conditional and carry the samples in their model files).
+IMAGE_ARCHITECTURES = ("dcgan", "warp")
+FLAT_ARCHITECTURES = ("mlp", "offset")
+EXEMPLAR_ARCHITECTURES = ("warp", "offset")
 UPSAMPLING = ("transposed", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
+#: Flat features with at least this many classes get the offset generator from ``architecture="auto"``, fewer
+#: get the MLP (conditional strategy; docs/settings.md, "What auto picks": measured on 2-3 and 8-10 classes).
+OFFSET_MIN_CLASSES = 5
 #: What the ``"auto"`` fields resolve to, by the architecture in use (docs/settings.md, "What auto picks").
 #: MLP: both loss terms made GANOverSampler worse on benchmarks/digits_oversampling.py. Offset generator: the
-#: mode-seeking term is what makes its offsets vary (benchmarks/oversampling_tabular.py --validation). Warp generator:
+#: mode-seeking term at 1 (at 0.3 gradient boosting lost 3 points on digits' held-out rows,
+#: benchmarks/oversampling_tabular.py --validation). Warp generator:
 #: a strong mode-seeking term and no affine on the discriminator's real images (recipes/mnist_augment.py
 #: --validation), and 500 steps (800 gave less on held-out images); the MLP and the DCGAN keep their 1,500.
 #: Flat features: class-balanced batches (benchmarks/oversampling_tabular.py: the minority classes of imbalanced
 #: tables are otherwise seen too rarely); images keep batches drawn over rows, as measured.
-#: Flat features with at least this many classes get the offset generator from ``architecture="auto"``, fewer
-#: get the MLP (conditional strategy; docs/settings.md, "What auto picks": measured on 2-3 and 8-10 classes).
-OFFSET_MIN_CLASSES = 5
 AUTO_VALUES = {
     "n_steps": {"dcgan": 1500, "warp": 500, "mlp": 1500, "offset": 1500},
     "aux_weight": {"dcgan": 3.0, "warp": 3.0, "mlp": 0.0, "offset": 0.0},

@@ -13,7 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from .config import IMAGE_SIZES, UPSAMPLING
+from .config import EXEMPLAR_ARCHITECTURES, IMAGE_ARCHITECTURES, IMAGE_SIZES, UPSAMPLING
 
 
 def _base_size(image_size: int) -> int:
@@ -413,14 +413,14 @@ def build_models(
     """
     cfg = cfg.resolve(images=len(sample_shape) == 3, per_class=per_class, n_classes=n_classes)
     if per_class:
-        if cfg.architecture in ("warp", "offset"):
+        if cfg.architecture in EXEMPLAR_ARCHITECTURES:
             raise ValueError(
                 f"architecture={cfg.architecture!r} is class-conditional; it does not combine with strategy='per_class'"
             )
         pairs = [build_models(cfg, 1, sample_shape, bounded) for _ in range(n_classes)]
         return PerClass([g for g, _ in pairs]), PerClass([d for _, d in pairs])
     arch = cfg.architecture
-    if arch in ("dcgan", "warp"):
+    if arch in IMAGE_ARCHITECTURES:
         if len(sample_shape) != 3:
             raise ValueError(f"architecture={arch!r} needs images (C, H, W); got samples of shape {sample_shape}")
         c, h, w = sample_shape

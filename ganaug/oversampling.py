@@ -25,7 +25,7 @@ from sklearn.utils import check_consistent_length, column_or_1d
 
 from ._validation import NONE, InstanceOf, Interval, check_params
 from .augmenter import SyntheticAugmenter
-from .config import GANConfig, GANParamsMixin
+from .config import IMAGE_ARCHITECTURES, GANConfig, GANParamsMixin
 from .tabular import TableEncoder, categorical_columns, column_kinds
 
 IMBLEARN_MISSING = (
@@ -345,7 +345,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images."""
         if self.image_shape is None:
             architecture = self._gan_config().architecture
-            if X.ndim == 2 and architecture in ("dcgan", "warp"):
+            if X.ndim == 2 and architecture in IMAGE_ARCHITECTURES:
                 raise ValueError(
                     f"architecture={architecture!r} needs images: pass image_shape=(C, H, W) for flattened image rows, "
                     "or X as an (n, H, W) / (n, C, H, W) array"

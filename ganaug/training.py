@@ -62,8 +62,8 @@ class GANTrainer:
         images = any(isinstance(m, nn.Conv2d) for m in discriminator.modules())
         if config.architecture == "auto":  # read from the modules: exemplar generators or ones that start from noise
             exemplars = hasattr(generator, "set_exemplars")
-            by_kind = ("warp", "dcgan") if images else ("offset", "mlp")
-            config = dataclasses.replace(config, architecture=by_kind[0] if exemplars else by_kind[1])
+            kind = ("warp" if exemplars else "dcgan") if images else ("offset" if exemplars else "mlp")
+            config = dataclasses.replace(config, architecture=kind)
         self.cfg = config.resolve(images=images)
         self.device = torch.device(device)
         self.G = generator.to(self.device)
