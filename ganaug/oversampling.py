@@ -17,6 +17,7 @@ tests. Without it the class still imports, constructs, clones and prints, and
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import sparse
@@ -160,7 +161,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     gradient boosting (0.858 against 0.797 balanced accuracy) and is level with
     it under logistic regression (0.874 against 0.871; SMOTE's largest lead on
     one table, 0.6 points, is breast cancer with 25% of the minority rows).
-    Pass ``image_shape`` when the rows are images.
+    Pass ``image_shape`` when the rows are images; flat rows of non-negative
+    whole numbers with a square number of columns (64, 784, ...) get a
+    warning that suggests it.
 
     The GAN trains on every class, including the ones not over-sampled: the
     conditional model shares what it learns across classes, which is what
@@ -350,6 +353,15 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                     f"architecture={architecture!r} needs images: pass image_shape=(C, H, W) for flattened image rows, "
                     "or X as an (n, H, W) / (n, C, H, W) array"
                 )
+            side = _image_side(X) if X.ndim == 2 and architecture == "auto" else None
+            if side is not None:
+                warnings.warn(
+                    f"the {X.shape[1]} columns are non-negative whole numbers and could be {side}x{side} images; if "
+                    f"they are, pass image_shape=(1, {side}, {side}) to get the image generator (on sklearn's 8x8 "
+                    "digits: 0.905 balanced accuracy against 0.897 as flat features, docs/settings.md)",
+                    UserWarning,
+                    stacklevel=2,
+                )
             return X
         shape = self.image_shape
         if (
@@ -403,6 +415,16 @@ def _whole(column, kind: str) -> bool:
     if kind in "biu":
         return True
     return kind == "f" and bool(np.all(np.mod(np.asarray(column, dtype=np.float64), 1) == 0))
+
+
+def _image_side(X: np.ndarray) -> int | None:
+    """``s`` when the rows of X could be flattened ``s x s`` grayscale images (``s >= 8``, values whole and >= 0,
+    as pixel intensities are), else ``None``."""
+    side = math.isqrt(X.shape[1])
+    if side < 8 or side * side != X.shape[1] or X.dtype.kind not in "biuf" or not X.size:
+        return None
+    values = np.asarray(X, dtype=np.float64)
+    return side if values.min() >= 0 and np.all(np.mod(values, 1) == 0) else None
 
 
 def _has_text(X) -> bool:

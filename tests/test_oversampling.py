@@ -2,6 +2,7 @@
 
 import importlib
 import sys
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -221,6 +222,27 @@ def test_small_flattened_images_train_enlarged_and_come_back_at_their_size():
     # a sample bends a training image enlarged to 28 px and shrunk back: with no bend, the image itself
     xs, _ = aug.sample(4, y=[1] * 4, random_state=0)
     assert xs.shape == (4, 1, 8, 8)
+
+
+def test_flat_rows_that_could_be_images_get_a_hint_to_say_so():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:60], (y[:60] == 0).astype(int)  # 64 columns of whole numbers 0-16: 8x8 images
+    with pytest.warns(UserWarning, match=r"could be 8x8 images; if they are, pass image_shape=\(1, 8, 8\)"):
+        GANOverSampler(**FAST, random_state=0).fit_resample(X, y)
+    quiet = [
+        (GANOverSampler(gan=GANConfig(batch_size=8), n_steps=2, image_shape=(1, 8, 8)), X),  # said so
+        (GANOverSampler(**FAST, architecture="mlp"), X),  # a generator chosen by name
+        (GANOverSampler(**FAST), X - 0.5),  # not pixel values: negative
+        (GANOverSampler(**FAST), X + 0.5),  # not pixel values: fractions
+        (GANOverSampler(**FAST), X[:, :63]),  # not a square
+    ]
+    for sampler, rows in quiet:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sampler.fit_resample(rows, y)
+        assert not [w for w in caught if "could be" in str(w.message)], sampler
 
 
 @pytest.mark.parametrize(
