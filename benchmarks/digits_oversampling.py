@@ -59,7 +59,6 @@ from ganaug.evaluation import paired_difference  # noqa: E402
 
 N_MINORITY = 8
 MINORITY_CLASSES = (1, 3, 5, 7, 9)
-SAMPLERS = ("none", "RandomOverSampler", "SMOTE", "GANOverSampler", "GAN, image_shape")
 
 
 def imbalanced_digits(seed: int, validation: bool = False):
@@ -79,8 +78,8 @@ def imbalanced_digits(seed: int, validation: bool = False):
     return X_tr[keep], y_tr[keep], X_te, y_te
 
 
-def samplers(seed: int, gan, names) -> dict:
-    every = {
+def samplers(seed: int, gan) -> dict:
+    return {
         "none": None,
         "RandomOverSampler": RandomOverSampler(random_state=seed),
         "SMOTE": SMOTE(random_state=seed),
@@ -88,7 +87,9 @@ def samplers(seed: int, gan, names) -> dict:
         # the rows are 8x8 images: said so, they get the image generator (trained at 28 px, sampled back at 8)
         "GAN, image_shape": GANOverSampler(gan=gan, image_shape=(1, 8, 8), random_state=seed),
     }
-    return {name: every[name] for name in names}
+
+
+SAMPLERS = tuple(samplers(0, None))
 
 
 def run(seeds, gan, names=SAMPLERS, validation=False) -> dict:
@@ -96,7 +97,9 @@ def run(seeds, gan, names=SAMPLERS, validation=False) -> dict:
     results: dict = {}
     for seed in seeds:
         X_tr, y_tr, X_te, y_te = imbalanced_digits(seed, validation)
-        for name, sampler in samplers(seed, gan, names).items():
+        for name, sampler in samplers(seed, gan).items():
+            if name not in names:
+                continue
             steps = ([sampler] if sampler is not None else []) + [StandardScaler(), LogisticRegression(max_iter=2000)]
             model = make_pipeline(*steps)
             t0 = time.perf_counter()

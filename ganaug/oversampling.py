@@ -423,8 +423,7 @@ def _image_side(X: np.ndarray) -> int | None:
     side = math.isqrt(X.shape[1])
     if side < 8 or side * side != X.shape[1] or X.dtype.kind not in "biuf" or not X.size:
         return None
-    values = np.asarray(X, dtype=np.float64)
-    return side if values.min() >= 0 and np.all(np.mod(values, 1) == 0) else None
+    return side if X.min() >= 0 and _whole(X, X.dtype.kind) else None
 
 
 def _has_text(X) -> bool:
