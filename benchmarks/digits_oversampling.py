@@ -6,8 +6,9 @@ a stratified 50% test split, the odd digits cut to 8 training examples each
 ``[sampler] -> StandardScaler -> LogisticRegression`` for every method, scored
 by balanced accuracy on the untouched test half. Every seed draws its own
 split, its own 8 examples per odd digit and seeds every sampler. GANOverSampler runs
-twice: on the 64 columns as flat features (the MLP GAN), and told that the rows are 8x8
-images (``image_shape=(1, 8, 8)``: the image generator, trained at 28 px).
+twice: on its defaults (``architecture="auto"`` reads the 64 columns as 8x8 images: the image
+generator, trained at 28 px), and on the 64 columns as flat features (``architecture="offset"``,
+what ``"auto"`` gives flat rows of 10 classes).
 
 Run from the repository root::
 
@@ -83,9 +84,10 @@ def samplers(seed: int, gan) -> dict:
         "none": None,
         "RandomOverSampler": RandomOverSampler(random_state=seed),
         "SMOTE": SMOTE(random_state=seed),
+        # "auto" reads the rows as 8x8 images: the image generator (trained at 28 px, sampled back at 8)
         "GANOverSampler": GANOverSampler(gan=gan, random_state=seed),
-        # the rows are 8x8 images: said so, they get the image generator (trained at 28 px, sampled back at 8)
-        "GAN, image_shape": GANOverSampler(gan=gan, image_shape=(1, 8, 8), random_state=seed),
+        # the same rows as flat features: the generator "auto" gives flat rows of 10 classes
+        "GAN, flat rows": GANOverSampler(gan=gan, architecture="offset", random_state=seed),
     }
 
 

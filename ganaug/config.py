@@ -22,6 +22,12 @@ DIFFAUGMENT_OPS = ("translation", "cutout", "color")
 #: get the MLP (conditional strategy; docs/settings.md, "What auto picks": measured on 2-4 and 6-10 classes, the
 #: offset generator ahead on average from 6 on, the MLP below 5).
 OFFSET_MIN_CLASSES = 5
+#: GANOverSampler's ``architecture="auto"`` reads flat rows of ``s * s`` columns (8 <= s <= 64) as flattened
+#: ``s x s`` grayscale images when, laid out as a grid, horizontally and vertically adjacent columns each correlate
+#: on average at least this much more than all pairs of columns do (benchmarks/image_rows.py: sklearn's digits 0.32
+#: and 0.48 above, the MNIST sample 0.68 and 0.67; in the weaker direction a random walk 0.20, an AR(1) series 0.20,
+#: shuffled digits, counts and a 100-column table about 0; docs/settings.md, "Flat rows that are images").
+IMAGE_ROW_MIN_CORRELATION = 0.25
 #: What the ``"auto"`` fields resolve to, by the architecture in use (docs/settings.md, "What auto picks").
 #: MLP: both loss terms made GANOverSampler worse on benchmarks/digits_oversampling.py. Offset generator: the
 #: mode-seeking term at 1 (at 0.3 gradient boosting lost 3 points on digits' held-out rows,

