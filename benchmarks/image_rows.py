@@ -13,6 +13,7 @@ with three peaks), 500 rows each. Run from the repository root::
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def main() -> None:
     print(f"read as images when both (across - all) and (down - all) >= {IMAGE_ROW_MIN_CORRELATION}")
     print(f"{'table':<30} {'across':>7} {'down':>7} {'all pairs':>10} {'across - all':>13} {'down - all':>11}  read as")
     for name, X in tables().items():
-        side = int(round(np.sqrt(X.shape[1])))
+        side = math.isqrt(X.shape[1])
         across, down, overall = grid_correlation(X, side)
         found = _image_side(X)
         kind = f"{found}x{found} images" if found else "flat rows"

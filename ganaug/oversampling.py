@@ -317,9 +317,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         if X.dtype == object:  # a table with categorical columns (see _check_X_y)
             encoder = TableEncoder(self.categorical_features_, getattr(self, "feature_names_in_", None)).fit(X)
             gan_x = encoder.transform(X)
-            self.image_shape_ = None
         else:
             gan_x = self._gan_input(dense)
+        self.image_shape_ = _image_shape(gan_x)
         classes, codes = np.unique(y, return_inverse=True)
         code_of = {c: i for i, c in enumerate(classes)}
         augmenter = SyntheticAugmenter(
@@ -358,12 +358,11 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         return X_res, y_res
 
     def _gan_input(self, X: np.ndarray) -> np.ndarray:
-        """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images; sets ``image_shape_``."""
+        """X in the shape the augmenter models: (n, F) features or (n, [C,] H, W) images."""
         shape = self.image_shape
         if shape is None:
             architecture = self._gan_config().architecture
             if X.ndim > 2:
-                self.image_shape_ = X.shape[1:] if X.ndim == 4 else (1,) + X.shape[1:]
                 return X
             if architecture in IMAGE_ARCHITECTURES:
                 raise ValueError(
@@ -372,7 +371,6 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                 )
             side = _image_side(X) if architecture == "auto" else None
             if side is None:
-                self.image_shape_ = None
                 return X
             shape = (1, side, side)
         if (
@@ -381,7 +379,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
             or not all(Interval("int", 1).accepts(s) for s in shape)
         ):
             raise ValueError(f"image_shape must be three positive integers (C, H, W), e.g. (1, 28, 28); got {shape!r}")
-        self.image_shape_ = shape = tuple(int(s) for s in shape)
+        shape = tuple(int(s) for s in shape)
         if X.ndim == 2:
             if math.prod(shape) != X.shape[1]:
                 raise ValueError(
@@ -389,8 +387,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                     "pass the (C, H, W) shape the rows were flattened from"
                 )
             return X.reshape((X.shape[0],) + shape)
-        given = X.shape[1:] if X.ndim == 4 else (1,) + X.shape[1:]
-        if given != shape:
+        if _image_shape(X) != shape:
             raise ValueError(
                 f"image_shape={shape} does not match the images' shape {X.shape[1:]}; "
                 "leave image_shape=None for image arrays (their shape is used)"
@@ -426,6 +423,14 @@ def _whole(column, kind: str) -> bool:
     if kind in "biu":
         return True
     return kind == "f" and bool(np.all(np.mod(np.asarray(column, dtype=np.float64), 1) == 0))
+
+
+def _image_shape(X: np.ndarray) -> tuple[int, int, int] | None:
+    """The ``(C, H, W)`` of each image of an ``(n, C, H, W)`` or ``(n, H, W)`` array (one channel); ``None`` for
+    flat rows ``(n, F)``."""
+    if X.ndim == 2:
+        return None
+    return tuple(X.shape[1:]) if X.ndim == 4 else (1, *X.shape[1:])
 
 
 def _image_side(X: np.ndarray) -> int | None:
