@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from _recipe import recipe_module  # benchmarks/ is on sys.path when a benchmark runs as a script
 
+from ganaug.classical import BatchAugment, ClassicalTransform
 from ganaug.evaluation import DefaultClassifier
-from ganaug.evaluation.classical import BatchAugment, ClassicalTransform
 
 
 def step_ms(channels_last: bool, steps: int, batch: int) -> float:

@@ -10,7 +10,7 @@ steps, batch 64) is then trained on one of:
 * ``classical x1``: one copy of each of them through the recipe's classical
   transform (no originals; ``--classical`` as the recipe's: ``AffineElastic`` on the
   whole set, or albumentations one image at a time through
-  ``ganaug.evaluation.classical.ClassicalTransform``): what a hand-made variant of a
+  ``ganaug.classical.ClassicalTransform``): what a hand-made variant of a
   real image is worth;
 * ``GAN fixed xK``: K * N synthetic samples per class, drawn once (K from
   ``--multiples``; the recipe's "GAN only" row is K = 1).
@@ -48,9 +48,9 @@ import torch  # noqa: E402
 from _recipe import recipe_module  # noqa: E402
 
 from ganaug import GANConfig, SyntheticAugmenter  # noqa: E402
+from ganaug.classical import BatchAugment, ClassicalTransform, is_batched  # noqa: E402
 from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.evaluation import fit_classifier, paired_difference  # noqa: E402
-from ganaug.evaluation.classical import BatchAugment, ClassicalTransform, is_batched  # noqa: E402
 from ganaug.io import load_mnist_sample, subsample_per_class  # noqa: E402
 
 
@@ -58,9 +58,9 @@ def classical_copies(x: np.ndarray, transform, seed: int) -> np.ndarray:
     """One copy of every uint8 image of ``x`` (N, 1, H, W) through the recipe's classical transform."""
     low, high, xt = torch.zeros(1), torch.full((1,), 255.0), torch.from_numpy(x).float()
     if is_batched(transform):
-        out = BatchAugment(transform, low, high, seed)(xt)
+        out = BatchAugment(transform, low, high, seed=seed)(xt)
     else:
-        tf = ClassicalTransform(transform, low, high, seed)
+        tf = ClassicalTransform(transform, low, high, seed=seed)
         out = torch.stack([tf(xi) for xi in xt])
     return np.clip(np.round(out.numpy()), 0, 255).astype(np.uint8)
 

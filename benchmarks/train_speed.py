@@ -97,7 +97,7 @@ def ganaug_loop(g, d, x, y, cfg, device, steps):
     """GANTrainer.fit on device-resident data; returns images/s."""
     warm = copy.copy(cfg)
     warm.n_steps = 5
-    t = GANTrainer(g, d, warm, device, 0)
+    t = GANTrainer(g, d, warm, device=device, seed=0)
     t.fit(x, y, n_classes=10, verbose=0)
     t.cfg = copy.copy(cfg)
     t.cfg.n_steps = steps + 5
@@ -117,11 +117,11 @@ def flops_per_image(cfg, device, x, y):
     g, d = make_models(cfg, x[:256], y[:256])
     c = copy.copy(cfg)
     c.n_steps = 1
-    t = GANTrainer(g, d, c, device, 0)
+    t = GANTrainer(g, d, c, device=device, seed=0)
     x = torch.rand(256, 1, 28, 28, device=device) * 2 - 1
     y = torch.arange(256, device=device) % 10
     with FlopCounterMode(display=False) as counter:
-        t.train_step(x, y, c.diffaugment_ops(1, 256))
+        t.train_step(x, y, ops=c.diffaugment_ops(1, 256))
     return counter.get_total_flops() / cfg.batch_size
 
 

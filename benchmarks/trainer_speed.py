@@ -53,16 +53,16 @@ def make_trainer(kw: dict, shape: tuple[int, int, int], device: str, n_images: i
         g.set_exemplars(x, y)
     if compile:  # the same modules (and parameters) behind compiled forwards, in both the D and the G update
         g, d = torch.compile(g), torch.compile(d)
-    trainer = GANTrainer(g, d, cfg, device, 0)
+    trainer = GANTrainer(g, d, cfg, device=device, seed=0)
     x, y = x.to(trainer.device), y.to(trainer.device)
     ops = cfg.diffaugment_ops(channels=shape[0], n_samples=n_images)
     if compile:
         start = time.perf_counter()
         for _ in range(3):  # compiles the D update and the G update (D frozen) variants
-            trainer.train_step(x, y, ops)
+            trainer.train_step(x, y, ops=ops)
         print(f"torch.compile: first 3 steps took {time.perf_counter() - start:.1f} s")
     for _ in range(20):
-        trainer.train_step(x, y, ops)
+        trainer.train_step(x, y, ops=ops)
     return trainer, x, y, ops
 
 
@@ -73,7 +73,7 @@ def timed(run, steps: int) -> tuple[float, float]:
     sync()
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
-        trainer.train_step(x, y, ops)
+        trainer.train_step(x, y, ops=ops)
     sync()
     return steps / (time.perf_counter() - wall), steps / (time.process_time() - cpu)
 

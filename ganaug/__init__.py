@@ -6,13 +6,12 @@ DataLoader; ``GANOverSampler`` does it inside imbalanced-learn pipelines;
 what the samples did to a classifier.
 """
 
-__version__ = "0.2.0.dev0"
-
-from .augmenter import SyntheticAugmenter  # noqa: E402
-from .config import GANConfig  # noqa: E402
-from .datasets import MixedDataset, SyntheticDataset  # noqa: E402
-from .images import save_grid  # noqa: E402
-from .oversampling import GANOverSampler  # noqa: E402
+from ._version import __version__
+from .augmenter import SyntheticAugmenter
+from .config import GANConfig
+from .datasets import MixedDataset, SyntheticDataset
+from .images import save_grid
+from .oversampling import GANOverSampler
 
 __all__ = [
     "GANConfig",

@@ -49,6 +49,23 @@ def child_seeds(seed: int, n: int) -> list[int]:
     return [int(s) % (2**31) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
+#: What each seed an augmenter derives from its ``random_state`` drives, by its place among
+#: ``child_seeds(seed, 4)``. The wrapped loader's default seed shares the pseudo-labels' place: both have
+#: always drawn from it, and a loader wrapped with a given ``random_state`` keeps its synthetic pools.
+SEED_SLOTS = {"init": 0, "train": 1, "sample": 2, "pseudo_labels": 3, "wrap": 3}
+
+
+def derived_seed(seed: int, slot: str) -> int:
+    """The seed of ``slot`` (a key of :data:`SEED_SLOTS`) derived from an augmenter's ``seed``.
+
+    Examples
+    --------
+    >>> derived_seed(0, "sample") == child_seeds(0, 4)[2]
+    True
+    """
+    return child_seeds(seed, len(set(SEED_SLOTS.values())))[SEED_SLOTS[slot]]
+
+
 def resolve_device(device) -> torch.device:
     """``"auto"`` -> CUDA when present, else CPU; anything torch accepts otherwise.
 
@@ -232,7 +249,7 @@ class Interval:
     ``closed`` says which ends belong to the interval: "both", "left", "right" or "neither".
     """
 
-    def __init__(self, kind: str, low=None, high=None, closed: str = "both"):
+    def __init__(self, kind: str, low=None, high=None, *, closed: str = "both"):
         self.kind, self.low, self.high, self.closed = kind, low, high, closed
 
     def accepts(self, value) -> bool:

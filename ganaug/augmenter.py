@@ -24,9 +24,9 @@ from ._validation import (
     check_flag,
     check_params,
     check_sample_dims,
-    child_seeds,
     class_indices,
     collect_xy,
+    derived_seed,
     fingerprint,
     resolve_device,
     resolve_seed,
@@ -39,7 +39,7 @@ from .distributed import join_process_group
 from .images import export_samples
 from .mixing import mixed_loader
 from .models import build_models, init_weights, stratified_normal
-from .persistence import load_model, save_model
+from .persistence import FITTED, read_model_file, write_model_file
 from .scaling import cast, class_spread, fit_value_space, model_size, resize_images, to_value_space
 from .training import GANTrainer
 from .unlabelled import split_unlabelled, with_pseudo_labelled
@@ -189,10 +189,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         if y is not None:
             data = (data, y)
         x, labels, dtype, was_numpy = collect_xy(data)
-        x, labels, xu = split_unlabelled(x, labels, dtype, unlabelled)
-        return self._fit_arrays(x, labels, dtype, was_numpy, resume=resume, unlabelled=xu)
+        x, labels, xu = split_unlabelled(x, labels, dtype=dtype, unlabelled=unlabelled)
+        return self._fit_arrays(x, labels, dtype=dtype, was_numpy=was_numpy, resume=resume, unlabelled=xu)
 
-    def _fit_arrays(self, x, labels: np.ndarray, dtype: str, was_numpy: bool, resume: bool = False, unlabelled=None):
+    def _fit_arrays(self, x, labels: np.ndarray, *, dtype: str, was_numpy: bool, resume: bool, unlabelled):
         check_params(self._constraints, self.get_params(deep=False))
         cfg = self._gan_config()
         if resume and self.checkpoint_dir is None:
@@ -220,20 +220,27 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         if size is not None:  # e.g. 8x8 digits: the image models train at 28 px, samples come back at 8
             scaled = resize_images(scaled, (size, size))
         seed = resolve_seed(self.random_state)
-        init_seed, train_seed, sample_seed, label_seed = child_seeds(seed, 4)
         per_class = self.strategy == "per_class"
         # the confident part of the unlabelled data (if any) joins the training set
         space = (lo, hi, mean, std)  # the unlabelled data is scaled as the labelled data was
-        scaled, y_train, n_pseudo = with_pseudo_labelled(scaled, y_idx, unlabelled, space, cfg, label_seed, device)
+        scaled, y_train, n_pseudo = with_pseudo_labelled(
+            scaled,
+            y_idx,
+            unlabelled=unlabelled,
+            space=space,
+            cfg=cfg,
+            seed=derived_seed(seed, "pseudo_labels"),
+            device=device,
+        )
         # building the modules draws from torch's global generator: fork it, leaving the caller's stream untouched
         with torch.random.fork_rng(devices=[]):
             g, d = build_models(cfg, len(classes), scaled.shape[1:], bounded=images, per_class=per_class)
-        init_gen = torch.Generator().manual_seed(init_seed)
+        init_gen = torch.Generator().manual_seed(derived_seed(seed, "init"))
         init_weights(g, init_gen)
         init_weights(d, init_gen)
         if hasattr(g, "set_exemplars"):  # warp and offset: the generator varies the training samples
             g.set_exemplars(scaled, y_train)
-        trainer = GANTrainer(g, d, cfg, device, train_seed, data_parallel=data_parallel)
+        trainer = GANTrainer(g, d, cfg, device=device, seed=derived_seed(seed, "train"), data_parallel=data_parallel)
         fp = fingerprint(x, labels)
         extra = {"fingerprint": fp, "strategy": self.strategy, "seed": seed}
         if unlabelled is not None:  # a resumed fit must see the same unlabelled data too
@@ -271,7 +278,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         self.n_steps_ = trainer.step
         self.fit_fingerprint_ = fp
         self.seed_ = seed
-        self._sample_gen = torch.Generator(device=self.device_).manual_seed(sample_seed)
+        self._reset_sample_stream()
         self.history_["diversity"] = self.diversity()
         warn_collapse(self.classes_, self.history_["diversity"])
         return self
@@ -371,7 +378,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     def _to_value_space(self, s: torch.Tensor) -> torch.Tensor:
         if self.images_:
             return to_value_space(s, self.value_low_, self.value_high_)
-        return to_value_space(s, self.value_low_, self.value_high_, self._feature_mean_, self._feature_std_)
+        return to_value_space(s, self.value_low_, self.value_high_, mean=self._feature_mean_, std=self._feature_std_)
 
     def diversity(self, n_per_class: int = 64) -> list[float]:
         """Per-class diversity: mean pairwise distance between samples of a class
@@ -443,8 +450,18 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         DataLoader
         """
         check_is_fitted(self, "generator_")
-        options = (ratio, balance, refresh, return_is_synthetic, filter, random_state, synthetic_transform, stratify)
-        return mixed_loader(self, loader, *options)
+        return mixed_loader(
+            self,
+            loader,
+            ratio=ratio,
+            balance=balance,
+            refresh=refresh,
+            return_is_synthetic=return_is_synthetic,
+            filter=filter,
+            random_state=random_state,
+            synthetic_transform=synthetic_transform,
+            stratify=stratify,
+        )
 
     # -- persistence --------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -467,7 +484,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        return save_model(self, path)
+        fitted = {attr: getattr(self, attr) for attr in FITTED if hasattr(self, attr)}
+        params = self.get_params(deep=False)
+        return write_model_file(path, params=params, fitted=fitted, generator_state=self.generator_.state_dict())
 
     @classmethod
     def load(cls, path, device=None) -> SyntheticAugmenter:
@@ -475,7 +494,36 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
 
         Files written by ganaug 0.1.0 load too.
         """
-        return load_model(cls, path, device)
+        params, fitted, generator_state = read_model_file(path)
+        if device is not None:
+            params["device"] = device
+        try:
+            aug = cls(**params)
+            aug._restore(fitted, generator_state)
+        except (KeyError, TypeError, RuntimeError) as exc:  # a file whose entries do not fit together
+            raise ValueError(f"{str(path)!r} is damaged or incomplete: {exc}") from exc
+        return aug
+
+    def _restore(self, fitted: dict, generator_state: dict) -> None:
+        """Become the fitted augmenter a model file describes (:func:`ganaug.persistence.read_model_file`)."""
+        for attr, value in fitted.items():
+            setattr(self, attr, value)
+        self.device_ = resolve_device(self.device)
+        with torch.random.fork_rng(devices=[]):  # building modules draws from torch's global generator
+            g, _ = build_models(
+                self.config_,
+                len(self.classes_),
+                self._model_shape_,
+                bounded=self.images_,
+                per_class=self.strategy == "per_class",
+            )
+        g.load_state_dict(generator_state)
+        self.generator_ = g.to(self.device_).eval().requires_grad_(False)
+        self._reset_sample_stream()
+
+    def _reset_sample_stream(self) -> None:
+        """Start the stream :meth:`sample` continues when given no ``random_state`` (seeded from ``seed_``)."""
+        self._sample_gen = torch.Generator(device=self.device_).manual_seed(derived_seed(self.seed_, "sample"))
 
     def export(self, directory, n_per_class: int, format: str = "png", random_state=None, classes=None) -> Path:
         """Write ``n_per_class`` samples of every class (or of ``classes``) to ``directory``.

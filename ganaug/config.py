@@ -259,7 +259,7 @@ class GANConfig:
         """Raise ``ValueError`` naming the first field outside its constraints; return ``self``."""
         check_params(_CONSTRAINTS, dataclasses.asdict(self))
         if self.betas is not None and (
-            len(self.betas) != 2 or not all(Interval("real", 0, 1, "left").accepts(b) for b in self.betas)
+            len(self.betas) != 2 or not all(Interval("real", 0, 1, closed="left").accepts(b) for b in self.betas)
         ):
             raise ValueError(f"betas must be None or two numbers in [0, 1); got {self.betas!r}")
         self.diffaugment_ops(channels=1, n_samples=0)

@@ -1,5 +1,7 @@
 """torch.distributed in one place: joining the process group torchrun describes,
-this process's rank, and gathering small Python objects from every rank."""
+this process's rank, gathering small Python objects from every rank, and the collective
+steps of a data-parallel GAN fit (DDP wrappers, averaged figures, per-class GANs
+spread over the ranks and gathered back)."""
 
 from __future__ import annotations
 
@@ -41,3 +43,64 @@ def gather_objects(items: list) -> list:
     parts = [None] * world
     dist.all_gather_object(parts, items)
     return [item for part in parts for item in part]
+
+
+def owned_classes(n_classes: int, rank: int, world: int) -> list[int]:
+    """The classes whose GANs ``rank`` trains when per-class GANs are spread over ``world`` ranks.
+
+    Examples
+    --------
+    >>> owned_classes(5, rank=1, world=2)
+    [1, 3]
+    """
+    return [k for k in range(n_classes) if k % world == rank]
+
+
+def gather_per_class(modules, *, n_classes: int, world: int) -> None:
+    """Give every rank every class's part of each per-class module (``PerClass``) from the rank that trained it."""
+    import torch.distributed as dist
+
+    for k in range(n_classes):
+        for module in modules:
+            for t in list(module.per_class[k].parameters()) + list(module.per_class[k].buffers()):
+                dist.broadcast(t.detach(), k % world)
+
+
+def broadcast_buffers(modules, *, src: int = 0) -> None:
+    """Every rank takes rank ``src``'s buffers (batch-norm statistics) of each module."""
+    import torch.distributed as dist
+
+    for module in modules:
+        for b in module.buffers():
+            dist.broadcast(b, src)
+
+
+def wrap_ddp(generator, discriminator, *, device: torch.device, per_class: bool):
+    """The (generator, discriminator) pair wrapped for data-parallel training (DDP averages their gradients)."""
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    ids = [device.index] if device.type == "cuda" else None
+    # per-class GANs: a rank's slice holds only some classes, so the others' modules get no gradient there;
+    # the warp generator's buffers are the training images, the same on every rank: nothing to broadcast
+    # (and a channels-last single-channel image buffer cannot be broadcast in place)
+    static_buffers = hasattr(generator, "set_exemplars")
+    g = DDP(generator, device_ids=ids, find_unused_parameters=per_class, broadcast_buffers=not static_buffers)
+    return g, DDP(discriminator, device_ids=ids, find_unused_parameters=per_class)
+
+
+def mean_over_ranks(t: torch.Tensor, world: int) -> torch.Tensor:
+    """``t`` averaged over the ranks, in place (``t`` itself in one process): every rank then takes the same
+    decisions from it."""
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.all_reduce(t)
+        t /= world
+    return t
+
+
+def barrier() -> None:
+    """Wait until every rank reaches this point."""
+    import torch.distributed as dist
+
+    dist.barrier()

@@ -38,7 +38,7 @@ def write_image_folder(directory, pixels: torch.Tensor, labels) -> Path:
 
 
 def export_samples(
-    augmenter, directory, n_per_class: int, format: str = "png", random_state=None, classes=None
+    augmenter, directory, n_per_class: int, *, format: str = "png", random_state=None, classes=None
 ) -> Path:
     """Samples of a fitted augmenter as an ImageFolder tree or an .npz file; see :meth:`SyntheticAugmenter.export`."""
     if format not in ("png", "npz"):

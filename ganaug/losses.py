@@ -26,7 +26,7 @@ def g_loss_fn(loss: str, fake: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(
-    d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor, generator: torch.Generator
+    d: nn.Module, real: torch.Tensor, fake: torch.Tensor, *, y: torch.Tensor, generator: torch.Generator
 ) -> torch.Tensor:
     """WGAN-GP penalty (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake."""
     shape = (real.shape[0],) + (1,) * (real.dim() - 1)

@@ -12,11 +12,11 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
-from ._validation import Interval, check_flag, child_seeds, resolve_seed
+from ._validation import Interval, check_flag, derived_seed, resolve_seed
 from .datasets import MixedDataset, SyntheticDataset
 
 
-def synthetic_counts(classes, real_counts: dict, ratio: float, balance: bool = False) -> dict:
+def synthetic_counts(classes, real_counts: dict, *, ratio: float, balance: bool = False) -> dict:
     """How many synthetic samples of each class a wrapped loader adds per epoch.
 
     Without ``balance`` each class gets ``round(ratio * n_real_k)``; with it,
@@ -41,7 +41,17 @@ def synthetic_counts(classes, real_counts: dict, ratio: float, balance: bool = F
 
 
 def mixed_loader(
-    augmenter, loader, ratio, balance, refresh, return_is_synthetic, filter, random_state, synthetic_transform, stratify
+    augmenter,
+    loader,
+    *,
+    ratio: float,
+    balance: bool,
+    refresh: str,
+    return_is_synthetic: bool,
+    filter: Callable | None,
+    random_state,
+    synthetic_transform: Callable | None,
+    stratify: bool,
 ) -> DataLoader:
     """The loader behind :meth:`ganaug.SyntheticAugmenter.wrap` (see its docstring)."""
     if not isinstance(loader, DataLoader):
@@ -64,10 +74,10 @@ def mixed_loader(
         )
     values, counts = np.unique(real_labels, return_counts=True)
     per_class = synthetic_counts(
-        augmenter.classes_.tolist(), dict(zip(values.tolist(), counts.tolist())), ratio, balance
+        augmenter.classes_.tolist(), dict(zip(values.tolist(), counts.tolist())), ratio=ratio, balance=balance
     )
-    seed = resolve_seed(random_state) if random_state is not None else child_seeds(augmenter.seed_, 4)[3]
-    pool = _SyntheticPool(augmenter, per_class, refresh, seed, filter, stratify)
+    seed = resolve_seed(random_state) if random_state is not None else derived_seed(augmenter.seed_, "wrap")
+    pool = _SyntheticPool(augmenter, per_class, refresh=refresh, seed=seed, filter=filter, stratify=stratify)
     # give targets the type the real items have, so default collation works
     pool.target_dtype = first.dtype if isinstance(first, torch.Tensor) else None
     pool.transform = synthetic_transform
@@ -108,7 +118,7 @@ def _dataset_labels(dataset) -> np.ndarray:
 class _SyntheticPool(SyntheticDataset):
     """The synthetic half of a wrapped loader: a pool redrawn per epoch or kept fixed."""
 
-    def __init__(self, augmenter, per_class: dict, refresh: str, seed: int, filter: Callable | None, stratify: bool):
+    def __init__(self, augmenter, per_class: dict, *, refresh: str, seed: int, filter: Callable | None, stratify: bool):
         self.augmenter = augmenter
         self.stratify = stratify
         self.labels = np.concatenate(

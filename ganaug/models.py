@@ -30,7 +30,7 @@ def _maybe_sn(module: nn.Module, use: bool) -> nn.Module:
     return _sn(module) if use else module
 
 
-def _head(d: nn.Module, h: torch.Tensor, y: torch.Tensor, return_aux: bool):
+def _head(d: nn.Module, h: torch.Tensor, y: torch.Tensor, *, return_aux: bool):
     """Shared discriminator head: (B, feat) features -> (B,) logits [, (B, K) class logits].
 
     logit = out(h) + <embed(y), h> (projection conditioning); the optional
@@ -44,7 +44,7 @@ def _head(d: nn.Module, h: torch.Tensor, y: torch.Tensor, return_aux: bool):
     return logit, (d.aux(h) if d.aux is not None else None)
 
 
-def _up(c_in: int, c_out: int, how: str, bias: bool) -> list[nn.Module]:
+def _up(c_in: int, c_out: int, *, how: str, bias: bool) -> list[nn.Module]:
     """Layers doubling the resolution: (B, c_in, s, s) -> (B, c_out, 2s, 2s)."""
     if how == "nearest":
         return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
@@ -64,7 +64,14 @@ class ConvGenerator(nn.Module):
     """
 
     def __init__(
-        self, n_classes: int, latent_dim: int, channels: int, size: int, width: int = 64, upsample: str = "transposed"
+        self,
+        n_classes: int,
+        *,
+        latent_dim: int,
+        channels: int,
+        size: int,
+        width: int = 64,
+        upsample: str = "transposed",
     ):
         super().__init__()
         base = _base_size(size)
@@ -81,10 +88,10 @@ class ConvGenerator(nn.Module):
         c = c0
         for _ in range(n_up - 1):
             # (B, c, s, s) -> (B, c/2, 2s, 2s)
-            blocks += [*_up(c, c // 2, upsample, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
+            blocks += [*_up(c, c // 2, how=upsample, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
             c //= 2
         # (B, width, size/2, size/2) -> (B, channels, size, size)
-        blocks += [*_up(c, channels, upsample, bias=True), nn.Tanh()]
+        blocks += [*_up(c, channels, how=upsample, bias=True), nn.Tanh()]
         self.net = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -174,6 +181,7 @@ class WarpGenerator(_Exemplars, nn.Module):
     def __init__(
         self,
         n_classes: int,
+        *,
         latent_dim: int,
         channels: int,
         size: int,
@@ -258,7 +266,9 @@ class ConvDiscriminator(nn.Module):
     auxiliary classifier over the same features (AC-GAN).
     """
 
-    def __init__(self, n_classes: int, channels: int, size: int, width: int = 64, sn: bool = True, aux: bool = False):
+    def __init__(
+        self, n_classes: int, *, channels: int, size: int, width: int = 64, sn: bool = True, aux: bool = False
+    ):
         super().__init__()
         base = _base_size(size)
         n_down = int(math.log2(size // base))
@@ -277,7 +287,7 @@ class ConvDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, return_aux: bool = False):
         h = self.net(x).flatten(1)  # (B, feat)
-        return _head(self, h, y, return_aux)
+        return _head(self, h, y, return_aux=return_aux)
 
 
 class MLPGenerator(nn.Module):
@@ -287,7 +297,7 @@ class MLPGenerator(nn.Module):
     ``bounded=True`` ends in tanh (features scaled to [-1, 1]).
     """
 
-    def __init__(self, n_classes: int, latent_dim: int, n_features: int, hidden: int = 256, bounded: bool = False):
+    def __init__(self, n_classes: int, *, latent_dim: int, n_features: int, hidden: int = 256, bounded: bool = False):
         super().__init__()
         self.n_classes, self.latent_dim = n_classes, latent_dim
         self.embed = nn.Embedding(n_classes, latent_dim) if n_classes > 1 else None
@@ -332,7 +342,7 @@ class OffsetGenerator(_Exemplars, nn.Module):
     ((4, 5), 6)
     """
 
-    def __init__(self, n_classes: int, latent_dim: int, n_features: int, hidden: int = 256, max_offset: float = 2.0):
+    def __init__(self, n_classes: int, *, latent_dim: int, n_features: int, hidden: int = 256, max_offset: float = 2.0):
         super().__init__()
         self.n_classes, self.latent_dim, self.max_offset = n_classes, latent_dim, float(max_offset)
         self.embed = nn.Embedding(n_classes, latent_dim)
@@ -358,7 +368,7 @@ class MLPDiscriminator(nn.Module):
     ``sn`` and ``aux`` as for :class:`ConvDiscriminator`.
     """
 
-    def __init__(self, n_classes: int, n_features: int, hidden: int = 256, sn: bool = True, aux: bool = False):
+    def __init__(self, n_classes: int, *, n_features: int, hidden: int = 256, sn: bool = True, aux: bool = False):
         super().__init__()
         self.net = nn.Sequential(
             _maybe_sn(nn.Linear(n_features, hidden), sn),
@@ -371,7 +381,7 @@ class MLPDiscriminator(nn.Module):
         self.aux = nn.Linear(hidden, n_classes) if aux and n_classes > 1 else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, return_aux: bool = False):
-        return _head(self, self.net(x), y, return_aux)
+        return _head(self, self.net(x), y, return_aux=return_aux)
 
 
 class PerClass(nn.Module):
@@ -403,7 +413,7 @@ class PerClass(nn.Module):
 
 
 def build_models(
-    cfg, n_classes: int, sample_shape: tuple[int, ...], bounded: bool = True, per_class: bool = False
+    cfg, n_classes: int, sample_shape: tuple[int, ...], *, bounded: bool = True, per_class: bool = False
 ) -> tuple[nn.Module, nn.Module]:
     """Build the (generator, discriminator) pair for data of ``sample_shape``.
 
@@ -417,7 +427,7 @@ def build_models(
             raise ValueError(
                 f"architecture={cfg.architecture!r} is class-conditional; it does not combine with strategy='per_class'"
             )
-        pairs = [build_models(cfg, 1, sample_shape, bounded) for _ in range(n_classes)]
+        pairs = [build_models(cfg, 1, sample_shape, bounded=bounded) for _ in range(n_classes)]
         return PerClass([g for g, _ in pairs]), PerClass([d for _, d in pairs])
     arch = cfg.architecture
     if arch in IMAGE_ARCHITECTURES:
@@ -430,18 +440,38 @@ def build_models(
             raise ValueError(f"images must be square; got {h}x{w} (resize or pad them)")
         if arch == "warp":
             g = WarpGenerator(
-                n_classes, cfg.latent_dim, c, h, cfg.g_width, max_shift=cfg.warp_shift, stroke=cfg.warp_stroke
+                n_classes,
+                latent_dim=cfg.latent_dim,
+                channels=c,
+                size=h,
+                width=cfg.g_width,
+                max_shift=cfg.warp_shift,
+                stroke=cfg.warp_stroke,
             )
         else:
-            g = ConvGenerator(n_classes, cfg.latent_dim, c, h, cfg.g_width, upsample=cfg.g_upsample)
-        d = ConvDiscriminator(n_classes, c, h, cfg.d_width, cfg.spectral_norm, aux=cfg.aux_weight > 0)
+            g = ConvGenerator(
+                n_classes, latent_dim=cfg.latent_dim, channels=c, size=h, width=cfg.g_width, upsample=cfg.g_upsample
+            )
+        d = ConvDiscriminator(
+            n_classes, channels=c, size=h, width=cfg.d_width, sn=cfg.spectral_norm, aux=cfg.aux_weight > 0
+        )
     else:
         n_features = int(math.prod(sample_shape))
         if arch == "offset":
-            g = OffsetGenerator(n_classes, cfg.latent_dim, n_features, cfg.mlp_hidden, max_offset=cfg.offset_scale)
+            g = OffsetGenerator(
+                n_classes,
+                latent_dim=cfg.latent_dim,
+                n_features=n_features,
+                hidden=cfg.mlp_hidden,
+                max_offset=cfg.offset_scale,
+            )
         else:
-            g = MLPGenerator(n_classes, cfg.latent_dim, n_features, cfg.mlp_hidden, bounded=bounded)
-        d = MLPDiscriminator(n_classes, n_features, cfg.mlp_hidden, cfg.spectral_norm, aux=cfg.aux_weight > 0)
+            g = MLPGenerator(
+                n_classes, latent_dim=cfg.latent_dim, n_features=n_features, hidden=cfg.mlp_hidden, bounded=bounded
+            )
+        d = MLPDiscriminator(
+            n_classes, n_features=n_features, hidden=cfg.mlp_hidden, sn=cfg.spectral_norm, aux=cfg.aux_weight > 0
+        )
     return g, d
 
 

@@ -1,8 +1,12 @@
-"""Model files of a fitted SyntheticAugmenter: what is written, and how it is read back.
+"""The model-file format of a fitted SyntheticAugmenter: what a file holds, and how it is read back.
 
 A model file is a plain dict of builtins and tensors (see :mod:`ganaug.checkpoint`
 for the safe writing and reading): the constructor's parameters, the fitted
-attributes listed in :data:`PLAIN` and :data:`CONVERTED`, and the EMA generator's weights.
+attributes listed in :data:`PLAIN` and :data:`CONVERTED`, and the EMA generator's
+weights. The augmenter hands its state to :func:`write_model_file` and restores
+itself from what :func:`read_model_file` returns
+(:meth:`ganaug.SyntheticAugmenter.save` and :meth:`~ganaug.SyntheticAugmenter.load`);
+this module knows the file, not the estimator.
 """
 
 from __future__ import annotations
@@ -13,11 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
-from ._validation import child_seeds, resolve_device
+from ._version import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, safe_load
 from .config import CONFIG_FIELDS, GANConfig
-from .models import build_models
 
 #: Fitted attributes a model file stores as they are (builtins and CPU tensors), under their name without underscores.
 PLAIN = ("value_low_", "value_high_", "images_", "dtype_", "return_numpy_", "history_", "n_steps_", "seed_")
@@ -30,28 +32,41 @@ CONVERTED = {
     "_model_shape_": (list, tuple),
     "_real_spread_": (list, list),
 }
+#: Fitted attributes of flat-feature models only: the standardisation (empty tensors in the file of an image model).
+FEATURE_SCALING = ("_feature_mean_", "_feature_std_")
+#: Every fitted attribute a model file restores, besides the generator.
+FITTED = (*PLAIN, *CONVERTED, "fit_fingerprint_", "n_pseudo_labelled_", *FEATURE_SCALING)
 
 
 def _key(attr: str) -> str:
     return attr.strip("_")
 
 
-def save_model(aug, path) -> Path:
-    """Write a fitted augmenter to ``path`` (atomically); see :meth:`SyntheticAugmenter.save`."""
+def write_model_file(path, *, params: dict, fitted: dict, generator_state: dict) -> Path:
+    """Write a model file to ``path`` atomically.
+
+    ``params`` are the estimator's constructor parameters (``get_params(deep=False)``), ``fitted`` its
+    :data:`FITTED` attributes by name (those of :data:`FEATURE_SCALING` only for flat features) and
+    ``generator_state`` the EMA generator's ``state_dict``.
+    """
     state = {"format_version": FORMAT_VERSION, "library_version": __version__, "kind": "model"}
-    state["params"] = _params_to_file(aug)
-    state.update({_key(attr): getattr(aug, attr) for attr in PLAIN})
-    state.update({_key(attr): write(getattr(aug, attr)) for attr, (write, _) in CONVERTED.items()})
-    state["fingerprint"] = aug.fit_fingerprint_
-    state["n_pseudo_labelled"] = np.asarray(aug.n_pseudo_labelled_).tolist()
-    state["feature_mean"] = getattr(aug, "_feature_mean_", torch.zeros(0))  # flat features only
-    state["feature_std"] = getattr(aug, "_feature_std_", torch.zeros(0))
-    state["generator"] = {k: v.cpu() for k, v in aug.generator_.state_dict().items()}
+    state["params"] = _params_to_file(params)
+    state.update({_key(attr): fitted[attr] for attr in PLAIN})
+    state.update({_key(attr): write(fitted[attr]) for attr, (write, _) in CONVERTED.items()})
+    state["fingerprint"] = fitted["fit_fingerprint_"]
+    state["n_pseudo_labelled"] = np.asarray(fitted["n_pseudo_labelled_"]).tolist()
+    for attr in FEATURE_SCALING:
+        state[_key(attr)] = fitted.get(attr, torch.zeros(0))
+    state["generator"] = {k: v.cpu() for k, v in generator_state.items()}
     return atomic_save(state, path)
 
 
-def load_model(cls, path, device=None):
-    """A fitted ``cls`` from a file :func:`save_model` wrote; see :meth:`SyntheticAugmenter.load`."""
+def read_model_file(path) -> tuple[dict, dict, dict]:
+    """``(constructor parameters, fitted attributes by name, generator state_dict)`` from a model file.
+
+    Files of ganaug 0.1.0 (format 1) are read into the same form. Raises ``ValueError`` naming the file when it
+    is not a model file or lacks an entry.
+    """
     state = safe_load(path, map_location="cpu", kind="model")
     if state.get("kind") != "model":
         raise ValueError(
@@ -59,38 +74,27 @@ def load_model(cls, path, device=None):
         )
     try:
         params = _params_from_file(state["params"])
-        if device is not None:
-            params["device"] = device
-        aug = cls(**params)
-        for attr in PLAIN:
-            setattr(aug, attr, state[_key(attr)])
-        for attr, (_, read) in CONVERTED.items():
-            setattr(aug, attr, read(state[_key(attr)]))
-        if "gan" not in state["params"] and aug.config_.architecture == "auto":  # ganaug 0.1.0: "auto" meant the DCGAN
-            aug.config_ = dataclasses.replace(aug.config_, architecture="dcgan" if aug.images_ else "mlp")
-        aug.fit_fingerprint_ = state["fingerprint"]
+        fitted = {attr: state[_key(attr)] for attr in PLAIN}
+        fitted.update({attr: read(state[_key(attr)]) for attr, (_, read) in CONVERTED.items()})
+        if "gan" not in state["params"] and fitted["config_"].architecture == "auto":  # 0.1.0: "auto" meant the DCGAN
+            architecture = "dcgan" if fitted["images_"] else "mlp"
+            fitted["config_"] = dataclasses.replace(fitted["config_"], architecture=architecture)
+        fitted["fit_fingerprint_"] = state["fingerprint"]
         # files from before fits with unlabelled data: none joined
-        aug.n_pseudo_labelled_ = np.asarray(state.get("n_pseudo_labelled", [0] * len(aug.classes_)), dtype=np.int64)
+        joined = state.get("n_pseudo_labelled", [0] * len(fitted["classes_"]))
+        fitted["n_pseudo_labelled_"] = np.asarray(joined, dtype=np.int64)
         if state["feature_mean"].numel():
-            aug._feature_mean_, aug._feature_std_ = state["feature_mean"], state["feature_std"]
-        aug.device_ = resolve_device(aug.device)
-        per_class = aug.strategy == "per_class"
-        with torch.random.fork_rng(devices=[]):  # building modules draws from torch's global generator
-            g, _ = build_models(
-                aug.config_, len(aug.classes_), aug._model_shape_, bounded=aug.images_, per_class=per_class
-            )
-        g.load_state_dict(state["generator"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise ValueError(f"{str(path)!r} is damaged or incomplete: {exc}") from exc
-    aug.generator_ = g.to(aug.device_).eval().requires_grad_(False)
-    aug._sample_gen = torch.Generator(device=aug.device_).manual_seed(child_seeds(aug.seed_, 3)[2])
-    return aug
+            fitted.update({attr: state[_key(attr)] for attr in FEATURE_SCALING})
+        generator_state = state["generator"]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{str(path)!r} is damaged or incomplete: {exc!r}") from exc
+    return params, fitted, generator_state
 
 
-def _params_to_file(aug) -> dict:
+def _params_to_file(params: dict) -> dict:
     """The constructor's parameters as builtins (a model file holds no Python objects)."""
-    params = aug.get_params(deep=False)
-    params["gan"] = None if aug.gan is None else aug.gan.to_dict()
+    params = dict(params)
+    params["gan"] = None if params["gan"] is None else params["gan"].to_dict()
     if not isinstance(params["random_state"], (int, type(None))):
         del params["random_state"]  # a RandomState cannot be stored; the resolved seed is
     if params["checkpoint_dir"] is not None:

@@ -36,10 +36,10 @@ def fit_value_space(x: torch.Tensor, images: bool):
     mean = flat.mean(0)
     std = flat.std(0, unbiased=False) if flat.shape[0] > 1 else torch.ones_like(mean)
     std = torch.where(std > 0, std, torch.ones_like(std))
-    return lo, hi, scale_into(x, lo, hi, mean, std), mean, std
+    return lo, hi, scale_into(x, lo, hi, mean=mean, std=std), mean, std
 
 
-def scale_into(x, low, high, mean=None, std=None) -> torch.Tensor:
+def scale_into(x, low, high, *, mean=None, std=None) -> torch.Tensor:
     """``x`` in the space the GAN trains on, as :func:`fit_value_space` learnt it (images: per-channel
     ``[low, high]`` -> ``[-1, 1]``; features: standard scores with ``mean`` and ``std``).
 
@@ -90,6 +90,7 @@ def to_value_space(
     s: torch.Tensor,
     low: torch.Tensor,
     high: torch.Tensor,
+    *,
     mean: torch.Tensor | None = None,
     std: torch.Tensor | None = None,
 ) -> torch.Tensor:
@@ -123,7 +124,7 @@ def cast(x: torch.Tensor, dtype: str) -> torch.Tensor:
     return x
 
 
-def class_spread(scaled: torch.Tensor, y_idx: np.ndarray, n_classes: int, max_n: int = 256) -> list[float]:
+def class_spread(scaled: torch.Tensor, y_idx: np.ndarray, n_classes: int, *, max_n: int = 256) -> list[float]:
     """Mean pairwise distance between training samples of each class (in the GAN's space)."""
     spread = []
     for k in range(n_classes):

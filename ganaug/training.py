@@ -21,11 +21,19 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import __version__
+from ._version import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
 from .config import GANConfig
 from .diffaugment import diff_augment, random_affine
-from .distributed import rank_world
+from .distributed import (
+    barrier,
+    broadcast_buffers,
+    gather_per_class,
+    mean_over_ranks,
+    owned_classes,
+    rank_world,
+    wrap_ddp,
+)
 from .losses import d_loss_fn, g_loss_fn, gradient_penalty, mode_seeking_loss, paired_choice, paired_labels
 from .models import PerClass
 
@@ -54,6 +62,7 @@ class GANTrainer:
         generator: nn.Module,
         discriminator: nn.Module,
         config: GANConfig,
+        *,
         device: torch.device,
         seed: int,
         data_parallel: bool = True,
@@ -101,42 +110,15 @@ class GANTrainer:
         self.history: dict[str, list] = {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
         self.lr_scale = 1.0
         self.rollbacks = 0
-        self._G_train, self._D_train = self.G, self.D
+        self._G_train, self._D_train = self.G, self.D  # what the discriminator step calls (DDP wrappers under DDP)
         self._spread = False  # per-class GANs spread over the ranks (set by fit)
+        self._by_class = None  # class-balanced batches: rows sorted by class, each class's start and count (fit)
 
     def _checkpoint_dir(self, directory: str | Path, per_class: bool) -> Path:
         """Where this process keeps its checkpoints: per-class GANs spread over ranks keep one folder per rank."""
         if per_class and self.world > 1:
             return Path(directory) / f"rank{self.rank}"
         return Path(directory)
-
-    def _owned_classes(self, n_classes: int) -> list[int]:
-        """The classes whose GANs this rank trains when per-class GANs are spread over the ranks."""
-        return [k for k in range(n_classes) if k % self.world == self.rank]
-
-    def _gather_per_class(self, n_classes: int) -> None:
-        """Give every rank every class's generator, EMA generator and discriminator from the rank that trained it."""
-        import torch.distributed as dist
-
-        for k in range(n_classes):
-            for module in (self.G, self.G_ema, self.D):
-                for t in list(module.per_class[k].parameters()) + list(module.per_class[k].buffers()):
-                    dist.broadcast(t.detach(), k % self.world)
-
-    def _wrap_ddp(self, per_class: bool) -> None:
-        if self.world == 1 or self._G_train is not self.G:
-            return
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        # per-class GANs: a rank's slice holds only some classes, so the others' modules get no gradient there
-        # the warp generator's buffers are the training images, the same on every rank: nothing to broadcast
-        # (and a channels-last single-channel image buffer cannot be broadcast in place)
-        static_buffers = hasattr(self.G, "set_exemplars")
-        self._G_train = DDP(
-            self.G, device_ids=ids, find_unused_parameters=per_class, broadcast_buffers=not static_buffers
-        )
-        self._D_train = DDP(self.D, device_ids=ids, find_unused_parameters=per_class)
 
     def _slice(self, t: torch.Tensor) -> torch.Tensor:
         """This rank's part of a global batch (all of it without a process group, or when the ranks
@@ -189,7 +171,7 @@ class GANTrainer:
                 group["lr"] = lr * self.lr_scale
 
     # -- one step -----------------------------------------------------------------------------
-    def _batch(self, class_index: list[torch.Tensor] | None, x: torch.Tensor, y: torch.Tensor):
+    def _batch(self, x: torch.Tensor, y: torch.Tensor, class_index: list[torch.Tensor] | None):
         b = self.cfg.batch_size
         if class_index is None and self._by_class is not None:  # a class at random, then one of its rows
             order, start, count = self._by_class
@@ -204,7 +186,7 @@ class GANTrainer:
             )
         return x[idx], y[idx]
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, *, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
         """One generator update (after ``d_steps`` discriminator updates); returns the 4 logged figures.
 
         With CUDA graphs the first 3 steps run eagerly on a side stream, the
@@ -216,29 +198,29 @@ class GANTrainer:
             self._graph.replay()
             out = self._graph_out.clone()
         elif self.use_graph:
-            out = self._warm_up_or_record(x, y, ops, class_index)
+            out = self._warm_up_or_record(x, y, ops=ops, class_index=class_index)
         else:
-            out = self._step(x, y, ops, class_index)
+            out = self._step(x, y, ops=ops, class_index=class_index)
         self.step += 1
         return out
 
-    def _warm_up_or_record(self, x, y, ops, class_index) -> torch.Tensor:
+    def _warm_up_or_record(self, x, y, *, ops, class_index) -> torch.Tensor:
         current = torch.cuda.current_stream(self.device)
         side = torch.cuda.Stream(self.device)
         side.wait_stream(current)
         with torch.cuda.stream(side):
-            out = self._step(x, y, ops, class_index)
+            out = self._step(x, y, ops=ops, class_index=class_index)
         current.wait_stream(side)
         self._warm_steps += 1
         if self._warm_steps == 3:  # lazily created optimiser state and library workspaces exist now
             graph = torch.cuda.CUDAGraph()
             graph.register_generator_state(self.rng)
             with torch.cuda.graph(graph):  # records; nothing runs until replay
-                self._graph_out = self._step(x, y, ops, class_index)
+                self._graph_out = self._step(x, y, ops=ops, class_index=class_index)
             self._graph = graph
         return out
 
-    def _step(self, x: torch.Tensor, y: torch.Tensor, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
+    def _step(self, x: torch.Tensor, y: torch.Tensor, *, ops: tuple[str, ...], class_index=None) -> torch.Tensor:
         """The device work of one step (what a CUDA graph records)."""
         cfg, rng = self.cfg, self.rng
         # the autocast weight cache does not survive graph replays
@@ -249,7 +231,7 @@ class GANTrainer:
             cache_enabled=not self.use_graph,
         )
         for i in range(cfg.d_steps):
-            real, labels = self._batch(class_index, x, y)
+            real, labels = self._batch(x, y, class_index)
             if cfg.real_augment > 0:  # classical augmentation of the real images, outside the gradient path
                 real = random_affine(real, rng, cfg.real_augment)
             z = torch.randn(real.shape[0], self.G.latent_dim, generator=rng, device=self.device)
@@ -277,7 +259,9 @@ class GANTrainer:
                 if cfg.lecam_weight > 0:
                     d_loss = d_loss + cfg.lecam_weight * self._lecam(d_real, d_fake)
                 if cfg.loss == "wasserstein-gp":
-                    d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real_aug, fake_aug.float(), labels, rng)
+                    d_loss = d_loss + cfg.gp_weight * gradient_penalty(
+                        self.D, real_aug, fake_aug.float(), y=labels, generator=rng
+                    )
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
@@ -351,8 +335,54 @@ class GANTrainer:
     ) -> GANTrainer:
         """Train until ``config.n_steps`` generator updates have been made.
 
-        ``extra`` (builtins and tensors) is stored in every checkpoint.
+        Every ``log_every`` steps the mean losses are read back: a divergence
+        rolls back to the last good state, otherwise they are logged; every
+        ``checkpoint_every`` steps (and at the end) a checkpoint is written to
+        ``checkpoint_dir``. ``extra`` (builtins and tensors) is stored in every
+        checkpoint.
         """
+        cfg = self.cfg
+        x, y, ops, class_index = self._prepare(x, y, n_classes=n_classes, per_class=per_class)
+        if checkpoint_dir is not None:
+            checkpoint_dir = self._checkpoint_dir(checkpoint_dir, per_class)
+        good = self._snapshot()
+        acc = torch.zeros(4, device=self.device)  # summed figures since the last read (stays on the device)
+        acc_n = 0
+        bar = tqdm(
+            total=cfg.n_steps,
+            initial=self.step,
+            desc=desc,
+            disable=verbose <= 0 or self.rank != 0,
+            leave=verbose > 1,
+            dynamic_ncols=True,
+        )
+        try:
+            while self.step < cfg.n_steps:
+                acc += self.train_step(x, y, ops=ops, class_index=class_index)
+                acc_n += 1
+                bar.update(1)
+                last = self.step == cfg.n_steps
+                at_log = self.step % cfg.log_every == 0 or last
+                at_ckpt = checkpoint_dir is not None and (self.step % checkpoint_every == 0 or last)
+                if not (at_log or at_ckpt):
+                    continue
+                figures = (mean_over_ranks(acc, self.world) / acc_n).tolist()  # the only host sync
+                acc.zero_()
+                acc_n = 0
+                if _diverged(figures):
+                    self._rollback(good, figures)
+                    continue
+                self._log(figures, bar)
+                good = self._snapshot()
+                if at_ckpt:
+                    self._checkpoint(checkpoint_dir, extra)
+        finally:
+            bar.close()
+        self._finish(n_classes, checkpoint_dir)
+        return self
+
+    def _prepare(self, x: torch.Tensor, y: torch.Tensor, *, n_classes: int, per_class: bool):
+        """Data on the device, the DiffAugment ops, how batches are drawn, and the data-parallel set-up of a fit."""
         cfg = self.cfg
         x = x.to(self.device, torch.float32)
         y = y.to(self.device, torch.long)
@@ -370,71 +400,45 @@ class GANTrainer:
                     f"strategy='per_class' spreads the {n_classes} classes' GANs over the processes, so it needs at most "
                     f"{n_classes} processes; got {self.world}"
                 )
-            class_index = [class_index[k] for k in self._owned_classes(n_classes)]
+            class_index = [class_index[k] for k in owned_classes(n_classes, self.rank, self.world)]
         elif self.world > 1 and cfg.batch_size % self.world:
             raise ValueError(
                 f"batch_size ({cfg.batch_size}) must be divisible by the number of processes ({self.world}): "
                 "it is the global batch, split evenly over the ranks"
             )
-        if checkpoint_dir is not None:
-            checkpoint_dir = self._checkpoint_dir(checkpoint_dir, per_class)
-        if not self._spread:
-            self._wrap_ddp(per_class)
+        if not self._spread and self.world > 1 and self._G_train is self.G:
+            self._G_train, self._D_train = wrap_ddp(self.G, self.D, device=self.device, per_class=per_class)
         self._set_lr()  # also forgets a step recorded by an earlier fit (its tensors are gone)
-        good = self._snapshot()
-        acc = torch.zeros(4, device=self.device)
-        acc_n = 0
-        bar = tqdm(
-            total=cfg.n_steps,
-            initial=self.step,
-            desc=desc,
-            disable=verbose <= 0 or self.rank != 0,
-            leave=verbose > 1,
-            dynamic_ncols=True,
-        )
-        try:
-            while self.step < cfg.n_steps:
-                acc += self.train_step(x, y, ops, class_index)
-                acc_n += 1
-                bar.update(1)
-                at_log = self.step % cfg.log_every == 0 or self.step == cfg.n_steps
-                at_ckpt = checkpoint_dir is not None and (self.step % checkpoint_every == 0 or self.step == cfg.n_steps)
-                if not (at_log or at_ckpt):
-                    continue
-                if self.world > 1:  # every rank must take the same decision below
-                    import torch.distributed as dist
+        return x, y, ops, class_index
 
-                    dist.all_reduce(acc)
-                    acc /= self.world
-                figures = (acc / acc_n).tolist()  # the only host sync, every log_every steps
-                acc.zero_()
-                acc_n = 0
-                if not all(math.isfinite(v) for v in figures) or abs(figures[2] - figures[3]) > 1e4:
-                    self._rollback(good, figures)
-                    continue
-                for key, v in zip(("d_loss", "g_loss", "d_real", "d_fake"), figures):
-                    self.history[key].append(v)
-                self.history["step"].append(self.step)
-                bar.set_postfix(d=f"{figures[0]:.3f}", g=f"{figures[1]:.3f}", refresh=False)
-                good = self._snapshot()
-                if at_ckpt and (self.rank == 0 or self._spread):  # spread: every rank keeps its own classes' state
-                    self.save_checkpoint(checkpoint_dir, extra)
-        finally:
-            bar.close()
+    def _log(self, figures: list[float], bar) -> None:
+        """Append the mean losses since the last entry to ``history`` and show them on the progress bar."""
+        for key, v in zip(("d_loss", "g_loss", "d_real", "d_fake"), figures):
+            self.history[key].append(v)
+        self.history["step"].append(self.step)
+        bar.set_postfix(d=f"{figures[0]:.3f}", g=f"{figures[1]:.3f}", refresh=False)
+
+    def _checkpoint(self, directory: Path, extra: dict | None) -> None:
+        """Write a checkpoint from the rank that keeps them (spread per-class GANs: every rank, its own classes)."""
+        if self.rank == 0 or self._spread:
+            self.save_checkpoint(directory, extra)
+
+    def _finish(self, n_classes: int, checkpoint_dir) -> None:
+        """After the last step of several processes: every rank holds the same, whole model."""
+        if self.world == 1:
+            return
         if self._spread:
-            self._gather_per_class(n_classes)
-        elif self.world > 1:  # batch-norm statistics were last updated on each rank's own slice: take rank 0's
-            import torch.distributed as dist
+            gather_per_class((self.G, self.G_ema, self.D), n_classes=n_classes, world=self.world)
+        else:  # batch-norm statistics were last updated on each rank's own slice: take rank 0's
+            broadcast_buffers((self.G, self.G_ema, self.D), src=0)
+        if checkpoint_dir is not None:
+            barrier()  # rank 0's checkpoint is complete before anyone returns
 
-            for module in (self.G, self.G_ema, self.D):
-                for b in module.buffers():
-                    dist.broadcast(b, 0)
-        if self.world > 1:
-            import torch.distributed as dist
-
-            if checkpoint_dir is not None:
-                dist.barrier()  # rank 0's checkpoint is complete before anyone returns
-        return self
+    def _checkpoint_dir(self, directory: str | Path, per_class: bool) -> Path:
+        """Where this process keeps its checkpoints: per-class GANs spread over ranks keep one folder per rank."""
+        if per_class and self.world > 1:
+            return Path(directory) / f"rank{self.rank}"
+        return Path(directory)
 
     def _snapshot(self) -> dict:
         return copy.deepcopy(self.state_dict())
@@ -447,13 +451,13 @@ class GANTrainer:
                 f"GAN training diverged (losses {figures}) and did not recover after 5 rollbacks with halved "
                 "learning rates; try loss='hinge', smaller lr_g/lr_d, spectral_norm=True, or check the data for outliers"
             )
-        rollbacks = self.rollbacks
+        rollbacks, diverged_at = self.rollbacks, self.step
         self.load_state_dict(good)
         self.rollbacks = rollbacks
         self.lr_scale *= 0.5
         self._set_lr()
         warnings.warn(
-            f"GAN training diverged near step {self.step} (losses {figures}); rolled back to step {self.step} "
+            f"GAN training diverged near step {diverged_at} (losses {figures}); rolled back to step {self.step} "
             f"and halved the learning rates (now x{self.lr_scale:g})",
             RuntimeWarning,
             stacklevel=3,
@@ -497,3 +501,9 @@ class GANTrainer:
         if errors:
             raise ValueError(f"no readable checkpoint in {str(directory)!r}: " + "; ".join(errors))
         return None
+
+
+def _diverged(figures: list[float]) -> bool:
+    """Whether the mean losses and logits ``(d_loss, g_loss, d_real, d_fake)`` show a diverged fit: a figure
+    that is not finite, or real and fake logits more than 1e4 apart."""
+    return not all(math.isfinite(v) for v in figures) or abs(figures[2] - figures[3]) > 1e4

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from ._validation import _image_to_tensor, check_sample_dims, to_float_tensor
+from .classical import AffineElastic, Augmented, BatchAugment, channel_range
+from .classifier import collate, predict_proba, train_classifier
+from .datasets import SyntheticDataset
 from .scaling import resize_images, scale_into
 
 #: The label that marks a row as unlabelled in ``fit(X, y)`` (scikit-learn's semi-supervised convention).
@@ -29,8 +33,6 @@ def collect_inputs(data) -> tuple[torch.Tensor, str]:
     >>> tuple(x.shape), dtype
     ((3, 1, 8, 8), 'uint8')
     """
-    from torch.utils.data import DataLoader, Dataset
-
     if isinstance(data, torch.Tensor) or isinstance(data, np.ndarray):
         dtype = str(data.dtype).replace("torch.", "")
         return to_float_tensor(data, "unlabelled"), dtype
@@ -67,7 +69,7 @@ def _single(item, i: int) -> torch.Tensor:
     return item if isinstance(item, torch.Tensor) else _image_to_tensor(item)
 
 
-def split_unlabelled(x: torch.Tensor, labels: np.ndarray, dtype: str, unlabelled=None):
+def split_unlabelled(x: torch.Tensor, labels: np.ndarray, *, dtype: str, unlabelled=None):
     """Labelled ``(x, labels)`` and the unlabelled inputs (``None`` when there are none).
 
     Rows whose label is :data:`UNLABELLED` (-1) are unlabelled, followed by
@@ -77,7 +79,7 @@ def split_unlabelled(x: torch.Tensor, labels: np.ndarray, dtype: str, unlabelled
     Examples
     --------
     >>> import numpy as np, torch
-    >>> x, y, xu = split_unlabelled(torch.arange(4.0).view(4, 1), np.array([0, -1, 1, -1]), "float32")
+    >>> x, y, xu = split_unlabelled(torch.arange(4.0).view(4, 1), np.array([0, -1, 1, -1]), dtype="float32")
     >>> x.flatten().tolist(), y.tolist(), xu.flatten().tolist()
     ([0.0, 2.0], [0, 1], [1.0, 3.0])
     """
@@ -116,8 +118,8 @@ def pseudo_label(
     x: torch.Tensor,
     y: torch.Tensor,
     xu: torch.Tensor,
-    n_classes: int,
     *,
+    n_classes: int,
     threshold: float,
     n_steps: int,
     seed: int,
@@ -125,7 +127,7 @@ def pseudo_label(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The unlabelled samples a classifier of the labelled ones is sure of, with its labels.
 
-    A :class:`ganaug.evaluation.DefaultClassifier` is trained on ``(x, y)``
+    A :class:`ganaug.evaluation.DefaultClassifier` (:func:`ganaug.classifier.train_classifier`) is trained on ``(x, y)``
     (class indices) for ``n_steps`` batches, images under
     :class:`ganaug.evaluation.AffineElastic` augmentation, and labels ``xu``.
     Kept: the samples it gives a probability of at least ``threshold``, at
@@ -138,28 +140,29 @@ def pseudo_label(
         Rows of ``xu`` kept (sorted by class, then by confidence), their class
         indices and the classifier's probability for them.
     """
-    from .evaluation.classical import AffineElastic, Augmented, BatchAugment, channel_range
-    from .evaluation.classifier import _fit_torch, _predict_proba
-
     fit_seed, augment_seed = np.random.SeedSequence(seed).generate_state(2).tolist()
     labels = y.numpy()
     loader = None
     if x.dim() == 4:  # images: the small CNN learns from affine + elastic copies, as a careful user would train it
-        from torch.utils.data import DataLoader, RandomSampler
-
-        from .datasets import SyntheticDataset
-        from .evaluation.classifier import _collate
-
         order = RandomSampler(range(len(labels)), generator=torch.Generator().manual_seed(fit_seed))
-        base = DataLoader(SyntheticDataset(x, labels), batch_size=64, sampler=order, collate_fn=_collate)
-        augment = BatchAugment(AffineElastic(), *channel_range(x), augment_seed)
+        base = DataLoader(SyntheticDataset(x, labels), batch_size=64, sampler=order, collate_fn=collate)
+        augment = BatchAugment(AffineElastic(), *channel_range(x), seed=augment_seed)
         loader = Augmented(base, augment, keep_flags=False, device=device)
     classes = np.arange(n_classes)
-    teacher = _fit_torch(
-        x, labels, classes, loader, None, None, fit_seed, device, n_steps=n_steps, batch_size=64, lr=1e-3, verbose=0,
+    teacher = train_classifier(
+        x,
+        labels,
+        classes,
+        seed=fit_seed,
+        device=device,
+        loader=loader,
+        n_steps=n_steps,
+        batch_size=64,
+        lr=1e-3,
+        verbose=0,
         desc="pseudo-labels",
-    )  # fmt: skip
-    prob = _predict_proba(teacher, xu)
+    )
+    prob = predict_proba(teacher, xu)
     conf, pred = prob.max(dim=1)
     sure = conf >= threshold
     counts = torch.bincount(pred[sure], minlength=n_classes)
@@ -173,7 +176,7 @@ def pseudo_label(
     return index, pred[index], conf[index]
 
 
-def with_pseudo_labelled(scaled, y_idx: np.ndarray, unlabelled, space, cfg, seed: int, device):
+def with_pseudo_labelled(scaled, y_idx: np.ndarray, *, unlabelled, space, cfg, seed: int, device):
     """The GAN's training set: ``scaled`` with class indices ``y_idx``, plus the unlabelled samples
     :func:`pseudo_label` keeps, brought into the same space (``space``: the value space's
     ``(low, high, mean, std)``). Returns ``(x, y tensor, joined per class)``."""
@@ -182,8 +185,9 @@ def with_pseudo_labelled(scaled, y_idx: np.ndarray, unlabelled, space, cfg, seed
     if unlabelled is None:
         return scaled, y, np.zeros(n_classes, dtype=np.int64)
     images = scaled.dim() == 4
-    su = scale_into(check_sample_dims(unlabelled), *space)
+    low, high, mean, std = space
+    su = scale_into(check_sample_dims(unlabelled), low, high, mean=mean, std=std)
     su = resize_images(su.clamp(-1, 1), tuple(scaled.shape[-2:])) if images else su
     args = dict(threshold=cfg.pseudo_label_threshold, n_steps=cfg.pseudo_label_steps, seed=seed, device=device)
-    index, labels, _ = pseudo_label(scaled, y, su, n_classes, **args)
+    index, labels, _ = pseudo_label(scaled, y, su, n_classes=n_classes, **args)
     return torch.cat([scaled, su[index]]), torch.cat([y, labels]), np.bincount(labels.numpy(), minlength=n_classes)

@@ -110,7 +110,7 @@ def _trainer(bad):
     gen = torch.Generator().manual_seed(0)
     init_weights(g, gen)
     init_weights(d, gen)
-    return GANTrainer(g, _SometimesNaN(d, bad), cfg, "cpu", 0)
+    return GANTrainer(g, _SometimesNaN(d, bad), cfg, device="cpu", seed=0)
 
 
 def test_divergence_rolls_back_lowers_lr_and_warns():

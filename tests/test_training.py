@@ -29,7 +29,7 @@ def test_unknown_upsampling_is_refused():
     with pytest.raises(ValueError, match="g_upsample must be one of"):
         GANConfig(g_upsample="bilinear")
     with pytest.raises(ValueError, match="upsample must be one of"):
-        ConvGenerator(10, 8, 1, 28, upsample="bilinear")
+        ConvGenerator(10, latent_dim=8, channels=1, size=28, upsample="bilinear")
 
 
 @pytest.mark.parametrize("size", [8, 16, 30, 128])
@@ -118,7 +118,7 @@ def test_warp_generator_refuses_what_it_cannot_serve():
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="warp_shift"):
             GANConfig(warp_shift=bad)
-    gen = WarpGenerator(3, 8, 1, 28)
+    gen = WarpGenerator(3, latent_dim=8, channels=1, size=28)
     with pytest.raises(RuntimeError, match="set_exemplars"):
         gen(torch.randn(2, 8), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="at least one exemplar"):
@@ -186,7 +186,7 @@ def _trainer(n_steps, seed=0, **kw):
     gen = torch.Generator().manual_seed(seed)
     init_weights(g, gen)
     init_weights(d, gen)
-    return GANTrainer(g, d, cfg, "cpu", seed)
+    return GANTrainer(g, d, cfg, device="cpu", seed=seed)
 
 
 def _data():
@@ -316,7 +316,7 @@ def test_cuda_graph_records_one_step_and_replays_it():
         init_weights(g, torch.Generator().manual_seed(0))
         init_weights(d, torch.Generator().manual_seed(1))
         start = [p.detach().clone().cuda() for p in g.parameters()]
-        runs[graph] = GANTrainer(g, d, c, torch.device("cuda"), 0).fit(x, y, n_classes=2, verbose=0)
+        runs[graph] = GANTrainer(g, d, c, device=torch.device("cuda"), seed=0).fit(x, y, n_classes=2, verbose=0)
     t = runs[True]
     assert t.use_graph and t._graph is not None and not runs[False].use_graph
     assert t.step == 40 and t.history["step"] == [10, 20, 30, 40]
@@ -392,7 +392,7 @@ def test_class_balanced_batches_show_a_small_class_as_often_as_a_large_one(balan
     """95 rows of class 0, 5 of class 1: with class_balanced the discriminator sees class 1 in half its real rows."""
     cfg = GANConfig(architecture="mlp", n_steps=40, batch_size=32, mlp_hidden=16, latent_dim=8, class_balanced=balanced)
     g, d = build_models(cfg, 2, (6,))
-    trainer = GANTrainer(g, d, cfg, "cpu", 0)
+    trainer = GANTrainer(g, d, cfg, device="cpu", seed=0)
     x, y = torch.randn(100, 6), torch.cat([torch.zeros(95), torch.ones(5)]).long()
     seen = []
     draw = trainer._batch

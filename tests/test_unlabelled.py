@@ -139,14 +139,28 @@ def test_pseudo_labels_keep_only_confident_rows_balanced_over_classes():
     xu, yu = xu[:70], yu[:70]  # 40 of class 0, 30 of class 1
     scale = lambda a: torch.as_tensor(a, dtype=torch.float32) / 127.5 - 1  # noqa: E731
     index, labels, conf = pseudo_label(
-        scale(x), torch.as_tensor(y), scale(xu), 2, threshold=0.9, n_steps=60, seed=0, device=torch.device("cpu")
+        scale(x),
+        torch.as_tensor(y),
+        scale(xu),
+        n_classes=2,
+        threshold=0.9,
+        n_steps=60,
+        seed=0,
+        device=torch.device("cpu"),
     )
     assert bool((conf >= 0.9).all())
     assert torch.equal(labels, torch.as_tensor(yu)[index])  # separable images: every kept label is right
     counts = torch.bincount(labels, minlength=2).tolist()
     assert counts[0] == counts[1] and 20 <= counts[0] <= 30  # capped at the median class's count
     none, _, _ = pseudo_label(
-        scale(x), torch.as_tensor(y), scale(xu), 2, threshold=1.0, n_steps=1, seed=0, device=torch.device("cpu")
+        scale(x),
+        torch.as_tensor(y),
+        scale(xu),
+        n_classes=2,
+        threshold=1.0,
+        n_steps=1,
+        seed=0,
+        device=torch.device("cpu"),
     )
     assert none.numel() == 0  # nothing is that sure after one step: nothing joins
 
@@ -154,10 +168,10 @@ def test_pseudo_labels_keep_only_confident_rows_balanced_over_classes():
 def test_split_unlabelled_reads_arrays_datasets_and_marked_rows():
     x = torch.arange(6.0).view(6, 1)
     labels = np.array([0, -1, 1, 0, -1, 1])
-    xl, yl, xu = split_unlabelled(x, labels, "float32", unlabelled=torch.tensor([[9.0]]))
+    xl, yl, xu = split_unlabelled(x, labels, dtype="float32", unlabelled=torch.tensor([[9.0]]))
     assert xl.flatten().tolist() == [0.0, 2.0, 3.0, 5.0] and yl.tolist() == [0, 1, 0, 1]
     assert xu.flatten().tolist() == [1.0, 4.0, 9.0]  # marked rows first, then the keyword's
-    assert split_unlabelled(x, np.array(["a", "b"] * 3), "float32")[2] is None  # string labels: nothing is marked
+    assert split_unlabelled(x, np.array(["a", "b"] * 3), dtype="float32")[2] is None  # string labels: nothing is marked
     assert collect_inputs(np.zeros((2, 3), dtype=np.float64))[1] == "float64"
 
 

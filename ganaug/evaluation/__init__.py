@@ -7,8 +7,8 @@ and quality gating of samples.
 Every public name is imported from here: ``from ganaug.evaluation import compare_augmentation``.
 """
 
-from .classical import AffineElastic
-from .classifier import DefaultClassifier, fit_classifier, weighted_cross_entropy
+from ..classical import AffineElastic
+from ..classifier import DefaultClassifier, fit_classifier, weighted_cross_entropy
 from .compare import compare_augmentation
 from .fidelity import distribution_metrics, memorisation
 from .filtering import SyntheticFilter, filter_synthetic

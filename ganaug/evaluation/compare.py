@@ -15,16 +15,16 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._validation import Interval, check_flag, child_seeds, collect_xy, resolve_device
+from ..classical import channel_range
+from ..classifier import DEFAULT_N_STEPS, label_indices, predict_proba, seeded_global_rng
 from ..unlabelled import collect_inputs
-from .classical import channel_range
-from .classifier import DEFAULT_N_STEPS, _label_indices, _predict_proba, _seeded_global_rng
 from .filtering import SyntheticFilter
 from .leakage import check_disjoint, check_fitted_on, is_fitted
 from .report import AugmentationReport
 from .runs import _classical, _run_sklearn, _run_torch, _Study
 
 
-def _validate_compare_args(model_fn, train_fn, estimator, ratios, seeds, classical, x):
+def _validate_compare_args(*, model_fn, train_fn, estimator, ratios, seeds, classical, x):
     if model_fn is not None and estimator is not None:
         raise ValueError("give either model_fn (a torch model) or estimator (an sklearn estimator), not both")
     if estimator is not None and train_fn is not None:
@@ -224,10 +224,20 @@ def compare_augmentation(
     """
     x, labels, dtype, _ = collect_xy(train)
     tx, tlabels, _, _ = collect_xy(test)
-    seeds, ratios = _validate_compare_args(model_fn, train_fn, estimator, ratios, seeds, classical, x)
+    seeds, ratios = _validate_compare_args(
+        model_fn=model_fn, train_fn=train_fn, estimator=estimator, ratios=ratios, seeds=seeds, classical=classical, x=x
+    )
     check_disjoint(x, tx)
     prefitted = augmenter is not None and is_fitted(augmenter)
-    xu = _check_unlabelled(unlabelled, x, dtype, tx, estimator, prefitted, self_training_threshold)
+    xu = _check_unlabelled(
+        unlabelled,
+        x,
+        dtype=dtype,
+        test_x=tx,
+        estimator=estimator,
+        prefitted=prefitted,
+        threshold=self_training_threshold,
+    )
     if prefitted:
         check_fitted_on(augmenter, x, labels)
     classes = np.unique(labels)
@@ -237,7 +247,7 @@ def compare_augmentation(
             f"the test set has classes {unknown} that train lacks ({classes.tolist()}); a classifier cannot learn them"
         )
     lookup = {c: i for i, c in enumerate(classes.tolist())}
-    y_true = _label_indices(tlabels, lookup).numpy()
+    y_true = label_indices(tlabels, lookup).numpy()
     dev = resolve_device(device)
     gan_ratios = [r for r in ratios if r > 0] if augmenter is not None else []
     run_arms = None if arms is None else [str(a) for a in ([arms] if isinstance(arms, str) else arms)]
@@ -303,35 +313,54 @@ def compare_augmentation(
             aug = aug_u = None
             # building the GAN's modules draws from torch's global generator: fork it so the caller's stream is untouched
             if any(arm in ("gan", "classical+gan", "gan_only") for arm, _, _ in arms):
-                with _seeded_global_rng(seed, dev):
+                with seeded_global_rng(seed, dev):
                     aug = augmenter if prefitted else clone(augmenter).set_params(random_state=seed).fit((x, labels))
             if any(arm.endswith("+unlabelled") for arm, _, _ in arms):
-                with _seeded_global_rng(seed, dev):
+                with seeded_global_rng(seed, dev):
                     aug_u = clone(augmenter).set_params(random_state=seed).fit((x, labels), unlabelled=xu)
             models = {}  # the seed's real-only / classical classifiers: the filter's judge, the self-training teacher
             for arm, ratio, with_classical in arms:
                 bar.set_postfix_str(f"seed {seed} {arm}" + (f" x{ratio:g}" if ratio else ""))
                 tf = (
-                    _classical(classical, low, high, transform_seed, classical_on_synthetic) if with_classical else None
+                    _classical(classical, low, high, seed=transform_seed, on_synthetic=classical_on_synthetic)
+                    if with_classical
+                    else None
                 )
                 if arm == "self_training":
                     base = "classical" if with_classical else "real"
                     if base not in models:  # left out of arms= but needed as the teacher; the student gets a fresh tf
-                        models[base] = _run_torch(study, None, base, 0.0, tf, run_seed, sample_seed)[3]
-                        tf = _classical(classical, low, high, transform_seed, True) if with_classical else None
-                    student = _self_training_study(study, models[base], xu, self_training_threshold)
-                    scores = _run_torch(student, None, "real", 0.0, tf, run_seed, sample_seed)[0]
+                        models[base] = _run_torch(
+                            study, None, base, ratio=0.0, tf=tf, seed=run_seed, sample_seed=sample_seed
+                        )[3]
+                        tf = (
+                            _classical(classical, low, high, seed=transform_seed, on_synthetic=True)
+                            if with_classical
+                            else None
+                        )
+                    student = _self_training_study(study, models[base], xu, threshold=self_training_threshold)
+                    scores = _run_torch(
+                        student, None, "real", ratio=0.0, tf=tf, seed=run_seed, sample_seed=sample_seed
+                    )[0]
                     n_real, n_syn = len(labels), len(student.labels) - len(labels)  # n_synthetic: pseudo-labelled
                 elif estimator is not None:
                     scores, n_real, n_syn = _run_sklearn(
-                        study, aug, arm, ratio, tf, run_seed, sample_seed, transform_seed
+                        study,
+                        aug,
+                        arm,
+                        ratio=ratio,
+                        tf=tf,
+                        seed=run_seed,
+                        sample_seed=sample_seed,
+                        transform_seed=transform_seed,
                     )
                 else:
                     filt = None
                     if filter_confidence is not None and arm in ("gan", "classical+gan"):
                         filt = SyntheticFilter(models["real"], min_confidence=float(filter_confidence), classes=classes)
                     gan, name = (aug_u, arm[: -len("+unlabelled")]) if arm.endswith("+unlabelled") else (aug, arm)
-                    scores, n_real, n_syn, model = _run_torch(study, gan, name, ratio, tf, run_seed, sample_seed, filt)
+                    scores, n_real, n_syn, model = _run_torch(
+                        study, gan, name, ratio=ratio, tf=tf, seed=run_seed, sample_seed=sample_seed, filt=filt
+                    )
                     if arm in ("real", "classical"):
                         models[arm] = model
                 rows.append(
@@ -364,7 +393,7 @@ def compare_augmentation(
     return AugmentationReport(rows, meta=meta)
 
 
-def _check_unlabelled(unlabelled, x, dtype, test_x, estimator, prefitted, threshold):
+def _check_unlabelled(unlabelled, x, *, dtype, test_x, estimator, prefitted, threshold):
     """The unlabelled inputs of a comparison as a tensor (``None`` without), checked against train and test."""
     if unlabelled is None:
         return None
@@ -389,9 +418,9 @@ def _check_unlabelled(unlabelled, x, dtype, test_x, estimator, prefitted, thresh
     return xu
 
 
-def _self_training_study(study: _Study, teacher, xu: torch.Tensor, threshold: float) -> _Study:
+def _self_training_study(study: _Study, teacher, xu: torch.Tensor, *, threshold: float) -> _Study:
     """``study`` with the unlabelled samples the teacher gives at least ``threshold`` added, under its labels."""
-    conf, pred = _predict_proba(teacher, xu).max(dim=1)
+    conf, pred = predict_proba(teacher, xu).max(dim=1)
     keep = (conf >= threshold).nonzero(as_tuple=True)[0]
     labels = np.concatenate([study.labels, study.classes[pred[keep].numpy()]])
     return dataclasses.replace(study, x=torch.cat([study.x, xu[keep]]), labels=labels)

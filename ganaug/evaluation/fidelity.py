@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .._validation import check_positive_int, collect_xy, resolve_seed, to_float_tensor
-from .classifier import DEFAULT_N_STEPS, DefaultClassifier, fit_classifier
+from ..classifier import DEFAULT_N_STEPS, DefaultClassifier, fit_classifier
 from .leakage import check_disjoint
 from .metrics import frechet_distance_features, nearest_neighbour, prdc
 

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from .._validation import Interval, check_positive_int
-from .classifier import _predict_proba
+from ..classifier import predict_proba
 
 
 class SyntheticFilter:
@@ -71,7 +71,7 @@ class SyntheticFilter:
         """The classifier's probability of each sample's intended class."""
         xt = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).to(torch.float32)
         if isinstance(self.classifier, nn.Module):
-            proba = _predict_proba(self.classifier, xt, self.batch_size).numpy()
+            proba = predict_proba(self.classifier, xt, self.batch_size).numpy()
         else:
             flat = xt.reshape(xt.shape[0], -1).numpy()
             proba = np.concatenate(

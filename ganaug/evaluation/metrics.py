@@ -57,8 +57,9 @@ def nearest_neighbour(query, reference, batch_size: int = 1024) -> tuple[np.ndar
     return dist.numpy(), idx.numpy()
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """Fréchet distance between two Gaussians ``N(mu1, sigma1)`` and ``N(mu2, sigma2)``.
+def frechet_distance(first, second) -> float:
+    """Fréchet distance between two Gaussians ``N(mu1, sigma1)`` and ``N(mu2, sigma2)``, given as
+    ``first = (mu1, sigma1)`` and ``second = (mu2, sigma2)``.
 
     ``||mu1 - mu2||^2 + tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2))``, with the
     trace of the matrix square root taken from the eigenvalues of the
@@ -67,9 +68,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> round(frechet_distance(np.zeros(2), np.eye(2), np.array([3.0, 4.0]), 4 * np.eye(2)), 6)  # 25 + 2 * (1 + 4 - 4)
+    >>> round(frechet_distance((np.zeros(2), np.eye(2)), (np.array([3.0, 4.0]), 4 * np.eye(2))), 6)  # 25 + 2 * (1 + 4 - 4)
     27.0
     """
+    (mu1, sigma1), (mu2, sigma2) = first, second
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
@@ -95,7 +97,7 @@ def frechet_distance_features(real, fake) -> float:
         raise ValueError(f"real and fake features differ in size: {a.shape[1]} and {b.shape[1]}")
     if min(a.shape[0], b.shape[0]) < 2:
         raise ValueError("the Fréchet distance needs at least 2 samples in each set")
-    return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    return frechet_distance((a.mean(0), np.cov(a, rowvar=False)), (b.mean(0), np.cov(b, rowvar=False)))
 
 
 def prdc(real, fake, k: int = 5) -> dict:

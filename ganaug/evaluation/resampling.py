@@ -13,8 +13,8 @@ from torch.utils.data import DataLoader, RandomSampler
 from tqdm.auto import tqdm
 
 from .._validation import child_seeds, collect_xy, resolve_device
+from ..classifier import DEFAULT_N_STEPS, collate, label_indices, predict_proba, train_classifier
 from ..datasets import SyntheticDataset
-from .classifier import DEFAULT_N_STEPS, _collate, _fit_torch, _label_indices, _predict_proba
 from .leakage import check_disjoint
 from .runs import _scores
 
@@ -103,7 +103,7 @@ def compare_resampling(
     seeds = [int(s) for s in seeds]
     classes = np.unique(labels)
     lookup = {c: i for i, c in enumerate(classes.tolist())}
-    y_true = _label_indices(tlabels, lookup).numpy()
+    y_true = label_indices(tlabels, lookup).numpy()
     dev = resolve_device(device)
     rows = []
     with tqdm(total=len(seeds) * len(samplers), desc="compare_resampling", disable=verbose < 1) as bar:
@@ -117,25 +117,23 @@ def compare_resampling(
                 elif isinstance(sampler, SyntheticAugmenter):
                     aug = clone(sampler).set_params(random_state=seed).fit((x, labels))
                     order = RandomSampler(range(len(x)), generator=torch.Generator().manual_seed(sample_seed))
-                    real = DataLoader(SyntheticDataset(x, labels), batch_size, sampler=order, collate_fn=_collate)
+                    real = DataLoader(SyntheticDataset(x, labels), batch_size, sampler=order, collate_fn=collate)
                     loader = aug.wrap(real, ratio=0.0, balance=True, random_state=sample_seed)
                     rx, ry = x, labels
                 else:
                     sampler = clone(sampler)
                     if "random_state" in sampler.get_params(deep=False):
                         sampler.set_params(random_state=seed)
-                    rx, ry = _resample(sampler, x, labels, GANOverSampler)
+                    rx, ry = _resample(sampler, x, labels, gan_sampler_type=GANOverSampler)
                     loader = None
                 seconds = time.perf_counter() - t0
-                model = _fit_torch(
+                model = train_classifier(
                     rx,
                     ry,
                     classes,
-                    loader,
-                    None,
-                    None,
-                    run_seed,
-                    dev,
+                    seed=run_seed,
+                    device=dev,
+                    loader=loader,
                     n_steps=n_steps,
                     batch_size=batch_size,
                     lr=lr,
@@ -143,7 +141,7 @@ def compare_resampling(
                     desc=name,
                     base_x=x,
                 )
-                pred = _predict_proba(model, tx).argmax(1).numpy()
+                pred = predict_proba(model, tx).argmax(1).numpy()
                 n_train = len(loader.dataset) if loader is not None else len(ry)
                 rows.append(
                     {
@@ -158,7 +156,7 @@ def compare_resampling(
     return rows
 
 
-def _resample(sampler, x: torch.Tensor, labels: np.ndarray, gan_sampler_type) -> tuple[torch.Tensor, np.ndarray]:
+def _resample(sampler, x: torch.Tensor, labels: np.ndarray, *, gan_sampler_type) -> tuple[torch.Tensor, np.ndarray]:
     """``sampler.fit_resample`` on flattened rows (images as they are for a GANOverSampler), back in x's shape."""
     keep_shape = isinstance(sampler, gan_sampler_type)
     arr = x.numpy() if keep_shape else x.reshape(len(x), -1).numpy()

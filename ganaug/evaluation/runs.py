@@ -15,9 +15,9 @@ from sklearn.metrics import f1_score
 from torch.utils.data import DataLoader, RandomSampler
 
 from .._validation import child_seeds
+from ..classical import Augmented, BatchAugment, ClassicalTransform, is_batched
+from ..classifier import collate, predict_proba, seeded_global_rng, train_classifier
 from ..datasets import SyntheticDataset
-from .classical import Augmented, BatchAugment, ClassicalTransform, is_batched
-from .classifier import _collate, _fit_torch, _predict_proba, _seeded_global_rng
 
 
 def _scores(y_true: np.ndarray, y_pred: np.ndarray, classes: np.ndarray) -> dict:
@@ -35,7 +35,7 @@ def _scores(y_true: np.ndarray, y_pred: np.ndarray, classes: np.ndarray) -> dict
     }
 
 
-def _synthetic_like(aug, labels: np.ndarray, classes: np.ndarray, ratio: float, seed: int, extra=None):
+def _synthetic_like(aug, labels: np.ndarray, classes: np.ndarray, *, ratio: float, seed: int, extra=None):
     """``round(ratio * n_k)`` synthetic samples of every class ``k`` of ``labels`` (plus ``extra[k]``), as float32."""
     extra = np.zeros(len(classes), dtype=np.int64) if extra is None else np.asarray(extra)
     counts = {c: int(round(ratio * int((labels == c).sum()))) + int(e) for c, e in zip(classes.tolist(), extra)}
@@ -71,7 +71,7 @@ class _Study:
     classical_on_synthetic: bool
 
 
-def _run_torch(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed: int, filt=None):
+def _run_torch(study: _Study, aug, arm: str, *, ratio, tf, seed: int, sample_seed: int, filt=None):
     """Train and score one torch classifier of ``arm``; returns (scores, n_real, n_synthetic, model)."""
     s = study
     data_seed = child_seeds(seed, 2)[1]
@@ -80,18 +80,19 @@ def _run_torch(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed: 
     n_syn = 0
     if arm == "gan_only":  # nothing real reaches this classifier, not even standardisation statistics
         # as many per class as the GAN trained on: the labelled samples and the pseudo-labelled ones
-        xs, ys = _synthetic_like(aug, s.labels, s.classes, 1.0, sample_seed, getattr(aug, "n_pseudo_labelled_", None))
+        extra = getattr(aug, "n_pseudo_labelled_", None)
+        xs, ys = _synthetic_like(aug, s.labels, s.classes, ratio=1.0, seed=sample_seed, extra=extra)
         base, stats_x = SyntheticDataset(xs, ys), xs
         n_real, n_syn = 0, len(ys)
     else:
         base, stats_x = SyntheticDataset(s.x, s.labels, transform=per_item), s.x
         n_real = len(base)
     order = RandomSampler(range(len(base)), generator=torch.Generator().manual_seed(data_seed))
-    loader = DataLoader(base, batch_size=s.batch_size, sampler=order, collate_fn=_collate)
+    loader = DataLoader(base, batch_size=s.batch_size, sampler=order, collate_fn=collate)
     if arm in ("gan", "classical+gan"):
         # flags per sample: for the loss weight, or to leave synthetic rows out of a batch transform
         flags = s.synthetic_weight != 1.0 or (batched and not s.classical_on_synthetic)
-        with _seeded_global_rng(sample_seed, s.device):  # wrap may read an item, running a random transform
+        with seeded_global_rng(sample_seed, s.device):  # wrap may read an item, running a random transform
             loader = aug.wrap(
                 loader,
                 ratio=ratio,
@@ -103,15 +104,15 @@ def _run_torch(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed: 
         n_syn = len(loader.dataset) - n_real
     if batched:
         loader = Augmented(loader, tf, keep_flags=s.synthetic_weight != 1.0, device=s.device)
-    model = _fit_torch(
+    model = train_classifier(
         s.x,
         s.labels,
         s.classes,
-        loader,
-        s.model_fn,
-        s.train_fn,
-        seed,
-        s.device,
+        seed=seed,
+        device=s.device,
+        loader=loader,
+        model_fn=s.model_fn,
+        train_fn=s.train_fn,
         n_steps=s.n_steps,
         batch_size=s.batch_size,
         lr=s.lr,
@@ -120,11 +121,11 @@ def _run_torch(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed: 
         base_x=stats_x,
         synthetic_weight=s.synthetic_weight,
     )
-    pred = _predict_proba(model, s.test_x).argmax(1).numpy()
+    pred = predict_proba(model, s.test_x).argmax(1).numpy()
     return _scores(s.y_true, pred, s.classes), n_real, n_syn, model
 
 
-def _run_sklearn(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed: int, transform_seed: int):
+def _run_sklearn(study: _Study, aug, arm: str, *, ratio, tf, seed: int, sample_seed: int, transform_seed: int):
     """Train and score one sklearn estimator of ``arm`` on flattened samples; returns (scores, n_real, n_synthetic)."""
     x, labels, classes = study.x, study.labels, study.classes
     parts_x, parts_y = [], []
@@ -137,7 +138,7 @@ def _run_sklearn(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed
         parts_x.append(_classical_copy(tf, x, transform_seed))
         parts_y.append(labels)
     if arm in ("gan", "classical+gan", "gan_only"):
-        xs, ys = _synthetic_like(aug, labels, classes, 1.0 if arm == "gan_only" else ratio, sample_seed)
+        xs, ys = _synthetic_like(aug, labels, classes, ratio=1.0 if arm == "gan_only" else ratio, seed=sample_seed)
         if xs is not None:
             xs = xs.reshape((len(ys),) + tuple(x.shape[1:]))
             parts_x.append(xs)
@@ -160,16 +161,16 @@ def _run_sklearn(study: _Study, aug, arm: str, ratio, tf, seed: int, sample_seed
     return _scores(study.y_true, pred, classes), n_real, n_syn
 
 
-def _classical(classical, low, high, seed: int, on_synthetic: bool):
+def _classical(classical, low, high, *, seed: int, on_synthetic: bool):
     """The classical transform of one run: a batch transform bound to the data's range, or a per-sample wrapper."""
     if is_batched(classical):
-        return BatchAugment(classical, low, high, seed, synthetic=on_synthetic)
-    return ClassicalTransform(classical, low, high, seed)
+        return BatchAugment(classical, low, high, seed=seed, synthetic=on_synthetic)
+    return ClassicalTransform(classical, low, high, seed=seed)
 
 
 def _classical_copy(tf, x: torch.Tensor, seed: int) -> torch.Tensor:
     """One classically augmented copy of every sample of ``x`` (for estimators, which see a fixed set)."""
     if isinstance(tf, BatchAugment):
-        return BatchAugment(tf.transform, tf.low, tf.high, seed)(x)
-    with _seeded_global_rng(seed, torch.device("cpu")):
+        return BatchAugment(tf.transform, tf.low, tf.high, seed=seed)(x)
+    with seeded_global_rng(seed, torch.device("cpu")):
         return torch.stack([tf(xi) for xi in x])

@@ -351,11 +351,11 @@ def paired_summary(
                 line[m] = float(np.mean(vals)) if vals else math.nan
             vals = list(per_seed.values())
             line[f"{metric}_std"] = float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan
-            line.update(_compare(per_seed, base, confidence, ""))
+            line.update(_compare(per_seed, base, confidence=confidence, suffix=""))
             if cbase:
-                line.update(_compare(per_seed, cbase, confidence, "_vs_classical"))
+                line.update(_compare(per_seed, cbase, confidence=confidence, suffix="_vs_classical"))
             if sbase:
-                line.update(_compare(per_seed, sbase, confidence, "_vs_self_training"))
+                line.update(_compare(per_seed, sbase, confidence=confidence, suffix="_vs_self_training"))
             out.append(line)
     return out
 
@@ -377,7 +377,7 @@ def _by_seed(rows: list[dict], metric: str, pair_on: str) -> dict:
     return out
 
 
-def _compare(per_seed: dict, base: dict, confidence: float, suffix: str) -> dict:
+def _compare(per_seed: dict, base: dict, *, confidence: float, suffix: str) -> dict:
     seeds = [s for s in per_seed if s in base]
     if not base:
         r = {"delta": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}

@@ -1,6 +1,9 @@
 """Classical augmentation in the data's value space: :class:`AffineElastic` on whole
 batches (per-image random parameters, on CPU or GPU), and :class:`ClassicalTransform`
-around a user's albumentations or torchvision transform, one sample at a time."""
+around a user's albumentations or torchvision transform, one sample at a time.
+
+Used by :mod:`ganaug.unlabelled` (the pseudo-labelling classifier learns from augmented
+copies) and by :mod:`ganaug.evaluation` (the classical arms of a comparison)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..diffaugment import random_affine
-from ..scaling import from_unit, to_unit
+from .diffaugment import random_affine
+from .scaling import from_unit, to_unit
 
 
 class AffineElastic:
@@ -119,7 +122,7 @@ class BatchAugment:
     real ones only when ``synthetic=False`` and flags are given).
     """
 
-    def __init__(self, transform, low: torch.Tensor, high: torch.Tensor, seed: int, synthetic: bool = True):
+    def __init__(self, transform, low: torch.Tensor, high: torch.Tensor, *, seed: int, synthetic: bool = True):
         self.transform, self.low, self.high, self.seed, self.synthetic = transform, low, high, int(seed), synthetic
         self._generator = None
 
@@ -150,7 +153,7 @@ class ClassicalTransform:
     The result is mapped back to the value space.
     """
 
-    def __init__(self, transform, low: torch.Tensor, high: torch.Tensor, seed: int):
+    def __init__(self, transform, low: torch.Tensor, high: torch.Tensor, *, seed: int):
         self.transform = copy.deepcopy(transform)
         self.albumentations = type(transform).__module__.split(".")[0] == "albumentations"
         if self.albumentations and hasattr(self.transform, "set_random_seed"):
@@ -195,7 +198,7 @@ def channel_range(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class Augmented:
     """The batches of ``loader`` with a batch transform applied on ``device`` (flags kept if ``keep_flags``)."""
 
-    def __init__(self, loader, transform: BatchAugment, keep_flags: bool, device: torch.device):
+    def __init__(self, loader, transform: BatchAugment, *, keep_flags: bool, device: torch.device):
         self.loader, self.transform, self.keep_flags, self.device = loader, transform, keep_flags, device
 
     def __iter__(self):

@@ -1,5 +1,8 @@
-"""The classifier a comparison trains: the default small CNN / MLP, its training loop
-(a fixed budget of steps), prediction, and the loss that weights synthetic samples."""
+"""The small classifier ganaug trains: the default CNN / MLP, its training loop (a fixed
+budget of steps), prediction, and the loss that weights synthetic samples.
+
+Both the core (pseudo-labels for unlabelled data, :mod:`ganaug.unlabelled`) and
+:mod:`ganaug.evaluation` (every comparison) train it, so it lives in the core."""
 
 from __future__ import annotations
 
@@ -13,13 +16,13 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 from tqdm.auto import tqdm
 
-from .._validation import check_positive_int, child_seeds, collect_xy, resolve_device, resolve_seed
-from ..datasets import SyntheticDataset
+from ._validation import check_positive_int, child_seeds, collect_xy, resolve_device, resolve_seed
+from .datasets import SyntheticDataset
 
 DEFAULT_N_STEPS = 300
 
 
-def _collate(batch):
+def collate(batch):
     """Stack samples as float32 (real and synthetic may differ in dtype); labels stay a list;
     a third item per sample (``is_synthetic``) becomes a bool tensor."""
     xs = torch.stack(
@@ -112,7 +115,7 @@ class DefaultClassifier(nn.Module):
 
 
 @contextmanager
-def _seeded_global_rng(seed: int, device: torch.device):
+def seeded_global_rng(seed: int, device: torch.device):
     """Seed torch's global generators for a block and restore them afterwards.
 
     Model initialisation inside ``model_fn``, dropout and torchvision's random
@@ -130,7 +133,7 @@ def _seeded_global_rng(seed: int, device: torch.device):
         yield
 
 
-def _label_indices(labels, lookup: dict) -> torch.Tensor:
+def label_indices(labels, lookup: dict) -> torch.Tensor:
     try:
         return torch.tensor([lookup[v.item() if hasattr(v, "item") else v] for v in labels], dtype=torch.long)
     except KeyError as exc:
@@ -158,7 +161,7 @@ def _train_loop(
         while step < n_steps:
             seen = 0
             for batch in loader:
-                x, y = batch[0].to(device, torch.float32), _label_indices(batch[1], lookup).to(device)
+                x, y = batch[0].to(device, torch.float32), label_indices(batch[1], lookup).to(device)
                 if len(batch) == 3:
                     loss = weighted_cross_entropy(model(x), y, batch[2], synthetic_weight)
                 else:
@@ -179,7 +182,7 @@ def _train_loop(
 
 
 @torch.no_grad()
-def _predict_proba(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+def predict_proba(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     was_training = model.training
     model.eval()
@@ -250,15 +253,14 @@ def fit_classifier(
     classes = np.unique(labels)
     seed = resolve_seed(random_state)
     dev = resolve_device(device)
-    return _fit_torch(
+    return train_classifier(
         x,
         labels,
         classes,
-        None,
-        model_fn,
-        train_fn,
-        seed,
-        dev,
+        seed=seed,
+        device=dev,
+        model_fn=model_fn,
+        train_fn=train_fn,
         n_steps=n_steps,
         batch_size=batch_size,
         lr=lr,
@@ -267,16 +269,16 @@ def fit_classifier(
     )
 
 
-def _fit_torch(
+def train_classifier(
     x,
     labels,
     classes,
-    loader_or_none,
-    model_fn,
-    train_fn,
+    *,
     seed,
     device,
-    *,
+    loader=None,
+    model_fn=None,
+    train_fn=None,
     n_steps,
     batch_size,
     lr,
@@ -288,7 +290,7 @@ def _fit_torch(
     """Build (under a forked, seeded global RNG) and train one torch classifier."""
     init_seed, data_seed = child_seeds(seed, 2)
     lookup = {c: i for i, c in enumerate(classes.tolist())}
-    with _seeded_global_rng(init_seed, device):
+    with seeded_global_rng(init_seed, device):
         if model_fn is None:
             model = DefaultClassifier.for_data(base_x if base_x is not None else x, len(classes))
         else:
@@ -299,13 +301,12 @@ def _fit_torch(
         if model_fn is None and model.image and device.type == "cpu":
             # channels-last convolutions: a quarter to a third less time per step on CPU (benchmarks/classifier_speed.py)
             model = model.to(memory_format=torch.channels_last)
-        loader = loader_or_none
         if loader is None:
             loader = DataLoader(
                 SyntheticDataset(x, labels),
                 batch_size=batch_size,
                 sampler=RandomSampler(range(len(x)), generator=torch.Generator().manual_seed(data_seed)),
-                collate_fn=_collate,
+                collate_fn=collate,
             )
         if train_fn is not None:
             out = train_fn(model, loader, device=device, seed=data_seed)
