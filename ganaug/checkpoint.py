@@ -13,6 +13,7 @@ import io
 import os
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import torch
@@ -51,23 +52,22 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
 
 
 def safe_load(path: str | os.PathLike, map_location="cpu", kind: str = "ganaug model") -> dict:
-    """Load a ganaug file with ``weights_only=True``; raise ``ValueError`` naming the file when it is
-    missing, damaged, carries code, or was written by a newer ganaug."""
+    """Load a ganaug file with ``weights_only=True``; raise ``ValueError`` naming the file and saying what it is
+    when it is missing, empty, not a torch file, damaged, carries code, lacks ganaug's entries, or was written
+    by a newer ganaug."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no {kind} file at {str(path)!r}")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises several types for damaged or unsafe files
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
-            raise ValueError(
-                f"{str(path)!r} is not a plain ganaug {kind}: it holds Python objects that would run code "
-                f"when unpickled, so it was refused without loading ({msg})"
-            ) from exc
-        raise ValueError(f"{str(path)!r} is damaged or not a ganaug {kind} file: {msg}") from exc
+    except Exception as exc:  # torch raises several types for damaged or unsafe files: say which case it is
+        raise ValueError(f"{str(path)!r} is not a ganaug {kind} file: it {_unreadable(path, exc)}") from exc
     if not isinstance(obj, dict) or "format_version" not in obj:
-        raise ValueError(f"{str(path)!r} is not a ganaug {kind} file (no format_version entry)")
+        what = f"a dict with keys {sorted(map(str, obj))[:8]}" if isinstance(obj, dict) else f"a {type(obj).__name__}"
+        raise ValueError(
+            f"{str(path)!r} is not a ganaug {kind} file: it is a torch file without ganaug's entries "
+            f"(it holds {what}, and no format_version)"
+        )
     version = obj["format_version"]
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(
@@ -75,6 +75,47 @@ def safe_load(path: str | os.PathLike, map_location="cpu", kind: str = "ganaug m
             f"({FORMAT_VERSION}); upgrade ganaug (pip install -U ganaug) to read it"
         )
     return obj
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """What a file that ``torch.load(weights_only=True)`` refused is, as the end of a sentence starting "it"."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+    if found:  # a pickle that imports something outside torch's allow-list: nothing of it was run
+        return (
+            f"holds Python objects that would run code when unpickled ({found.group(1)}), so it was refused "
+            "without loading; load it only if you trust its source, and save it again with SyntheticAugmenter.save"
+        )
+    if not head:
+        return "is empty (0 bytes): the write that made it did not finish, or it is not the file you meant"
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            torch_file = any(name.endswith("data.pkl") for name in archive.namelist())
+        if not torch_file:
+            return "is a zip archive, not a torch file (no data.pkl inside)"
+        return f"is a torch file that is damaged or truncated ({_first_line(exc)})"
+    if head.startswith(b"PK\x03\x04"):  # a zip archive's first entry, but no readable end: cut short
+        return "is a damaged or truncated zip archive (a torch file whose writing did not finish?)"
+    if _is_text(head):
+        first = head.decode("utf-8", "replace").splitlines()[0][:60] if head.strip() else ""
+        return f"is a text file, not a torch file (it starts {first!r})"
+    if head[:1] == b"\x80":  # the pickle protocol marker: an old-style torch file or a plain pickle
+        return "is a pickle that torch cannot read as a file of tensors (a plain pickle, or an old-style torch file)"
+    return "is not a torch file: its first bytes are neither a zip archive (torch's format) nor a pickle"
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:  # a multi-byte character cut at the end of the head still counts as text
+        text = head[:-4].decode("utf-8", "replace")
+    return "\x00" not in text and all(c.isprintable() or c in "\t\r\n" for c in text.replace("\ufffd", ""))
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def checkpoint_path(directory: str | os.PathLike, step: int) -> Path:

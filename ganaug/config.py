@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from dataclasses import dataclass
 
@@ -56,6 +57,20 @@ class GANConfig:
     are resolved for the data at ``fit`` time (:meth:`resolve`); the fitted
     estimator's ``config_`` shows what was used. docs/settings.md explains the
     defaults.
+
+    Most fields apply to every generator; a few are read by one architecture
+    only and ignored by the others (:data:`ARCHITECTURE_FIELDS`):
+
+    ==========  ==========================================
+    ``dcgan``   ``g_upsample``
+    ``warp``    ``warp_shift``, ``warp_stroke``
+    ``offset``  ``offset_scale``, ``mlp_hidden``
+    ``mlp``     ``mlp_hidden``
+    ==========  ==========================================
+
+    ``g_width`` and ``d_width`` size the image networks (DCGAN and warp), and
+    ``pseudo_label_threshold`` and ``pseudo_label_steps`` matter only in fits
+    with unlabelled data.
 
     Parameters
     ----------
@@ -216,6 +231,16 @@ class GANConfig:
     Traceback (most recent call last):
     ...
     ValueError: loss must be one of 'nonsaturating', 'minimax', 'hinge', 'wasserstein-gp'; got 'wgan'
+    >>> GANConfig(lrg=1e-4)
+    Traceback (most recent call last):
+    ...
+    TypeError: GANConfig got unknown field 'lrg' (did you mean 'lr_g'?)
+    >>> cfg.set_params(lr_g=1e-4, lr_d=-1)  # checked as a whole: nothing is set
+    Traceback (most recent call last):
+    ...
+    ValueError: lr_d must be a number > 0; got -1
+    >>> cfg.lr_g
+    0.0002
     """
 
     latent_dim: int = 64
@@ -252,6 +277,14 @@ class GANConfig:
     pseudo_label_threshold: float = 0.95
     pseudo_label_steps: int = 600
 
+    def __new__(cls, *args, **kwargs):
+        # runs before the generated __init__, so an unknown keyword is answered with the field it resembles
+        # rather than Python's bare "unexpected keyword argument"
+        unknown = sorted(set(kwargs) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise TypeError(f"GANConfig got {_unknown_fields(unknown)}")
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         self.validate()
 
@@ -271,13 +304,18 @@ class GANConfig:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def set_params(self, **params) -> GANConfig:
-        """Set fields by name and check them (sklearn's ``set_params``); return ``self``."""
+        """Set fields by name (sklearn's ``set_params``); return ``self``.
+
+        The whole new state is checked before anything is assigned: a call
+        that raises leaves the config as it was.
+        """
         unknown = sorted(set(params) - set(CONFIG_FIELDS))
         if unknown:
-            raise ValueError(f"unknown GANConfig fields {unknown}; known: {', '.join(CONFIG_FIELDS)}")
-        for name, value in params.items():
-            setattr(self, name, value)
-        return self.validate()
+            raise ValueError(f"GANConfig.set_params got {_unknown_fields(unknown)}")
+        checked = dataclasses.replace(self, **params)  # validates the new state as a whole
+        for name in params:
+            setattr(self, name, getattr(checked, name))
+        return self
 
     def __repr__(self) -> str:
         changed = [
@@ -355,10 +393,9 @@ class GANConfig:
     @classmethod
     def from_dict(cls, d: dict) -> GANConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
+        unknown = sorted(set(d) - set(CONFIG_FIELDS))
         if unknown:
-            raise ValueError(f"unknown GANConfig fields {sorted(unknown)}; known: {sorted(names)}")
+            raise ValueError(f"GANConfig.from_dict got {_unknown_fields(unknown)}")
         d = dict(d)
         if d.get("betas") is not None:
             d["betas"] = tuple(d["betas"])
@@ -366,6 +403,25 @@ class GANConfig:
 
 
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GANConfig))
+#: The fields that only one generator reads (the others ignore them): docs/settings.md, "Fields of one
+#: architecture". ``mlp_hidden`` sizes both flat-feature networks.
+ARCHITECTURE_FIELDS = {
+    "dcgan": ("g_upsample",),
+    "warp": ("warp_shift", "warp_stroke"),
+    "offset": ("offset_scale", "mlp_hidden"),
+    "mlp": ("mlp_hidden",),
+}
+
+
+def _unknown_fields(names: list[str]) -> str:
+    """``unknown field 'lrg' (did you mean 'lr_g'?)``, for each of ``names``, with the list of fields when
+    nothing resembles a name."""
+    parts = []
+    for name in names:
+        close = difflib.get_close_matches(name, CONFIG_FIELDS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(CONFIG_FIELDS)}"
+        parts.append(f"unknown field {name!r} ({hint})")
+    return "; ".join(parts)
 
 _POSITIVE_INT = [Interval("int", 1)]
 _NON_NEGATIVE = [Interval("real", 0)]

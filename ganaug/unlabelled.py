@@ -4,6 +4,8 @@ from many more images than were labelled."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
@@ -16,6 +18,10 @@ from .scaling import resize_images, scale_into
 
 #: The label that marks a row as unlabelled in ``fit(X, y)`` (scikit-learn's semi-supervised convention).
 UNLABELLED = -1
+
+
+class UnlabelledRowsWarning(UserWarning):
+    """Labels of -1 beside other classes were read as unlabelled rows (scikit-learn's semi-supervised convention)."""
 
 
 def collect_inputs(data) -> tuple[torch.Tensor, str]:
@@ -92,6 +98,14 @@ def split_unlabelled(x: torch.Tensor, labels: np.ndarray, *, dtype: str, unlabel
                 "a fit needs labelled examples of at least one class"
             )
         if marked.any():
+            warnings.warn(
+                f"{int(marked.sum())} rows have y == -1, which marks unlabelled rows (scikit-learn's semi-supervised "
+                f"convention): the GAN is fitted on the classes {np.unique(labels[~marked]).tolist()} and uses those "
+                "rows only as unlabelled data. If -1 is a class, relabel it (for instance y + 1, or class names as "
+                "strings); to pass unlabelled data without this warning, give it as fit(..., unlabelled=X_unlabelled)",
+                UnlabelledRowsWarning,
+                stacklevel=3,
+            )
             parts.append(x[torch.from_numpy(marked)])
             x, labels = x[torch.from_numpy(~marked)], labels[~marked]
     if unlabelled is not None:

@@ -62,4 +62,23 @@ def test_user_docs_quote_no_commit_hashes(name):
 
 
 def test_readme_is_a_page_not_a_log():
-    assert len((ROOT / "README.md").read_text().splitlines()) <= 200
+    text = (ROOT / "README.md").read_text()
+    lines = text.splitlines()
+    assert len(lines) <= 200
+    # it opens with the two commands a fresh machine runs: the ablation, then the tests
+    first_block = text.split("```")[1].splitlines()
+    commands = [line.split("#")[0].strip() for line in first_block[1:] if line.strip()]
+    assert commands == [
+        'pip install -e ".[recipes]" && python recipes/mnist_augment.py --quick',
+        'pip install -e ".[test]" && pytest',
+    ]
+    # a product page's parts, in a product page's order: what it is, how to start, one results table, links
+    headings = [line[3:] for line in lines if line.startswith("## ")]
+    assert headings[:2] == ["Quick start", "Results"] and "Documentation" in headings
+    results = text.split("## Results")[1].split("\n## ")[0]
+    assert any(line.startswith("|---") for line in results.splitlines()), "Results has no table"
+    for link in re.findall(r"\]\(([^)#]+\.md)\)", text):
+        assert (ROOT / link).is_file(), f"README links to {link}, which does not exist"
+    # no log: no dated entries or changelog sections (those belong in CHANGELOG.md and docs/history/)
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), "dates belong in CHANGELOG.md"
+    assert not re.search(r"^#+ \[?(Unreleased|\d+\.\d+)", text, re.M), "release sections belong in CHANGELOG.md"

@@ -27,10 +27,27 @@ def test_gan_learns_class_faithful_digits_from_30_per_class(mnist_sample):
     fit_s = time.perf_counter() - t0
     xs, ys = aug.sample(500, random_state=1)
     agreement = (judge.predict(xs.reshape(500, -1) / 255.0) == ys).mean()
-    print(f"\n30/class, 1000 steps: fit {fit_s:.1f} s, judge agreement {agreement:.3f}")
+    # what training taught: the untrained generator (one step) hands back its exemplars barely bent
+    untrained = SyntheticAugmenter(n_steps=1, random_state=0, verbose=0).fit((X[train], y[train]))
+    moved, moved_untrained = (
+        _from_nearest(xs, X[train]),
+        _from_nearest(untrained.sample(500, random_state=1)[0], X[train]),
+    )
+    print(
+        f"\n30/class, 1000 steps: fit {fit_s:.1f} s, judge agreement {agreement:.3f}, "
+        f"RMS distance to the nearest training image {moved:.3f} (untrained {moved_untrained:.3f})"
+    )
     assert xs.dtype == np.uint8 and xs.shape == (500, 1, 28, 28)
-    assert agreement >= 0.80
+    assert agreement >= 0.80  # class-faithful ...
+    assert moved >= 0.1 and moved >= 2 * moved_untrained  # ... and new shapes, not the training images returned
     assert min(aug.history_["diversity"]) > 0.2  # no class collapsed to one image
+
+
+def _from_nearest(samples: np.ndarray, train: np.ndarray) -> float:
+    """Mean over samples of the RMS pixel distance (pixels in [0, 1]) to the nearest training image."""
+    a = torch.as_tensor(samples.reshape(len(samples), -1) / 255.0, dtype=torch.float32)
+    b = torch.as_tensor(train.reshape(len(train), -1) / 255.0, dtype=torch.float32)
+    return float((torch.cdist(a, b).min(1).values / a.shape[1] ** 0.5).mean())
 
 
 @pytest.mark.slow

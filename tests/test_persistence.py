@@ -13,6 +13,9 @@ from ganaug.scaling import fit_value_space
 DATA = Path(__file__).parent / "data"
 # the stored samples were drawn with one CPU thread; more threads round some convolutions differently
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+#: How far a sample drawn today may be from the stored one: other CPUs round a few convolutions differently
+#: (up to 7e-7 seen), while the right model drawing other samples is off by 7e-4 or more (tiny 0.1.0 test models)
+SAME_SAMPLE = 1e-5
 
 
 @pytest.mark.parametrize("name", ["dcgan", "warp", "mlp"])
@@ -22,8 +25,15 @@ def test_model_files_of_0_1_0_load_and_sample_as_they_did(name, tmp_path):
     aug = SyntheticAugmenter.load(DATA / f"model_0.1.0_{name}.pt")
     expected = np.load(DATA / "model_0.1.0_samples.npz")
     x, y = aug.sample(6, random_state=1)
-    np.testing.assert_array_equal(np.asarray(x), expected[f"{name}_x"])
-    np.testing.assert_array_equal(np.asarray(y), expected[f"{name}_y"])
+    want = expected[f"{name}_x"]
+    np.testing.assert_array_equal(np.asarray(y), expected[f"{name}_y"])  # labels are exact
+    if want.dtype.kind in "iu":  # whole-number samples (uint8 images) are exact
+        np.testing.assert_array_equal(np.asarray(x), want)
+    else:
+        np.testing.assert_allclose(np.asarray(x), want, rtol=0, atol=SAME_SAMPLE)
+        # other samples cannot meet the tolerance: even the same tiny model's next draw is far from the stored one
+        other = np.asarray(aug.sample(6, random_state=2)[0])
+        assert np.abs(other - want).max() > 50 * SAME_SAMPLE
     # the flat keywords of 0.1.0 become the estimator's GANConfig
     assert isinstance(aug.gan, GANConfig) and aug.gan.latent_dim == 8 and aug.gan.batch_size == 4
     assert aug.architecture is None and aug.n_steps is None

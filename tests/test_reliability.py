@@ -114,11 +114,14 @@ def _trainer(bad):
 
 
 def test_divergence_rolls_back_lowers_lr_and_warns():
-    t = _trainer(bad={12})
+    t = _trainer(bad={12})  # the 12th discriminator call is in step 6 (two calls a step)
     x, y = torch.rand(16, 1, 28, 28) * 2 - 1, torch.arange(16) % 2
-    with pytest.warns(RuntimeWarning, match="diverged"):
+    # found at the next log (step 10, log_every=5), it rolls back to the last good log (step 5)
+    said = r"diverged near step 10 \(losses \[nan, nan, nan, nan\]\); rolled back to step 5 and halved .* \(now x0\.5\)"
+    with pytest.warns(RuntimeWarning, match=said):
         t.fit(x, y, n_classes=2, verbose=0)
-    assert t.step == 20 and t.lr_scale == 0.5
+    assert t.step == 20 and t.lr_scale == 0.5 and t.rollbacks == 1
+    assert t.history["step"] == [5, 10, 15, 20]  # step 10 logged once, after the redo
     assert all(np.isfinite(t.history["d_loss"]))
     out = t.G_ema(torch.randn(8, t.G.latent_dim), torch.arange(8) % 2)
     assert torch.isfinite(out).all()
