@@ -423,6 +423,7 @@ def _unknown_fields(names: list[str]) -> str:
         parts.append(f"unknown field {name!r} ({hint})")
     return "; ".join(parts)
 
+
 _POSITIVE_INT = [Interval("int", 1)]
 _NON_NEGATIVE = [Interval("real", 0)]
 #: What each field accepts; one entry per field (a test checks that none is missing).
