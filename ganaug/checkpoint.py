@@ -81,7 +81,7 @@ def _unreadable(path: Path, exc: Exception) -> str:
     """What a file that ``torch.load(weights_only=True)`` refused is, as the end of a sentence starting "it"."""
     with open(path, "rb") as f:
         head = f.read(4096)
-    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+    found = re.search(r"unsupported (?:global: )?GLOBAL ([\w.]+)", str(exc), re.IGNORECASE)
     if found:  # a pickle that imports something outside torch's allow-list: nothing of it was run
         return (
             f"holds Python objects that would run code when unpickled ({found.group(1)}), so it was refused "
