@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ganaug`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    from . import GANConfig, SyntheticAugmenter
+    from .augmenter import SyntheticAugmenter
+    from .config import GANConfig
     from .io import load_data
 
     try:
