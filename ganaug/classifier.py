@@ -20,6 +20,11 @@ from ._validation import check_positive_int, child_seeds, collect_xy, resolve_de
 from .datasets import SyntheticDataset
 
 DEFAULT_N_STEPS = 300
+#: How the classifier's loss treats the classes. ``"cross_entropy"``: every sample counts the same.
+#: ``"class_weighted"``: a sample of class k counts ``n / (K * n_k)`` (scikit-learn's ``class_weight="balanced"``).
+#: ``"logit_adjusted"``: the logit-adjusted loss of Menon et al. (ICLR 2021), cross-entropy on
+#: ``logits + log(n_k / n)`` during training and the plain logits at prediction, which aims at balanced error.
+LOSSES = ("cross_entropy", "class_weighted", "logit_adjusted")
 
 
 def collate(batch):
@@ -53,6 +58,47 @@ def weighted_cross_entropy(
     """
     w = torch.where(is_synthetic.to(logits.device), float(synthetic_weight), 1.0)
     return (F.cross_entropy(logits, target, reduction="none") * w).sum() / w.sum()
+
+
+def class_loss(loss: str, class_counts) -> Callable:
+    """The training loss ``f(logits, target, is_synthetic=None, synthetic_weight=1.0)`` of one of :data:`LOSSES`.
+
+    ``class_counts[k]`` is how many training samples the classifier sees of class ``k``; it sets the class
+    weights and the logit adjustment (a class it never sees gets weight 0 and the prior of one sample).
+
+    Examples
+    --------
+    >>> logits, target = torch.zeros(4, 2), torch.tensor([0, 0, 0, 1])
+    >>> round(float(class_loss("logit_adjusted", [3, 1])(logits, target)), 4)  # log-priors added to the logits
+    0.5623
+    >>> logits = torch.tensor([[1.0, 0.0]] * 4)  # weights 2/3 and 2: each class carries half of the loss
+    >>> per_class = F.cross_entropy(logits[:2], torch.tensor([0, 1]), reduction="none")
+    >>> bool(torch.isclose(class_loss("class_weighted", [3, 1])(logits, target), per_class.mean()))
+    True
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+    counts = torch.as_tensor(np.asarray(class_counts, dtype=np.float64), dtype=torch.float32)
+    shift = class_weight = None
+    if loss == "logit_adjusted":
+        shift = torch.log(counts.clamp(min=1.0) / counts.clamp(min=1.0).sum())
+    elif loss == "class_weighted":
+        seen = counts > 0
+        class_weight = torch.where(seen, counts.sum() / (seen.sum() * counts.clamp(min=1.0)), 0.0)
+
+    def fn(logits, target, is_synthetic=None, synthetic_weight=1.0):
+        if shift is not None:
+            logits = logits + shift.to(logits.device, logits.dtype)
+        if class_weight is None:
+            if is_synthetic is None:
+                return F.cross_entropy(logits, target)
+            return weighted_cross_entropy(logits, target, is_synthetic, synthetic_weight)
+        w = class_weight.to(logits.device)[target]
+        if is_synthetic is not None:
+            w = w * torch.where(is_synthetic.to(logits.device), float(synthetic_weight), 1.0)
+        return (F.cross_entropy(logits, target, reduction="none") * w).sum() / w.sum()
+
+    return fn
 
 
 class DefaultClassifier(nn.Module):
@@ -151,8 +197,9 @@ def _train_loop(
     verbose: int,
     desc: str,
     synthetic_weight: float = 1.0,
+    loss_fn: Callable,
 ) -> nn.Module:
-    """Adam on cross-entropy for exactly ``n_steps`` batches, cycling over the loader's epochs
+    """Adam on ``loss_fn`` (:func:`class_loss`) for exactly ``n_steps`` batches, cycling over the loader's epochs
     (synthetic samples weighted by ``synthetic_weight`` when batches carry the flag)."""
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -162,10 +209,8 @@ def _train_loop(
             seen = 0
             for batch in loader:
                 x, y = batch[0].to(device, torch.float32), label_indices(batch[1], lookup).to(device)
-                if len(batch) == 3:
-                    loss = weighted_cross_entropy(model(x), y, batch[2], synthetic_weight)
-                else:
-                    loss = F.cross_entropy(model(x), y)
+                flags = batch[2] if len(batch) == 3 else None
+                loss = loss_fn(model(x), y, flags, synthetic_weight)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -204,6 +249,7 @@ def fit_classifier(
     n_steps: int = DEFAULT_N_STEPS,
     batch_size: int = 64,
     lr: float = 1e-3,
+    loss: str = "cross_entropy",
     random_state=0,
     device: str = "auto",
     verbose: int = 0,
@@ -229,6 +275,9 @@ def fit_classifier(
         labels)``. Default: Adam on cross-entropy for ``n_steps`` batches.
     n_steps, batch_size, lr : int, int, float
         Budget of the default loop.
+    loss : {"cross_entropy", "class_weighted", "logit_adjusted"}
+        The default loop's loss (:data:`LOSSES`): for imbalanced classes, class weights
+        ``n / (K * n_k)`` or the logit-adjusted loss of Menon et al. (2021).
     random_state : int
         Seeds initialisation, shuffling and dropout (the caller's global torch
         random state is left as it was).
@@ -266,6 +315,7 @@ def fit_classifier(
         lr=lr,
         verbose=verbose,
         desc="classifier",
+        loss=loss,
     )
 
 
@@ -286,10 +336,18 @@ def train_classifier(
     desc,
     base_x=None,
     synthetic_weight=1.0,
+    loss="cross_entropy",
+    class_counts=None,
 ):
-    """Build (under a forked, seeded global RNG) and train one torch classifier."""
+    """Build (under a forked, seeded global RNG) and train one torch classifier.
+
+    ``loss`` is one of :data:`LOSSES`; its class frequencies are ``class_counts`` (per class of ``classes``),
+    by default those of ``labels``."""
     init_seed, data_seed = child_seeds(seed, 2)
     lookup = {c: i for i, c in enumerate(classes.tolist())}
+    if class_counts is None:
+        class_counts = np.bincount(label_indices(labels, lookup).numpy(), minlength=len(classes))
+    loss_fn = class_loss(loss, class_counts)
     with seeded_global_rng(init_seed, device):
         if model_fn is None:
             model = DefaultClassifier.for_data(base_x if base_x is not None else x, len(classes))
@@ -322,6 +380,7 @@ def train_classifier(
                 verbose=verbose,
                 desc=desc,
                 synthetic_weight=synthetic_weight,
+                loss_fn=loss_fn,
             )
     model.eval()
     model.classes_ = classes

@@ -25,8 +25,9 @@ from sklearn.utils import check_consistent_length, column_or_1d
 
 from ._validation import NONE, InstanceOf, Interval, check_params
 from .augmenter import SyntheticAugmenter
-from .config import IMAGE_ARCHITECTURES, IMAGE_ROW_MIN_CORRELATION, GANConfig, GANParamsMixin
-from .tabular import TableEncoder, categorical_columns, column_kinds
+from .config import IMAGE_ARCHITECTURES, GANConfig, GANParamsMixin
+from .image_rows import image_shape, image_side
+from .tabular import TableEncoder, categorical_columns, has_text, integer_column_mask
 
 IMBLEARN_MISSING = (
     "GANOverSampler needs imbalanced-learn (its sampling_strategy handling and Pipeline); "
@@ -256,11 +257,11 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         y, binarize_y = _check_target_type(y, indicate_one_vs_all=True)
         check_params(self._constraints, self.get_params(deep=False))
         shape = np.shape(X) if not sparse.issparse(X) else X.shape
-        self._integer_columns = _integer_column_mask(X)
+        self._integer_columns = integer_column_mask(X)
         self.categorical_features_ = np.zeros(0, dtype=int)
         if len(shape) == 2:
             self.categorical_features_ = categorical_columns(X, self.categorical_features, shape[1])
-        if len(self.categorical_features_) or _has_text(X):
+        if len(self.categorical_features_) or has_text(X):
             if sparse.issparse(X):
                 raise TypeError("categorical columns need a dense X (a DataFrame or an array); got a sparse matrix")
             if self.image_shape is not None:
@@ -319,7 +320,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
             gan_x = encoder.transform(X)
         else:
             gan_x = self._gan_input(dense)
-        self.image_shape_ = _image_shape(gan_x)
+        self.image_shape_ = image_shape(gan_x)
         classes, codes = np.unique(y, return_inverse=True)
         code_of = {c: i for i, c in enumerate(classes)}
         augmenter = SyntheticAugmenter(
@@ -369,7 +370,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                     f"architecture={architecture!r} needs images: pass image_shape=(C, H, W) for flattened image rows, "
                     "or X as an (n, H, W) / (n, C, H, W) array"
                 )
-            side = _image_side(X) if architecture == "auto" else None
+            side = image_side(X) if architecture == "auto" else None
             if side is None:
                 return X
             shape = (1, side, side)
@@ -387,7 +388,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                     "pass the (C, H, W) shape the rows were flattened from"
                 )
             return X.reshape((X.shape[0],) + shape)
-        if _image_shape(X) != shape:
+        if image_shape(X) != shape:
             raise ValueError(
                 f"image_shape={shape} does not match the images' shape {X.shape[1:]}; "
                 "leave image_shape=None for image arrays (their shape is used)"
@@ -405,96 +406,6 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
 
     def _more_tags(self):  # scikit-learn < 1.6
         return {"X_types": ["2darray", "3darray", "sparse", "dataframe"]}
-
-
-def _integer_column_mask(X) -> np.ndarray | None:
-    """Which columns get rounded synthetic values: integer and boolean columns, and float columns whose training
-    values are all whole numbers (counts, ratings, pixel intensities stored as floats)."""
-    kinds = column_kinds(X)
-    if kinds is not None:
-        return np.array([_whole(X.iloc[:, j], kind) for j, kind in enumerate(kinds)], dtype=bool)
-    if isinstance(X, np.ndarray) and X.ndim == 2:
-        return np.array([_whole(X[:, j], X.dtype.kind) for j in range(X.shape[1])], dtype=bool)
-    return None
-
-
-def _whole(column, kind: str) -> bool:
-    """Whether a column of dtype kind ``kind`` holds whole numbers only (integer and bool dtypes always do)."""
-    if kind in "biu":
-        return True
-    return kind == "f" and bool(np.all(np.mod(np.asarray(column, dtype=np.float64), 1) == 0))
-
-
-def _image_shape(X: np.ndarray) -> tuple[int, int, int] | None:
-    """The ``(C, H, W)`` of each image of an ``(n, C, H, W)`` or ``(n, H, W)`` array (one channel); ``None`` for
-    flat rows ``(n, F)``."""
-    if X.ndim == 2:
-        return None
-    return tuple(X.shape[1:]) if X.ndim == 4 else (1, *X.shape[1:])
-
-
-def _image_side(X: np.ndarray) -> int | None:
-    """``s`` when the rows of X look like flattened ``s x s`` grayscale images, else ``None``.
-
-    They do when X has ``s * s`` columns (``8 <= s <= 64``: the image generator's sizes) and, laid out as an
-    ``s x s`` grid, both horizontally and vertically adjacent columns correlate on average at least
-    :data:`ganaug.config.IMAGE_ROW_MIN_CORRELATION` more than all pairs of columns (:func:`grid_correlation`):
-    neighbouring pixels go together, the columns of a table or a 1-D series in one direction at most."""
-    side = math.isqrt(X.shape[1])
-    if not 8 <= side <= 64 or side * side != X.shape[1] or X.dtype.kind not in "biuf" or X.shape[0] < 10:
-        return None
-    across, down, overall = grid_correlation(X, side)
-    return side if min(across, down) - overall >= IMAGE_ROW_MIN_CORRELATION else None
-
-
-def grid_correlation(X: np.ndarray, side: int, max_rows: int = 2000) -> tuple[float, float, float]:
-    """Mean correlation of horizontally adjacent, vertically adjacent and all pairs of columns of X as a grid.
-
-    X has ``side * side`` columns, read as ``side x side`` grids row by row; constant columns are left out, and
-    evenly spaced ``max_rows`` rows stand for larger X.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> across, down, overall = grid_correlation(load_digits().data, 8)
-    >>> bool(min(across, down) - overall > 0.25)
-    True
-    >>> across, down, overall = grid_correlation(np.random.RandomState(0).poisson(3, (500, 64)), 8)
-    >>> bool(max(across, down) - overall < 0.05)
-    True
-    """
-    if len(X) > max_rows:
-        X = X[np.linspace(0, len(X) - 1, max_rows).astype(int)]
-    X = np.asarray(X, dtype=np.float64)
-    std = X.std(axis=0)
-    varied = std > 0
-    z = np.zeros_like(X)
-    z[:, varied] = (X[:, varied] - X[:, varied].mean(axis=0)) / std[varied]
-    grid = np.arange(side * side).reshape(side, side)
-
-    def mean_product(left, right):
-        left, right = left.ravel(), right.ravel()
-        both = varied[left] & varied[right]
-        return float((z[:, left[both]] * z[:, right[both]]).mean()) if both.any() else 0.0
-
-    k = int(varied.sum())
-    total = z.sum(axis=1)
-    overall = float((total @ total / len(z) - k) / (k * k - k)) if k > 1 else 0.0
-    return mean_product(grid[:, :-1], grid[:, 1:]), mean_product(grid[:-1], grid[1:]), overall
-
-
-def _has_text(X) -> bool:
-    """Whether X (a DataFrame or array) holds columns that are not numbers."""
-    kinds = column_kinds(X)
-    if kinds is not None:
-        return any(kind not in "biufc" for kind in kinds)
-    if sparse.issparse(X):
-        return False
-    dtype = getattr(X, "dtype", None)
-    if dtype is None:  # a list: numpy decides
-        dtype = np.asarray(X).dtype
-    return dtype.kind in "OSU"
 
 
 __all__ = ["GANOverSampler"]

@@ -8,6 +8,7 @@ columns pass through as floats; GANOverSampler rounds those whose training value
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 
 def column_kinds(X) -> list[str] | None:
@@ -24,6 +25,37 @@ def column_kinds(X) -> list[str] | None:
     if dtypes is None or not hasattr(X, "columns"):
         return None
     return [getattr(dt, "kind", "O") for dt in dtypes]
+
+
+def has_text(X) -> bool:
+    """Whether X (a DataFrame or array) holds columns that are not numbers."""
+    kinds = column_kinds(X)
+    if kinds is not None:
+        return any(kind not in "biufc" for kind in kinds)
+    if sparse.issparse(X):
+        return False
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:  # a list: numpy decides
+        dtype = np.asarray(X).dtype
+    return dtype.kind in "OSU"
+
+
+def integer_column_mask(X) -> np.ndarray | None:
+    """Which columns get rounded synthetic values: integer and boolean columns, and float columns whose training
+    values are all whole numbers (counts, ratings, pixel intensities stored as floats)."""
+    kinds = column_kinds(X)
+    if kinds is not None:
+        return np.array([whole_numbers(X.iloc[:, j], kind) for j, kind in enumerate(kinds)], dtype=bool)
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        return np.array([whole_numbers(X[:, j], X.dtype.kind) for j in range(X.shape[1])], dtype=bool)
+    return None
+
+
+def whole_numbers(column, kind: str) -> bool:
+    """Whether a column of dtype kind ``kind`` holds whole numbers only (integer and bool dtypes always do)."""
+    if kind in "biu":
+        return True
+    return kind == "f" and bool(np.all(np.mod(np.asarray(column, dtype=np.float64), 1) == 0))
 
 
 def categorical_columns(X, categorical_features, n_features: int) -> np.ndarray:

@@ -434,12 +434,6 @@ class GANTrainer:
         if checkpoint_dir is not None:
             barrier()  # rank 0's checkpoint is complete before anyone returns
 
-    def _checkpoint_dir(self, directory: str | Path, per_class: bool) -> Path:
-        """Where this process keeps its checkpoints: per-class GANs spread over ranks keep one folder per rank."""
-        if per_class and self.world > 1:
-            return Path(directory) / f"rank{self.rank}"
-        return Path(directory)
-
     def _snapshot(self) -> dict:
         return copy.deepcopy(self.state_dict())
 

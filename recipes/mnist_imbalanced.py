@@ -2,9 +2,12 @@
 
 The training set keeps 400, 200, 100, 75, 50, 35, 20, 10, 6 and 4 images of digits 0-9 (drawn anew for every
 seed from the training pool); the test split stays balanced. The same small CNN, with the same budget, trains on
-the imbalanced set as it is (``none``), balanced by imbalanced-learn's RandomOverSampler and SMOTE, and balanced
-with GAN samples two ways: ``GANOverSampler`` (a fixed set of samples appended once) and
-``SyntheticAugmenter.wrap(balance=True)`` (a fresh synthetic top-up every epoch). Both GANs use the library's
+the imbalanced set as it is (``none``), balanced by imbalanced-learn's RandomOverSampler and SMOTE, with the
+losses practitioners try first on imbalanced classes (class-weighted cross-entropy, and the logit-adjusted loss
+of Menon et al. 2021), and balanced with GAN samples three ways: ``GANOverSampler`` (a fixed set of samples
+appended once), ``GANOverSampler + logit adjustment`` (every class topped up half-way to the largest in log
+count, ``sqrt(n_k * n_max)``, and the logit-adjusted loss for the imbalance left) and
+``SyntheticAugmenter.wrap(balance=True)`` (a fresh synthetic top-up every epoch). The GANs use the library's
 defaults; only the step budget of the profile is set. Scored by balanced accuracy, paired over seeds
 (``ganaug.evaluation.compare_resampling``).
 
@@ -42,9 +45,18 @@ PROFILES = {
     "quick": dict(seeds=[0, 1, 2, 3, 4], gan_steps=400, clf_steps=600),
     "default": dict(seeds=[0, 1, 2, 3, 4], gan_steps=3000, clf_steps=1000),
 }
-ARMS = ("none", "RandomOverSampler", "SMOTE", "GANOverSampler", "wrap(balance=True)")
+ARMS = (
+    "none",
+    "RandomOverSampler",
+    "SMOTE",
+    "class-weighted CE",
+    "logit adjustment",
+    "GANOverSampler",
+    "GANOverSampler + logit adjustment",
+    "wrap(balance=True)",
+)
 # The baselines every GAN arm is compared with, in the summary's columns.
-BASELINES = ("none", "RandomOverSampler", "SMOTE")
+BASELINES = ("none", "RandomOverSampler", "SMOTE", "class-weighted CE", "logit adjustment")
 
 
 def imbalanced_subset(y: np.ndarray, counts, seed: int) -> np.ndarray:
@@ -62,13 +74,25 @@ def imbalanced_subset(y: np.ndarray, counts, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(parts))
 
 
+def halfway(y) -> dict:
+    """Targets half-way to the largest class in log count: ``sqrt(n_k * n_max)`` images of class k."""
+    classes, counts = np.unique(y, return_counts=True)
+    return {c: max(int(n), int(round(np.sqrt(n * counts.max())))) for c, n in zip(classes, counts)}
+
+
 def samplers(gan: GANConfig, device: str) -> dict:
     """The arms: SMOTE with 3 neighbours, since the smallest class has 4 images (its default 5 needs 6)."""
     return {
         "none": None,
         "RandomOverSampler": RandomOverSampler(),
         "SMOTE": SMOTE(k_neighbors=3),
+        "class-weighted CE": (None, "class_weighted"),
+        "logit adjustment": (None, "logit_adjusted"),
         "GANOverSampler": GANOverSampler(gan=gan, device=device),
+        "GANOverSampler + logit adjustment": (
+            GANOverSampler(gan=gan, device=device, sampling_strategy=halfway),
+            "logit_adjusted",
+        ),
         "wrap(balance=True)": SyntheticAugmenter(gan=gan, device=device, verbose=0, distributed=False),
     }
 
@@ -159,7 +183,14 @@ def plot_recall(rows: list, counts, path: Path) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="the 2-core CPU profile")
-    p.add_argument("--data-dir", default=None, help="torchvision MNIST root (default ./data)")
+    p.add_argument(
+        "--dataset",
+        choices=["mnist", "idx"],
+        default="mnist",
+        help="MNIST (torchvision, else the embedded sample), or an MNIST-format IDX folder given by --data-dir "
+        "(e.g. a family written by benchmarks/image_families.py)",
+    )
+    p.add_argument("--data-dir", default=None, help="torchvision MNIST root (default ./data) or the IDX folder")
     p.add_argument("--offline", action="store_true", help="never try to download MNIST")
     p.add_argument("--counts", default=",".join(map(str, COUNTS)), help="training images per class, comma-separated")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..S-1)")
@@ -206,7 +237,7 @@ def main(argv=None) -> int:
         p.error(str(exc))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data_args = argparse.Namespace(dataset="mnist", digits="resize", data_dir=args.data_dir, offline=args.offline)
+    data_args = argparse.Namespace(dataset=args.dataset, digits="resize", data_dir=args.data_dir, offline=args.offline)
     (xtr, ytr), (xte, yte), data_desc = load_dataset(data_args)
     try:
         for seed in cfg["seeds"]:
@@ -275,7 +306,8 @@ def main(argv=None) -> int:
         save_grid(gan.fit((xtr[idx], ytr[idx])), out / "samples.png", n_per_class=10, random_state=0)
     table = to_markdown(summarise(rows))
     (out / "summary.md").write_text(
-        f"# Imbalanced MNIST: GAN balancing against no resampling, RandomOverSampler and SMOTE\n\n{data_desc}; "
+        f"# Imbalanced images: GAN balancing against no resampling, RandomOverSampler, SMOTE and imbalance losses\n\n"
+        f"{data_desc}; "
         f"training counts {cfg['counts']}; scored on {config['scored_on']} (balanced accuracy); "
         f"{len(cfg['seeds'])} seeds; command `{config['command']}`; machine {config['machine']}; "
         f"{elapsed / 60:.1f} minutes.\n\n{table}\n"

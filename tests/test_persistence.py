@@ -1,4 +1,5 @@
-"""Model files: files written by ganaug 0.1.0 still load and give the samples they gave then."""
+"""ganaug.persistence: model files round-trip, and files written by ganaug 0.1.0 still load and give the samples
+they gave then."""
 
 import warnings
 from pathlib import Path
@@ -71,3 +72,13 @@ def test_a_model_that_holds_training_images_says_so_and_warns_on_save(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning for a model without training images
         dcgan.save(tmp_path / "dcgan.pt")
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    aug, _, _ = fitted
+    path = aug.save(tmp_path / "m.pt")
+    loaded = SyntheticAugmenter.load(path)
+    assert torch.equal(aug.sample(7, random_state=5)[0], loaded.sample(7, random_state=5)[0])
+    assert loaded.classes_.tolist() == [0, 1, 2]
+    assert loaded.get_params() == aug.get_params()
+    assert loaded.config_ == aug.config_

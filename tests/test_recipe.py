@@ -120,9 +120,12 @@ def test_imbalanced_recipe_runs_every_arm_and_writes_its_outputs(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert all(f"| {arm} |" in summary for arm in recipe.ARMS)
     assert (tmp_path / "recall.png").stat().st_size > 0 and (tmp_path / "samples.png").stat().st_size > 0
-    # the GANs' counts: every class topped up to the largest (12)
-    gan_rows = [line.split(",") for line in lines[1:] if line.startswith("GANOverSampler")]
-    assert {int(row[5]) for row in gan_rows} == {120}
+    # the GANs' counts: every class topped up to the largest (12); half-way in log count for the one with the loss
+    rows = [line.split(",") for line in lines[1:]]
+    assert {int(row[5]) for row in rows if row[0] == "GANOverSampler"} == {120}
+    halfway = sum(max(n, round((n * 12) ** 0.5)) for n in (12, 10, 8, 8, 6, 6, 5, 5, 4, 4))
+    assert {int(row[5]) for row in rows if row[0] == "GANOverSampler + logit adjustment"} == {halfway}
+    assert {int(row[5]) for row in rows if row[0] in ("class-weighted CE", "logit adjustment")} == {68}
 
 
 def test_imbalanced_recipe_refuses_counts_the_data_cannot_give(capsys):

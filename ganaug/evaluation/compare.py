@@ -85,6 +85,7 @@ def compare_augmentation(
     unlabelled=None,
     self_training_threshold: float = 0.9,
     arms: Sequence[str] | None = None,
+    loss_baselines="auto",
 ) -> AugmentationReport:
     """Measure what GAN augmentation does to a classifier, paired over seeds.
 
@@ -114,6 +115,16 @@ def compare_augmentation(
     * ``gan+unlabelled``, ``classical+gan+unlabelled``,
       ``gan_only+unlabelled``: the same as their namesakes with a GAN fitted
       with the unlabelled data (``fit(train, unlabelled=unlabelled)``).
+
+    With ``loss_baselines`` (by default when the training classes are
+    imbalanced), also the losses practitioners try first on imbalanced
+    classes, which generate nothing (:data:`ganaug.classifier.LOSSES`):
+
+    * ``class_weighted``: real data, each sample weighted ``n / (K * n_k)``;
+    * ``logit_adjusted``: real data, the logit-adjusted loss (Menon et al., 2021);
+    * ``gan+logit_adjusted``: real + synthetic at each ratio, the logit-adjusted
+      loss on top (the synthetic samples keep the class proportions, so the
+      two can stack).
 
     Within a seed every setting starts from the same classifier
     initialisation, so differences between settings are paired.
@@ -189,6 +200,11 @@ def compare_augmentation(
         Run only these arms (of :data:`ganaug.evaluation.stats.ARMS`); default all that the other
         arguments allow. Differences from ``real`` or ``classical`` need
         those arms.
+    loss_baselines : bool or "auto"
+        Add the ``class_weighted``, ``logit_adjusted`` and ``gan+logit_adjusted``
+        arms (the built-in torch training loop only). ``"auto"``: when the
+        largest class of ``train`` has at least 1.5 times the samples of the
+        smallest, and neither ``estimator`` nor ``train_fn`` is given.
 
     Returns
     -------
@@ -250,6 +266,7 @@ def compare_augmentation(
     y_true = label_indices(tlabels, lookup).numpy()
     dev = resolve_device(device)
     gan_ratios = [r for r in ratios if r > 0] if augmenter is not None else []
+    with_losses = _loss_baselines(loss_baselines, labels, custom_loop=estimator is not None or train_fn is not None)
     run_arms = None if arms is None else [str(a) for a in ([arms] if isinstance(arms, str) else arms)]
     arms = [("real", 0.0, False)]
     if classical is not None:
@@ -257,6 +274,9 @@ def compare_augmentation(
     arms += [("gan", r, False) for r in gan_ratios]
     if classical is not None:
         arms += [("classical+gan", r, True) for r in gan_ratios]
+    if with_losses:
+        arms += [("class_weighted", 0.0, False), ("logit_adjusted", 0.0, False)]
+        arms += [("gan+logit_adjusted", r, False) for r in gan_ratios]
     if include_cas and augmenter is not None:
         arms.append(("gan_only", None, False))
     if xu is not None:
@@ -312,7 +332,7 @@ def compare_augmentation(
             run_seed, sample_seed, transform_seed = child_seeds(seed, 3)
             aug = aug_u = None
             # building the GAN's modules draws from torch's global generator: fork it so the caller's stream is untouched
-            if any(arm in ("gan", "classical+gan", "gan_only") for arm, _, _ in arms):
+            if any(arm in ("gan", "classical+gan", "gan_only", "gan+logit_adjusted") for arm, _, _ in arms):
                 with seeded_global_rng(seed, dev):
                     aug = augmenter if prefitted else clone(augmenter).set_params(random_state=seed).fit((x, labels))
             if any(arm.endswith("+unlabelled") for arm, _, _ in arms):
@@ -355,7 +375,7 @@ def compare_augmentation(
                     )
                 else:
                     filt = None
-                    if filter_confidence is not None and arm in ("gan", "classical+gan"):
+                    if filter_confidence is not None and arm in ("gan", "classical+gan", "gan+logit_adjusted"):
                         filt = SyntheticFilter(models["real"], min_confidence=float(filter_confidence), classes=classes)
                     gan, name = (aug_u, arm[: -len("+unlabelled")]) if arm.endswith("+unlabelled") else (aug, arm)
                     scores, n_real, n_syn, model = _run_torch(
@@ -389,8 +409,23 @@ def compare_augmentation(
         "filter_confidence": filter_confidence,
         "synthetic_weight": float(synthetic_weight),
         "classical_on_synthetic": classical_on_synthetic if classical is not None else None,
+        "loss_baselines": with_losses,
     }
     return AugmentationReport(rows, meta=meta)
+
+
+def _loss_baselines(value, labels: np.ndarray, *, custom_loop: bool) -> bool:
+    """Whether a comparison runs the class-weighted and logit-adjusted arms (``loss_baselines`` resolved)."""
+    if value == "auto":
+        counts = np.unique(labels, return_counts=True)[1]
+        return bool(not custom_loop and len(counts) > 1 and counts.max() >= 1.5 * counts.min())
+    value = check_flag(value, "loss_baselines")
+    if value and custom_loop:
+        raise ValueError(
+            "loss_baselines trains the built-in torch loop with other losses; with estimator or train_fn, "
+            "weigh the classes yourself (e.g. class_weight='balanced') and pass loss_baselines=False"
+        )
+    return value
 
 
 def _check_unlabelled(unlabelled, x, *, dtype, test_x, estimator, prefitted, threshold):

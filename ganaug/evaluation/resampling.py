@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, RandomSampler
 from tqdm.auto import tqdm
 
 from .._validation import child_seeds, collect_xy, resolve_device
-from ..classifier import DEFAULT_N_STEPS, collate, label_indices, predict_proba, train_classifier
+from ..classifier import DEFAULT_N_STEPS, LOSSES, collate, label_indices, predict_proba, train_classifier
 from ..datasets import SyntheticDataset
 from .leakage import check_disjoint
 from .runs import _scores
@@ -54,7 +54,12 @@ def compare_resampling(
         - a :class:`ganaug.SyntheticAugmenter`: cloned, given the seed, fitted
           on ``train``, and the classifier trains on
           ``wrap(loader, ratio=0, balance=True)``: every class topped up to
-          the largest with a fresh synthetic pool each epoch.
+          the largest with a fresh synthetic pool each epoch;
+        - a pair ``(entry, loss)``: one of the above, and the classifier
+          trained with ``loss`` (:data:`ganaug.classifier.LOSSES`:
+          ``"class_weighted"``, ``"logit_adjusted"``) instead of
+          cross-entropy, its class frequencies those of the data it trains
+          on. ``(None, "logit_adjusted")`` is logit adjustment alone.
     seeds : sequence of int
         One run of every entry per seed.
     device : str
@@ -94,7 +99,13 @@ def compare_resampling(
     check_disjoint(x, tx)
     if not isinstance(samplers, Mapping) or not samplers:
         raise TypeError("samplers must be a non-empty dict {name: None, an imblearn sampler or a SyntheticAugmenter}")
-    for name, sampler in samplers.items():
+    entries = {
+        name: entry if isinstance(entry, tuple) else (entry, "cross_entropy") for name, entry in samplers.items()
+    }
+    for name, entry in entries.items():
+        if len(entry) != 2 or entry[1] not in LOSSES:
+            raise ValueError(f"samplers[{name!r}]: a pair must be (sampler or None, one of {LOSSES}); got {entry!r}")
+        sampler = entry[0]
         if not (sampler is None or isinstance(sampler, SyntheticAugmenter) or hasattr(sampler, "fit_resample")):
             raise TypeError(
                 f"samplers[{name!r}] must be None, an imblearn sampler (fit_resample) or a SyntheticAugmenter; "
@@ -109,9 +120,10 @@ def compare_resampling(
     with tqdm(total=len(seeds) * len(samplers), desc="compare_resampling", disable=verbose < 1) as bar:
         for seed in seeds:
             run_seed, sample_seed = child_seeds(seed, 2)
-            for name, sampler in samplers.items():
+            for name, (sampler, loss) in entries.items():
                 bar.set_postfix_str(f"seed {seed} {name}")
                 t0 = time.perf_counter()
+                seen = None  # the class frequencies of rx, ry
                 if sampler is None:
                     rx, ry, loader = x, labels, None
                 elif isinstance(sampler, SyntheticAugmenter):
@@ -120,6 +132,8 @@ def compare_resampling(
                     real = DataLoader(SyntheticDataset(x, labels), batch_size, sampler=order, collate_fn=collate)
                     loader = aug.wrap(real, ratio=0.0, balance=True, random_state=sample_seed)
                     rx, ry = x, labels
+                    counts = np.bincount(label_indices(labels, lookup).numpy(), minlength=len(classes))
+                    seen = np.full(len(classes), counts.max())  # what balance=True shows the classifier per epoch
                 else:
                     sampler = clone(sampler)
                     if "random_state" in sampler.get_params(deep=False):
@@ -140,6 +154,8 @@ def compare_resampling(
                     verbose=0,
                     desc=name,
                     base_x=x,
+                    loss=loss,
+                    class_counts=seen,
                 )
                 pred = predict_proba(model, tx).argmax(1).numpy()
                 n_train = len(loader.dataset) if loader is not None else len(ry)

@@ -71,9 +71,19 @@ class _Study:
     classical_on_synthetic: bool
 
 
+#: The arms that train with another loss (:data:`ganaug.classifier.LOSSES`): their loss, and the arm whose data
+#: they train on.
+LOSS_ARMS = {
+    "class_weighted": ("class_weighted", "real"),
+    "logit_adjusted": ("logit_adjusted", "real"),
+    "gan+logit_adjusted": ("logit_adjusted", "gan"),
+}
+
+
 def _run_torch(study: _Study, aug, arm: str, *, ratio, tf, seed: int, sample_seed: int, filt=None):
     """Train and score one torch classifier of ``arm``; returns (scores, n_real, n_synthetic, model)."""
     s = study
+    loss, arm = LOSS_ARMS.get(arm, ("cross_entropy", arm))
     data_seed = child_seeds(seed, 2)[1]
     batched = isinstance(tf, BatchAugment)  # a batch transform augments whole batches in the loop, not items
     per_item = None if batched else tf
@@ -120,6 +130,7 @@ def _run_torch(study: _Study, aug, arm: str, *, ratio, tf, seed: int, sample_see
         desc=arm,
         base_x=stats_x,
         synthetic_weight=s.synthetic_weight,
+        loss=loss,
     )
     pred = predict_proba(model, s.test_x).argmax(1).numpy()
     return _scores(s.y_true, pred, s.classes), n_real, n_syn, model

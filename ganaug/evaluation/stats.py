@@ -21,6 +21,8 @@ REAL_BASELINE = {"ratio": 0.0, "classical": False}
 CLASSICAL_BASELINE = {"ratio": 0.0, "classical": True}
 #: the self-training baseline of comparisons with unlabelled data (``compare_augmentation(..., unlabelled=...)``)
 SELF_TRAINING_BASELINE = {"arm": "self_training"}
+#: the arms that train with another loss than cross-entropy (``compare_augmentation(loss_baselines=...)``)
+LOSS_ARMS = ("class_weighted", "logit_adjusted", "gan+logit_adjusted")
 #: metrics averaged in a summary when the rows have them
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
 
@@ -217,6 +219,9 @@ ARMS = (
     "classical",
     "gan",
     "classical+gan",
+    "class_weighted",
+    "logit_adjusted",
+    "gan+logit_adjusted",
     "gan_only",
     "self_training",
     "gan+unlabelled",
@@ -311,6 +316,8 @@ def paired_summary(
     arm_keys = tuple(k for k in arm_keys if k not in group_by)
     if not arm_keys:
         raise ValueError(f"no column tells the arms apart: give arm_keys= (rows have {sorted(columns)})")
+    # the default baselines train with plain cross-entropy: runs of the other losses share their ratio and classical
+    other_loss = {"arm": LOSS_ARMS} if baseline is None else {}
     baseline = dict(REAL_BASELINE if baseline is None else baseline)
     classical_baseline = dict(CLASSICAL_BASELINE if classical_baseline is None else classical_baseline)
     if "classical" not in columns:
@@ -324,7 +331,11 @@ def paired_summary(
     out = []
     for gkey in sorted(groups, key=lambda k: tuple(_sort_key(v) for v in k)):
         grows = groups[gkey]
-        base = _by_seed([r for r in grows if _matches(r, baseline)], metric, pair_on)
+        base = _by_seed(
+            [r for r in grows if _matches(r, baseline) and r.get("arm") not in other_loss.get("arm", ())],
+            metric,
+            pair_on,
+        )
         cbase = _by_seed([r for r in grows if classical_baseline and _matches(r, classical_baseline)], metric, pair_on)
         sbase = _by_seed([r for r in grows if r.get("arm") == SELF_TRAINING_BASELINE["arm"]], metric, pair_on)
         arms: dict[tuple, list[dict]] = {}

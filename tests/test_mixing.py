@@ -1,0 +1,115 @@
+"""ganaug.mixing: SyntheticAugmenter.wrap's loaders of real and synthetic samples."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import _loader
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+
+def _epoch(loader):
+    xs, ys, flags = [], [], []
+    for batch in loader:
+        xs.append(batch[0])
+        ys.append(batch[1])
+        if len(batch) == 3:
+            flags.append(batch[2])
+    return torch.cat(xs), torch.cat(ys), (torch.cat(flags) if flags else None)
+
+
+@pytest.mark.parametrize("ratio", [0, 0.5, 1, 3])
+def test_wrap_ratio_sets_samples_per_epoch_and_class_proportions(fitted, ratio):
+    aug, x, y = fitted
+    loader = aug.wrap(_loader(x, y, shuffle=True), ratio=ratio, return_is_synthetic=True)
+    xs, ys, flags = _epoch(loader)
+    assert len(xs) == 60 + round(60 * ratio)
+    assert int(flags.sum()) == round(60 * ratio)
+    syn = ys[flags]
+    assert torch.bincount(syn, minlength=3).tolist() == [round(20 * ratio)] * 3
+
+
+def test_wrap_balance_tops_up_minority_classes(fitted):
+    aug, x, y = fitted
+    keep = torch.cat([torch.where(y == 0)[0], torch.where(y == 1)[0][:5], torch.where(y == 2)[0][:10]])
+    loader = aug.wrap(_loader(x[keep], y[keep]), ratio=0, balance=True)
+    _, ys, _ = _epoch(loader)
+    assert torch.bincount(ys).tolist() == [20, 20, 20]
+    loader = aug.wrap(_loader(x[keep], y[keep]), ratio=1, balance=True)
+    _, ys, _ = _epoch(loader)
+    counts = torch.bincount(ys).tolist()
+    assert counts[0] == counts[1] == counts[2] == 20 + round(35 / 3)
+
+
+def test_wrap_keeps_loader_settings(fitted):
+    aug, x, y = fitted
+    base = _loader(x, y, batch_size=7, shuffle=False, drop_last=True)
+    wrapped = aug.wrap(base, ratio=1)
+    assert wrapped.batch_size == 7 and wrapped.drop_last and wrapped.collate_fn is base.collate_fn
+    assert all(len(b[0]) == 7 for b in wrapped)
+    xs, _, _ = _epoch(wrapped)
+    assert torch.equal(xs[:56], x[:56])  # no shuffle: real samples first, in order
+
+
+def test_wrap_refresh_epoch_vs_fixed(fitted):
+    aug, x, y = fitted
+    fresh = aug.wrap(_loader(x, y), ratio=1, refresh="epoch", return_is_synthetic=True)
+    e1, e2 = _epoch(fresh), _epoch(fresh)
+    assert not torch.equal(e1[0][e1[2]], e2[0][e2[2]])
+    fixed = aug.wrap(_loader(x, y), ratio=1, refresh="fixed", return_is_synthetic=True)
+    f1, f2 = _epoch(fixed), _epoch(fixed)
+    assert torch.equal(f1[0][f1[2]], f2[0][f2[2]])
+
+
+def test_wrap_with_workers(fitted):
+    aug, x, y = fitted
+    loader = aug.wrap(_loader(x, y, num_workers=2), ratio=1)
+    xs, ys, _ = _epoch(loader)
+    assert len(xs) == 120 and torch.bincount(ys).tolist() == [40, 40, 40]
+
+
+def test_wrap_distributed_sampler(fitted):
+    aug, x, y = fitted
+    ds = TensorDataset(x, y)
+    seen = []
+    for rank in range(2):
+        base = DataLoader(ds, batch_size=8, sampler=DistributedSampler(ds, num_replicas=2, rank=rank, shuffle=False))
+        wrapped = aug.wrap(base, ratio=1)
+        assert isinstance(wrapped.sampler, DistributedSampler)
+        seen.append(len(_epoch(wrapped)[0]))
+    assert seen == [60, 60]
+
+
+def test_wrap_filter_keeps_only_accepted(fitted):
+    aug, x, y = fitted
+    with pytest.warns(UserWarning, match="too few"):  # class 1 is always rejected
+        loader = aug.wrap(_loader(x, y), ratio=1, filter=lambda xs, ys: np.asarray(ys) != 1, return_is_synthetic=True)
+    _, ys, flags = _epoch(loader)
+    assert torch.bincount(ys[flags], minlength=3).tolist() == [20, 0, 20]
+
+
+def test_wrap_synthetic_transform_touches_only_synthetic_samples(fitted):
+    aug, x, y = fitted
+    loader = aug.wrap(
+        _loader(x, y), ratio=1, return_is_synthetic=True, synthetic_transform=lambda t: torch.full_like(t, -7.0)
+    )
+    xs, _, flags = _epoch(loader)
+    assert int(flags.sum()) == 60 and bool((xs[flags] == -7.0).all())
+    assert bool((xs[~flags] >= 0.25).all())  # the real images are as they were
+    with pytest.raises(TypeError, match="synthetic_transform must be callable"):
+        aug.wrap(_loader(x, y), synthetic_transform="flip")
+
+
+def test_wrap_leaves_the_global_rng_alone_with_random_transforms(fitted):
+    aug, x, y = fitted
+
+    class Noisy(torch.utils.data.Dataset):  # no `targets`: wrap reads every item, running the transform
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            return x[i] + torch.rand(1), int(y[i])
+
+    state = torch.random.get_rng_state()
+    aug.wrap(DataLoader(Noisy(), batch_size=8), ratio=1)
+    assert torch.equal(state, torch.random.get_rng_state())
