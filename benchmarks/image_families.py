@@ -4,7 +4,8 @@ Every default of ganaug must hold on images that are not pen strokes. This scrip
 10 classes each, with nothing downloaded:
 
 * ``glyphs``: the letters A-J, each font one sample of each letter (notMNIST-style), from every font file under
-  the system's font folders (``fc-list``; Debian's ``fonts-*`` packages add hundreds). A font without a glyph for
+  the system's font folders (``fc-list``; Debian's ``fonts-*`` packages add hundreds: the figures in
+  docs/settings.md were rendered after ``apt-get install $(cat benchmarks/font_packages.txt)``, 1,246 font files). A font without a glyph for
   one of the letters, or whose letters render alike, is left out. Train and test never share a font. Without
   font files it falls back to Pillow's built-in font, jittered, so it always renders something.
 * ``shapes``: filled or outlined geometric shapes (circle, square, triangle, pentagon, hexagon, star, plus, ring,
@@ -93,6 +94,8 @@ def font_letters(path: str | None, letters: str = LETTERS, px: int = 64) -> list
         font = ImageFont.truetype(path, px) if path else ImageFont.load_default(size=px)
     except OSError:
         return None
+    except TypeError:  # Pillow < 10.1: the built-in font is a small bitmap, without sizes
+        font = ImageFont.load_default()
     masks = [_glyph_mask(font, c) for c in letters]
     if any(m is None for m in masks):
         return None
@@ -128,7 +131,8 @@ def render_glyphs(
 ):
     """Glyph images ``(x uint8 (N, C, H, W), y int64, groups)``: every usable font draws A-J ``copies`` times.
 
-    ``groups[i]`` is the font of image i (train/test splits keep a font on one side). Greyscale: white ink on
+    ``groups[i]`` is the font (and copy) of image i (train/test splits keep a group on one side); an image equal to an
+    earlier one (fonts that share a letter's design) is left out, so no image is on both sides of a split. Greyscale: white ink on
     black, the glyph filling 85% of the frame, centred (MNIST-like). ``colour``: dark ink on light paper of random
     hues, the glyph filling 60-85% of the frame with up to 10% placement jitter. Without usable font files,
     Pillow's built-in font stands in (``copies`` at least 20, jittered).
@@ -138,14 +142,19 @@ def render_glyphs(
     usable = [(f, m) for f in fonts if (m := font_letters(f)) is not None]
     if not usable:
         usable, copies = [(None, font_letters(None))], max(copies, 20)
-    xs, ys, groups = [], [], []
-    for g, (_, masks) in enumerate(usable):
-        for _ in range(copies):
+    xs, ys, groups, seen = [], [], [], set()
+    for f, (_, masks) in enumerate(usable):
+        for c in range(copies):
+            g = f * copies + c  # a group: one font's letters, or (jittered copies) one copy of them
             for k, mask in enumerate(masks):
                 jittered = colour or copies > 1
                 fill = rng.uniform(0.6, 0.85) if jittered else 0.85
                 ink = _place(mask, size, rng, fill=fill, jitter=0.1 if jittered else 0.0)
-                xs.append(_colourise(ink, rng) if colour else (ink * 255).round().astype(np.uint8)[None])
+                img = _colourise(ink, rng) if colour else (ink * 255).round().astype(np.uint8)[None]
+                if img.tobytes() in seen:  # two fonts (or two files of one) drawing a letter alike: keep it once
+                    continue
+                seen.add(img.tobytes())
+                xs.append(img)
                 ys.append(k)
                 groups.append(g)
     return np.stack(xs), np.asarray(ys, dtype=np.int64), np.asarray(groups)

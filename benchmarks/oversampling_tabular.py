@@ -327,6 +327,11 @@ def main(argv=None) -> None:
         gan = GANConfig(**dict(map(parse_assignment, args.set)))
     except (TypeError, ValueError) as exc:
         p.error(f"--set: {exc}")
+    if "tuned_threshold" in args.samplers:
+        try:
+            from sklearn.model_selection import TunedThresholdClassifierCV  # noqa: F401
+        except ImportError:
+            p.error("tuned_threshold needs scikit-learn >= 1.5 (TunedThresholdClassifierCV); or leave it out")
     if "CTGAN" in args.samplers:
         try:
             import ctgan  # noqa: F401

@@ -70,6 +70,11 @@ SMOKE = {
         ["--seeds", "0", "--samplers", "RandomOverSampler", "GANOverSampler", *TINY_GAN],
         "RandomOverSampler",
     ),
+    "benchmarks/family_defaults.py": (
+        ["--families", "mnist", "--seeds", "0", "--counts", "6,5,5,5,5,4,4,4,4,3", "--per-class", "3"]
+        + ["--gan-steps", "2", "--clf-steps", "2", "--sweep", "warp_shift=[0.25,0.5]", "--self-check"],
+        "worst family",
+    ),
     "benchmarks/image_families.py": (
         ["--out", "{tmp}", "--families", "shapes", "textures", "--n-per-class", "6", "--test-per-class", "2"],
         "textures:",
@@ -134,7 +139,10 @@ def test_script_runs_at_tiny_sizes(script, tmp_path):
 def test_glyphs_render_from_pillows_own_font_when_the_machine_has_no_font_files():
     families = load("image_families")
     x, y, groups = families.render_glyphs((28, 28), fonts=[])
-    assert x.shape == (200, 1, 28, 28) and x.dtype == np.uint8 and np.bincount(y).tolist() == [20] * 10
+    assert x.shape[1:] == (1, 28, 28) and x.dtype == np.uint8 and np.bincount(y).min() >= 15  # 20, less repeats
+    assert len({img.tobytes() for img in x}) == len(x)
+    train, test = families.split_by_group(y, groups, n_test_per_class=4, seed=0)
+    assert set(y[train]) == set(y[test]) == set(range(10))
     means = np.stack([x[y == k].astype(float).mean(0) for k in range(10)])
     gaps = np.abs(means[:, None] - means[None]).mean(axis=(2, 3, 4))
     assert gaps[~np.eye(10, dtype=bool)].min() > 5  # ten different letters, not ten copies of one box

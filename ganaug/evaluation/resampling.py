@@ -76,7 +76,8 @@ def compare_resampling(
         ``accuracy``, ``balanced_accuracy``, ``macro_f1``,
         ``per_class_recall``, ``n_train`` (rows the classifier trained on;
         per epoch for an augmenter) and ``resample_seconds`` (fitting the
-        sampler or GAN and resampling).
+        sampler or GAN and resampling); for a ``GANOverSampler(self_check=True)``
+        also ``self_check``, the candidate its check chose.
 
     Examples
     --------
@@ -168,6 +169,9 @@ def compare_resampling(
                         "resample_seconds": round(seconds, 2),
                     }
                 )
+                check = getattr(sampler, "self_check_", None)
+                if check is not None:  # GANOverSampler(self_check=True): what it chose on held-out training rows
+                    rows[-1]["self_check"] = check["chosen"]
                 bar.update(1)
     return rows
 

@@ -1,0 +1,140 @@
+"""The self-check of an over-sampling: do the GAN's samples help a classifier of the user's own data?
+
+Before :class:`ganaug.GANOverSampler` tops classes up with synthetic samples, ``self_check=True`` holds out part
+of every class, fits the GAN on the rest, and trains the same small classifier (:class:`ganaug.classifier.
+DefaultClassifier`, a fixed budget) on the rest balanced two ways: with the GAN's samples (for the warp generator
+at several deformation reaches) and by duplicating real rows (random over-sampling). The held-out rows score each
+by balanced accuracy. The sampler then uses what scored best; when duplication beats every synthetic variant, it
+says so (:class:`SyntheticSamplesWarning`) and appends duplicates instead of samples that hurt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ._validation import child_seeds
+from .classifier import predict_proba, train_classifier
+
+#: The share of every class (of at least 2 rows; at least one row each) held out to score the candidates.
+HELD_OUT_FRACTION = 0.2
+#: The warp generator's deformation reaches tried, as fractions of the reach it was trained with.
+REACHES = (1.0, 0.5, 0.25)
+#: The classifier's budget for each candidate (batches of 64).
+CHECK_STEPS = 300
+
+
+class SyntheticSamplesWarning(UserWarning):
+    """The self-check found that synthetic samples did not help a classifier of the held-out data."""
+
+
+def held_out_split(codes: np.ndarray, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the rows the GAN and classifiers train on, and of the held-out rows that score them.
+
+    Every class of at least 2 rows gives ``round(fraction * n)`` of them (at least 1, always leaving 1) to the
+    held-out part; a class of 1 row stays whole.
+
+    Examples
+    --------
+    >>> codes = np.array([0] * 10 + [1] * 3 + [2])
+    >>> fit, held = held_out_split(codes, fraction=0.2, seed=0)
+    >>> np.bincount(codes[held], minlength=3).tolist(), len(fit) + len(held)
+    ([2, 1, 0], 14)
+    """
+    rng = np.random.RandomState(seed)
+    held = []
+    for k in np.unique(codes):
+        rows = rng.permutation(np.where(codes == k)[0])
+        if len(rows) >= 2:
+            held.append(rows[: min(len(rows) - 1, max(1, round(fraction * len(rows))))])
+    held = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=int)
+    return np.setdiff1d(np.arange(len(codes)), held), held
+
+
+def _warp_modules(generator: torch.nn.Module) -> list:
+    """The modules of ``generator`` whose deformation reach can be scaled (``max_shift``)."""
+    return [m for m in generator.modules() if hasattr(m, "max_shift") and hasattr(m, "set_exemplars")]
+
+
+def set_reach(generator: torch.nn.Module, reach: float) -> None:
+    """Scale the warp generator's deformation reach to ``reach`` times the one it was trained with."""
+    for m in _warp_modules(generator):
+        if not hasattr(m, "trained_max_shift"):
+            m.trained_max_shift = m.max_shift
+        m.max_shift = m.trained_max_shift * float(reach)
+
+
+def _balanced_accuracy(model, x: torch.Tensor, codes: np.ndarray) -> float:
+    pred = predict_proba(model, x).argmax(1).numpy()
+    return float(np.mean([(pred[codes == k] == k).mean() for k in np.unique(codes)]))
+
+
+def run_self_check(
+    x: np.ndarray,
+    codes: np.ndarray,
+    *,
+    fit_augmenter: Callable,
+    n_classes: int,
+    seed: int,
+    device: torch.device,
+) -> dict:
+    """Score the GAN's top-ups against duplication on held-out rows; returns what was measured and chosen.
+
+    ``fit_augmenter(x, codes)`` returns a fitted :class:`ganaug.SyntheticAugmenter` (the one the sampler would
+    use). Returns ``{"scores": {candidate: balanced accuracy}, "chosen": candidate, "reach": float or None,
+    "n_held_out": int}``; candidates are ``"gan"`` (or ``"gan reach=R"`` for each of :data:`REACHES` with the warp
+    generator) and ``"duplicates"``.
+    """
+    split_seed, clf_seed, sample_seed, dup_seed = child_seeds(seed, 4)
+    fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
+    if len(np.unique(codes[held])) < 2:
+        return {"scores": {}, "chosen": "gan", "reach": None, "n_held_out": len(held), "skipped": True}
+    fx, fc = x[fit], codes[fit]
+    counts = np.bincount(fc, minlength=n_classes)
+    top_up = np.repeat(np.arange(n_classes), counts.max() - counts)  # every class to the largest of the fit part
+    augmenter = fit_augmenter(fx, fc)
+    warp = bool(_warp_modules(augmenter.generator_))
+    reaches = REACHES if warp else (None,)
+    xt = torch.as_tensor(np.asarray(fx, dtype=np.float32))
+    held_x = torch.as_tensor(np.asarray(x[held], dtype=np.float32))
+    classes = np.arange(n_classes)
+
+    def score(train_x: torch.Tensor, train_codes: np.ndarray) -> float:
+        model = train_classifier(
+            train_x,
+            train_codes,
+            classes,
+            seed=clf_seed,
+            device=device,
+            n_steps=CHECK_STEPS,
+            batch_size=64,
+            lr=1e-3,
+            verbose=0,
+            desc="self-check",
+            base_x=xt,
+        )
+        return _balanced_accuracy(model, held_x, codes[held])
+
+    scores = {}
+    for reach in reaches:
+        if reach is not None:
+            set_reach(augmenter.generator_, reach)
+        syn = np.zeros((0,) + fx.shape[1:], dtype=np.float32)
+        if len(top_up):
+            syn = np.asarray(augmenter.sample(len(top_up), y=top_up, random_state=sample_seed)[0], dtype=np.float32)
+        name = "gan" if reach is None else f"gan reach={reach:g}"
+        scores[name] = score(torch.cat([xt, torch.as_tensor(syn).reshape((-1,) + xt.shape[1:])]), np.r_[fc, top_up])
+    rng = np.random.RandomState(dup_seed)
+    dup = np.concatenate(
+        [rng.choice(np.where(fc == k)[0], n, replace=True) for k, n in enumerate(counts.max() - counts) if n > 0]
+        or [np.zeros(0, dtype=int)]
+    )
+    scores["duplicates"] = score(torch.cat([xt, xt[dup]]), np.r_[fc, fc[dup]])
+    chosen = max(scores, key=lambda k: (scores[k], k != "duplicates"))  # a tie keeps the GAN
+    reach = float(chosen.split("=")[1]) if chosen.startswith("gan reach=") else None
+    return {"scores": scores, "chosen": chosen, "reach": reach, "n_held_out": int(len(held)), "skipped": False}
+
+
+__all__ = ["REACHES", "SyntheticSamplesWarning", "held_out_split", "run_self_check", "set_reach"]

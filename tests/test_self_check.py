@@ -1,0 +1,85 @@
+"""ganaug.self_check: GANOverSampler(self_check=True) keeps samples that help on held-out rows, else duplicates."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from ganaug import GANConfig, GANOverSampler
+from ganaug.self_check import SyntheticSamplesWarning, held_out_split, run_self_check
+
+pytestmark = pytest.mark.usefixtures("one_thread_torch_and_blas")
+
+
+def _two_blobs(n0, n1, seed):
+    rng = np.random.RandomState(seed)
+    x = np.r_[rng.normal(0, 1, (n0, 4)), rng.normal(2.5, 1, (n1, 4))].astype(np.float32)
+    return x, np.r_[np.zeros(n0, int), np.ones(n1, int)]
+
+
+class _Drawn:
+    """A fitted-augmenter double whose samples of class k come from ``draw(k, n, rng)``."""
+
+    def __init__(self, draw):
+        self.draw, self.generator_ = draw, torch.nn.Linear(1, 1)
+
+    def sample(self, n, y, random_state):
+        rng = np.random.RandomState(random_state)
+        return np.concatenate([self.draw(int(k), 1, rng) for k in y]), y
+
+
+def test_held_out_rows_come_from_every_class_of_two_rows_or_more_and_leave_one_behind():
+    codes = np.r_[np.zeros(50, int), np.ones(5, int), np.full(2, 2), [3]]
+    fit, held = held_out_split(codes, fraction=0.2, seed=0)
+    assert np.bincount(codes[held], minlength=4).tolist() == [10, 1, 1, 0]
+    assert sorted(np.r_[fit, held].tolist()) == list(range(len(codes)))
+
+
+@pytest.mark.parametrize("samples, chosen", [("faithful", "gan"), ("wrong class", "duplicates")])
+def test_the_check_keeps_samples_that_help_and_refuses_samples_that_hurt(samples, chosen):
+    x, codes = _two_blobs(200, 10, seed=0)
+
+    def draw(k, n, rng):  # from the class's own distribution, or from the other class's
+        centre = 2.5 * k if samples == "faithful" else 2.5 * (1 - k)
+        return rng.normal(centre, 1, (n, 4)).astype(np.float32)
+
+    result = run_self_check(
+        x, codes, fit_augmenter=lambda *_: _Drawn(draw), n_classes=2, seed=0, device=torch.device("cpu")
+    )
+    assert set(result["scores"]) == {"gan", "duplicates"} and result["n_held_out"] == 42
+    assert result["chosen"] == chosen
+    if chosen == "duplicates":
+        assert result["scores"]["duplicates"] > result["scores"]["gan"] + 0.2
+
+
+def test_sampler_falls_back_to_duplicates_of_real_rows_and_says_so(monkeypatch):
+    import ganaug.oversampling
+
+    lost = {"scores": {"gan": 0.61, "duplicates": 0.64}, "chosen": "duplicates", "reach": None, "n_held_out": 26}
+    monkeypatch.setattr(ganaug.oversampling, "run_self_check", lambda *args, **kw: dict(lost))
+    x, y = _two_blobs(120, 12, seed=1)
+    bad = GANOverSampler(gan=GANConfig(mlp_hidden=16), architecture="mlp", n_steps=1, self_check=True, random_state=0)
+    with pytest.warns(SyntheticSamplesWarning, match=r"gan 0.610, duplicates 0.640.*topped up with duplicates"):
+        X_res, y_res = bad.fit_resample(x, y)
+    assert bad.augmenter_ is None and bad.generator_ is None
+    assert np.bincount(y_res).tolist() == [120, 120] and (X_res[:132] == x).all()
+    added = X_res[132:]
+    assert all(any((row == x[y == 1]).all(axis=1)) for row in added)  # every added row is a real row of class 1
+
+
+def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(60, 1, 28, 28, generator=g) * 255).to(torch.uint8).numpy()
+    y = np.r_[np.zeros(40, int), np.ones(20, int)]
+    tiny = GANConfig(batch_size=8, g_width=8, d_width=8, latent_dim=16)
+    sampler = GANOverSampler(gan=tiny, architecture="warp", n_steps=2, self_check=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        X_res, y_res = sampler.fit_resample(x, y)
+    check = sampler.self_check_
+    assert sorted(check["scores"]) == ["duplicates", "gan reach=0.25", "gan reach=0.5", "gan reach=1"]
+    assert X_res.shape == (80, 1, 28, 28) and X_res.dtype == np.uint8
+    if check["reach"] is not None:
+        warp = sampler.generator_
+        assert warp.max_shift == pytest.approx(warp.trained_max_shift * check["reach"])
