@@ -128,16 +128,16 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     self_check : bool, default=False
         Check on the user's own data that the samples help before using them
         (:mod:`ganaug.self_check`): hold out a fifth of every class, fit the
-        GAN on the rest, and score on the held-out rows a small classifier
-        trained on the rest balanced with the GAN's samples (the warp
+        GAN on the rest, and score by the held-out rows' balanced
+        log-likelihood a small classifier trained on the rest balanced with
+        the GAN's samples (the warp
         generator at its trained deformation reach, half and a quarter of it)
         and one balanced by duplicating real rows. The best is used: a reach,
         or, when duplication wins, duplicates of real rows instead of samples
         (with a :class:`ganaug.self_check.SyntheticSamplesWarning`). Costs a
-        second GAN fit and four small classifiers. A first version: its
-        held-out part holds one or two rows of the smallest classes, and on
-        an imbalanced MNIST it chose duplicates where the samples helped
-        (docs/settings.md, "Beyond digits").
+        second GAN fit and four small classifiers. A first version: on
+        rendered shapes it kept the GAN's samples where duplicating rows
+        did better (docs/settings.md, "Beyond digits").
     device : str, default="auto"
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
@@ -154,8 +154,8 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     generator_ : torch.nn.Module or None
         The EMA generator that drew the synthetic rows (``augmenter_.generator_``).
     self_check_ : dict or None
-        With ``self_check=True``: ``scores`` (balanced accuracy on the
-        held-out rows of each candidate), ``chosen``, ``reach`` (the warp
+        With ``self_check=True``: ``scores`` (each candidate's balanced
+        log-likelihood of the held-out rows), ``chosen``, ``reach`` (the warp
         generator's reach used, as a fraction of the trained one) and
         ``n_held_out``; None without.
     synthetic_mask_ : ndarray of bool, shape (n_samples_resampled,)
@@ -420,7 +420,8 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
             warnings.warn(
                 f"GANOverSampler(self_check=True): on {result['n_held_out']} held-out training rows, a classifier "
                 f"balanced with the GAN's samples did worse than one balanced by duplicating real rows (balanced "
-                f"accuracy: {scores}); the classes were topped up with duplicates of real rows instead "
+                f"log-likelihood of the held-out rows: {scores}); the classes were topped up with duplicates of real "
+                "rows instead "
                 "(augmenter_ is None). Try a loss that weighs the classes (class weights, logit adjustment) as well",
                 SyntheticSamplesWarning,
                 stacklevel=4,

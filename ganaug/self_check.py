@@ -4,8 +4,10 @@ Before :class:`ganaug.GANOverSampler` tops classes up with synthetic samples, ``
 of every class, fits the GAN on the rest, and trains the same small classifier (:class:`ganaug.classifier.
 DefaultClassifier`, a fixed budget) on the rest balanced two ways: with the GAN's samples (for the warp generator
 at several deformation reaches) and by duplicating real rows (random over-sampling). The held-out rows score each
-by balanced accuracy. The sampler then uses what scored best; when duplication beats every synthetic variant, it
-says so (:class:`SyntheticSamplesWarning`) and appends duplicates instead of samples that hurt.
+by their balanced log-likelihood (the mean over classes of the log-probability the classifier gives a held-out
+row's own class): with one or two held-out rows in the smallest classes, accuracy is too coarse to rank them.
+The sampler then uses what scored best; when duplication beats every synthetic variant, it says so
+(:class:`SyntheticSamplesWarning`) and appends duplicates instead of samples that hurt.
 """
 
 from __future__ import annotations
@@ -66,9 +68,11 @@ def set_reach(generator: torch.nn.Module, reach: float) -> None:
         m.max_shift = m.trained_max_shift * float(reach)
 
 
-def _balanced_accuracy(model, x: torch.Tensor, codes: np.ndarray) -> float:
-    pred = predict_proba(model, x).argmax(1).numpy()
-    return float(np.mean([(pred[codes == k] == k).mean() for k in np.unique(codes)]))
+def _balanced_log_likelihood(model, x: torch.Tensor, codes: np.ndarray) -> float:
+    """Mean over classes of the mean log-probability the model gives held-out rows' own class."""
+    logp = torch.log(predict_proba(model, x).clamp(min=1e-6)).numpy()
+    own = logp[np.arange(len(codes)), codes]
+    return float(np.mean([own[codes == k].mean() for k in np.unique(codes)]))
 
 
 def run_self_check(
@@ -83,7 +87,7 @@ def run_self_check(
     """Score the GAN's top-ups against duplication on held-out rows; returns what was measured and chosen.
 
     ``fit_augmenter(x, codes)`` returns a fitted :class:`ganaug.SyntheticAugmenter` (the one the sampler would
-    use). Returns ``{"scores": {candidate: balanced accuracy}, "chosen": candidate, "reach": float or None,
+    use). Returns ``{"scores": {candidate: balanced held-out log-likelihood}, "chosen": candidate, "reach": float or None,
     "n_held_out": int}``; candidates are ``"gan"`` (or ``"gan reach=R"`` for each of :data:`REACHES` with the warp
     generator) and ``"duplicates"``.
     """
@@ -115,7 +119,7 @@ def run_self_check(
             desc="self-check",
             base_x=xt,
         )
-        return _balanced_accuracy(model, held_x, codes[held])
+        return _balanced_log_likelihood(model, held_x, codes[held])
 
     scores = {}
     for reach in reaches:
