@@ -28,7 +28,7 @@ from ._validation import BOOL, NONE, InstanceOf, Interval, check_params, child_s
 from .augmenter import SyntheticAugmenter
 from .config import IMAGE_ARCHITECTURES, GANConfig, GANParamsMixin
 from .image_rows import image_shape, image_side
-from .self_check import SyntheticSamplesWarning, run_self_check, set_reach
+from .self_check import SyntheticSamplesWarning, duplicate_rows, run_self_check, set_reach
 from .tabular import TableEncoder, categorical_columns, has_text, integer_column_mask
 
 IMBLEARN_MISSING = (
@@ -366,8 +366,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         syn_codes = np.concatenate(wanted) if wanted else np.zeros(0, dtype=np.int64)
         syn_x = np.zeros((0,) + gan_x.shape[1:], dtype=gan_x.dtype)
         if len(syn_codes) and augmenter is None:  # the self-check chose duplicates: real rows of each class, drawn
-            rng = np.random.RandomState(child_seeds(check_seed, 5)[4])
-            syn_x = gan_x[[rng.choice(np.where(codes == k)[0]) for k in syn_codes]]
+            syn_x = gan_x[duplicate_rows(codes, syn_codes, np.random.RandomState(child_seeds(check_seed, 5)[4]))]
         elif len(syn_codes):
             syn_x = np.asarray(augmenter.sample(len(syn_codes), y=syn_codes)[0])
         if encoder is not None:

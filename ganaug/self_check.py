@@ -55,6 +55,23 @@ def held_out_split(codes: np.ndarray, *, fraction: float, seed: int) -> tuple[np
     return np.setdiff1d(np.arange(len(codes)), held), held
 
 
+def duplicate_rows(codes: np.ndarray, wanted: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    """For every entry of ``wanted`` (a class code), the index of a row of ``codes`` of that class, drawn with
+    replacement: random over-sampling. Each class draws its rows in one call, in the order its first entry comes.
+
+    Examples
+    --------
+    >>> idx = duplicate_rows(np.array([0, 0, 1, 1, 1]), np.array([1, 1, 0]), np.random.RandomState(0))
+    >>> np.array([0, 0, 1, 1, 1])[idx].tolist()
+    [1, 1, 0]
+    """
+    idx = np.zeros(len(wanted), dtype=np.int64)
+    for k in dict.fromkeys(wanted.tolist()):
+        at = wanted == k
+        idx[at] = rng.choice(np.where(codes == k)[0], int(at.sum()), replace=True)
+    return idx
+
+
 def _warp_modules(generator: torch.nn.Module) -> list:
     """The modules of ``generator`` whose deformation reach can be scaled (``max_shift``)."""
     return [m for m in generator.modules() if hasattr(m, "max_shift") and hasattr(m, "set_exemplars")]
@@ -130,15 +147,11 @@ def run_self_check(
             syn = np.asarray(augmenter.sample(len(top_up), y=top_up, random_state=sample_seed)[0], dtype=np.float32)
         name = "gan" if reach is None else f"gan reach={reach:g}"
         scores[name] = score(torch.cat([xt, torch.as_tensor(syn).reshape((-1,) + xt.shape[1:])]), np.r_[fc, top_up])
-    rng = np.random.RandomState(dup_seed)
-    dup = np.concatenate(
-        [rng.choice(np.where(fc == k)[0], n, replace=True) for k, n in enumerate(counts.max() - counts) if n > 0]
-        or [np.zeros(0, dtype=int)]
-    )
+    dup = duplicate_rows(fc, top_up, np.random.RandomState(dup_seed))
     scores["duplicates"] = score(torch.cat([xt, xt[dup]]), np.r_[fc, fc[dup]])
     chosen = max(scores, key=lambda k: (scores[k], k != "duplicates"))  # a tie keeps the GAN
     reach = float(chosen.split("=")[1]) if chosen.startswith("gan reach=") else None
     return {"scores": scores, "chosen": chosen, "reach": reach, "n_held_out": int(len(held)), "skipped": False}
 
 
-__all__ = ["REACHES", "SyntheticSamplesWarning", "held_out_split", "run_self_check", "set_reach"]
+__all__ = ["REACHES", "SyntheticSamplesWarning", "duplicate_rows", "held_out_split", "run_self_check", "set_reach"]
