@@ -18,6 +18,7 @@ from .._validation import child_seeds
 from ..classical import Augmented, BatchAugment, ClassicalTransform, is_batched
 from ..classifier import collate, predict_proba, seeded_global_rng, train_classifier
 from ..datasets import SyntheticDataset
+from .stats import LOSS_ARMS
 
 
 def _scores(y_true: np.ndarray, y_pred: np.ndarray, classes: np.ndarray) -> dict:
@@ -69,15 +70,6 @@ class _Study:
     verbose: int
     synthetic_weight: float
     classical_on_synthetic: bool
-
-
-#: The arms that train with another loss (:data:`ganaug.classifier.LOSSES`): their loss, and the arm whose data
-#: they train on.
-LOSS_ARMS = {
-    "class_weighted": ("class_weighted", "real"),
-    "logit_adjusted": ("logit_adjusted", "real"),
-    "gan+logit_adjusted": ("logit_adjusted", "gan"),
-}
 
 
 def _run_torch(study: _Study, aug, arm: str, *, ratio, tf, seed: int, sample_seed: int, filt=None):

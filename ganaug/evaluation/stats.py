@@ -21,8 +21,13 @@ REAL_BASELINE = {"ratio": 0.0, "classical": False}
 CLASSICAL_BASELINE = {"ratio": 0.0, "classical": True}
 #: the self-training baseline of comparisons with unlabelled data (``compare_augmentation(..., unlabelled=...)``)
 SELF_TRAINING_BASELINE = {"arm": "self_training"}
-#: the arms that train with another loss than cross-entropy (``compare_augmentation(loss_baselines=...)``)
-LOSS_ARMS = ("class_weighted", "logit_adjusted", "gan+logit_adjusted")
+#: the arms that train with another loss than cross-entropy (``compare_augmentation(loss_baselines=...)``): their
+#: loss (:data:`ganaug.classifier.LOSSES`) and the arm whose data they train on
+LOSS_ARMS = {
+    "class_weighted": ("class_weighted", "real"),
+    "logit_adjusted": ("logit_adjusted", "real"),
+    "gan+logit_adjusted": ("logit_adjusted", "gan"),
+}
 #: metrics averaged in a summary when the rows have them
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
 
@@ -317,7 +322,7 @@ def paired_summary(
     if not arm_keys:
         raise ValueError(f"no column tells the arms apart: give arm_keys= (rows have {sorted(columns)})")
     # the default baselines train with plain cross-entropy: runs of the other losses share their ratio and classical
-    other_loss = {"arm": LOSS_ARMS} if baseline is None else {}
+    not_baseline = LOSS_ARMS if baseline is None else {}
     baseline = dict(REAL_BASELINE if baseline is None else baseline)
     classical_baseline = dict(CLASSICAL_BASELINE if classical_baseline is None else classical_baseline)
     if "classical" not in columns:
@@ -332,7 +337,7 @@ def paired_summary(
     for gkey in sorted(groups, key=lambda k: tuple(_sort_key(v) for v in k)):
         grows = groups[gkey]
         base = _by_seed(
-            [r for r in grows if _matches(r, baseline) and r.get("arm") not in other_loss.get("arm", ())],
+            [r for r in grows if _matches(r, baseline) and r.get("arm") not in not_baseline],
             metric,
             pair_on,
         )
