@@ -303,15 +303,15 @@ def render_texture(kind: str, size: tuple[int, int], rng: np.random.RandomState)
 def render_family(name: str, *, size=(28, 28), colour: bool = False, n_per_class: int = N_TRAIN + N_TEST, seed=0):
     """``(x uint8 (N, C, H, W), y int64, groups, class names)`` of one family; ``groups`` ties images that must
     stay on one side of a split (a font), else each image is its own group."""
-    rng = np.random.RandomState(seed)
+    if name not in FAMILIES:
+        raise ValueError(f"unknown family {name!r}; choose from {FAMILIES}")
     if name == "glyphs":
         x, y, groups = render_glyphs(size, colour=colour, seed=seed)
         return x, y, groups, list(LETTERS)
     if colour:
         raise ValueError("--colour renders glyphs only")
-    kinds, render = (SHAPES, render_shape) if name == "shapes" else (TEXTURES, render_texture)
-    if name not in ("shapes", "textures"):
-        raise ValueError(f"unknown family {name!r}; choose from {FAMILIES}")
+    kinds, render = {"shapes": (SHAPES, render_shape), "textures": (TEXTURES, render_texture)}[name]
+    rng = np.random.RandomState(seed)
     x = np.stack([render(kind, size, rng)[None] for _ in range(n_per_class) for kind in kinds])
     y = np.tile(np.arange(len(kinds)), n_per_class)
     return x, y, np.arange(len(y)), list(kinds)
