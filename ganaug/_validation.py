@@ -204,7 +204,7 @@ def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
             f"got {type(data).__name__}"
         )
     xs, ys, dtype = [], [], None
-    for batch in batches:
+    for batch in _reading(batches):
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
             raise ValueError("each batch/item must be (x, y) (extra entries are ignored); got " + type(batch).__name__)
         xb, yb = batch[0], batch[1]
@@ -215,8 +215,28 @@ def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
         ys.append(to_numpy_labels(yb.reshape(-1) if isinstance(yb, torch.Tensor) else np.atleast_1d(np.asarray(yb))))
     if not xs:
         raise ValueError("the data is empty: need at least one (x, y) sample")
+    shapes = sorted({tuple(xb.shape[1:]) for xb in xs})
+    if len(shapes) > 1:
+        raise ValueError(_MIXED_SIZES.format(shapes=", ".join("x".join(map(str, s)) for s in shapes[:4])))
     x = to_float_tensor(torch.cat(xs))
     return x, np.concatenate(ys), dtype, False
+
+
+_MIXED_SIZES = (
+    "the samples have different shapes ({shapes}); the GAN needs one size: give the Dataset a transform that "
+    "makes them one, e.g. torchvision.transforms.Resize((H, W)) or CenterCrop((H, W)) (transforms.v2 too)"
+)
+
+
+def _reading(batches):
+    """The batches, with a DataLoader's failure to stack images of different sizes said plainly."""
+    try:
+        yield from batches
+    except RuntimeError as exc:
+        if "equal size" not in str(exc) and "same size" not in str(exc):
+            raise
+        detail = str(exc).split("but got", 1)[-1].strip()
+        raise ValueError(_MIXED_SIZES.format(shapes=f"in one batch: {detail}")) from exc
 
 
 def _as_batch(item, i):

@@ -4,9 +4,11 @@ DataLoader at a chosen real:synthetic ratio."""
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +42,14 @@ from .images import export_samples
 from .mixing import mixed_loader
 from .models import build_models, init_weights, stratified_normal
 from .persistence import FITTED, read_model_file, write_model_file
-from .scaling import cast, class_spread, fit_value_space, model_size, resize_images, to_value_space
+from .resolution import code_map, compact, samples_at_native_size, working_shape
+from .scaling import cast, class_spread, fit_value_space, resize_images, to_value_space
 from .training import GANTrainer
 from .unlabelled import split_unlabelled, with_pseudo_labelled
 
 STRATEGIES = ("conditional", "per_class")
+#: Values (samples x channels x pixels) :meth:`SyntheticAugmenter.sample` generates at a time, at most.
+SAMPLE_BATCH_VALUES = 2**24
 
 
 class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
@@ -166,9 +171,12 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         ----------
         data : DataLoader, Dataset or tuple (X, y)
             Labelled training data. Images ``(N, C, H, W)`` or ``(N, H, W)``
-            with 1 or 3 channels, square, up to 64 px (sizes other than 28, 32
-            and 64 px are trained enlarged to the next of them and sampled
-            back at their own size); flat features ``(N, F)``.
+            with 1 or 3 channels, 8 to 512 px a side, square or not, of any
+            dtype and value range (after ``Normalize`` too); samples come back
+            at their size, dtype and range. The networks work at a smaller
+            size (at most 64 px on the longer side for the warp generator,
+            which bends the images at their own size when sampling; see
+            :mod:`ganaug.resolution`). Flat features ``(N, F)``.
             A DataLoader or Dataset is read once, transforms included.
         y : array-like, optional
             Labels, when ``data`` is an array ``X`` rather than a tuple. A
@@ -216,14 +224,14 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class", n_classes=len(classes))
         warn_small_classes(classes, counts, cfg.architecture)
         lo, hi, scaled, mean, std = fit_value_space(x, images)
-        size = model_size(*scaled.shape[-2:]) if images else None
-        if size is not None:  # e.g. 8x8 digits: the image models train at 28 px, samples come back at 8
-            scaled = resize_images(scaled, (size, size))
+        if images:  # e.g. 8x8 digits train at 28 px, 96x128 photos at 48x64 (ganaug.resolution)
+            scaled = resize_images(scaled, working_shape(*x.shape[-2:], architecture=cfg.architecture))
+        native = images and samples_at_native_size(*x.shape[-2:], architecture=cfg.architecture)
         seed = resolve_seed(self.random_state)
         per_class = self.strategy == "per_class"
         # the confident part of the unlabelled data (if any) joins the training set
         space = (lo, hi, mean, std)  # the unlabelled data is scaled as the labelled data was
-        scaled, y_train, n_pseudo = with_pseudo_labelled(
+        scaled, y_train, n_pseudo, joined = with_pseudo_labelled(
             scaled,
             y_idx,
             unlabelled=unlabelled,
@@ -273,6 +281,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         self.device_ = trainer.device
         # in the default memory format, as load() builds it: a saved and reloaded model draws the same samples
         self.generator_ = trainer.G_ema.to(memory_format=torch.contiguous_format)
+        if native:  # the warp generator bends the training images at their own size when sampling
+            full = x if unlabelled is None else torch.cat([x, check_sample_dims(unlabelled)[joined]])
+            codes, book = compact(full, lo, hi, dtype=dtype)
+            self.generator_.set_native(codes, y_train, book)
         self.discriminator_ = trainer.D
         self.history_ = trainer.history
         self.n_steps_ = trainer.step
@@ -345,7 +357,12 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         choice = stratified_normal(labels, gen) if stratify and choice_dim is not None and n else None
         # one host buffer filled batch by batch: no concatenation, no second copy of the samples
         shape = self._image_shape() if self.images_ else (int(np.prod(self.sample_shape_)),)
-        x = torch.empty((n,) + shape)
+        draw, to_values = g, self._to_value_space
+        if getattr(g, "draws_native", False):  # the warp generator bends the training images at their own size
+            draw, to_values = self._native_draw(g)
+            batch_size = min(batch_size, max(1, SAMPLE_BATCH_VALUES // math.prod(shape)))
+        # in the output's dtype: uint8 images take a quarter of float32's memory (cast batch by batch)
+        x = torch.empty((n,) + shape, dtype=cast(torch.zeros(0), self.dtype_).dtype)
         if self.device_.type == "cuda":
             # touch the fresh pages with all CPU threads first: device-to-host copies into
             # untouched pageable memory run several times slower (benchmarks/sample_speed.py)
@@ -357,12 +374,12 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 z = torch.randn(lab.shape[0], g.latent_dim, generator=gen, device=self.device_)
                 if choice is not None:
                     z[:, choice_dim] = choice[start : start + lab.shape[0]]
-                out = g(z, lab).float()
+                out = draw(z, lab).float()
                 if self.images_:
                     out = resize_images(out, shape[-2:])
-                x[start : start + lab.shape[0]].copy_(self._to_value_space(out).reshape((lab.shape[0],) + shape))
+                values = cast(to_values(out), self.dtype_)
+                x[start : start + lab.shape[0]].copy_(values.reshape((lab.shape[0],) + shape))
         x = x.reshape((n,) + tuple(self.sample_shape_))
-        x = cast(x, self.dtype_)
         labels_out = self.classes_[idx]
         if self.return_numpy_:
             return x.numpy(), labels_out
@@ -370,14 +387,30 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             return x, torch.from_numpy(labels_out.astype(np.int64))
         return x, labels_out
 
+    def _native_draw(self, g) -> tuple[Callable, Callable]:
+        """``(draw, to_values)`` for a generator that bends the training images at their own size: it bends
+        their codes where one multiply-add per channel maps codes to values (none for uint8 images)."""
+        to_values = partial(self._to_value_space, fused=True)
+        linear = code_map(g.native_book)
+        if linear is None:
+            return g.native, to_values
+        lo, hi = self.value_low_.to(g.native_book), self.value_high_.to(g.native_book)
+        scale, shift = (hi - lo) / 2 * linear[0], lo + (hi - lo) / 2 * (linear[1] + 1)
+        if torch.allclose(scale, torch.ones_like(scale), atol=1e-6) and torch.allclose(
+            shift, torch.zeros_like(shift), atol=1e-4
+        ):
+            return partial(g.native, decode=False), lambda codes: codes  # uint8 images: the codes are the pixels
+        scale, shift = scale.view(1, -1, 1, 1), shift.view(1, -1, 1, 1)
+        return partial(g.native, decode=False), lambda codes: torch.addcmul(shift.to(codes), codes, scale.to(codes))
+
     def _image_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the images given to fit (grey (H, W) images have C = 1)."""
         shape = tuple(self.sample_shape_)
         return shape if len(shape) == 3 else (1,) + shape
 
-    def _to_value_space(self, s: torch.Tensor) -> torch.Tensor:
+    def _to_value_space(self, s: torch.Tensor, fused: bool = False) -> torch.Tensor:
         if self.images_:
-            return to_value_space(s, self.value_low_, self.value_high_)
+            return to_value_space(s, self.value_low_, self.value_high_, fused=fused)
         return to_value_space(s, self.value_low_, self.value_high_, mean=self._feature_mean_, std=self._feature_std_)
 
     def diversity(self, n_per_class: int = 64) -> list[float]:

@@ -1,5 +1,6 @@
-"""Classical augmentation in the data's value space: :class:`AffineElastic` on whole
-batches (per-image random parameters, on CPU or GPU), and :class:`ClassicalTransform`
+"""Classical augmentation in the data's value space: :class:`AffineElastic` and
+:class:`CropJitter` on whole batches (per-image random parameters, on CPU or GPU;
+:func:`classical_for` picks one for an image shape), and :class:`ClassicalTransform`
 around a user's albumentations or torchvision transform, one sample at a time.
 
 Used by :mod:`ganaug.unlabelled` (the pseudo-labelling classifier learns from augmented
@@ -115,6 +116,105 @@ class AffineElastic:
         return f"AffineElastic({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
 
+class CropJitter:
+    """Random resized crops and colour jitter of image batches, parameters drawn per image.
+
+    Each image is cropped to a random ``scale`` share of its area with an
+    aspect ratio in ``ratio`` (drawn log-uniformly) at a random place, and the
+    crop is resized back to the image's size (bilinear), as torchvision's
+    ``RandomResizedCrop`` does one image at a time; then its brightness and
+    contrast (and, for colour images, saturation) are multiplied by factors
+    drawn from ``1 +- brightness`` etc. Flips only when asked (``hflip``,
+    ``vflip``): a flipped letter or a mirrored scan is another thing. Works
+    in each channel's training range mapped to [0, 1], as
+    :class:`AffineElastic` does; all randomness comes from the
+    ``torch.Generator`` given to the call.
+
+    Parameters
+    ----------
+    scale : tuple of float
+        Range of the crop's share of the image area.
+    ratio : tuple of float
+        Range of the crop's width-to-height ratio, relative to the image's.
+    brightness, contrast, saturation : float
+        Largest relative change of each (0 leaves it alone).
+    hflip, vflip : bool
+        Mirror half of the images left-right / top-bottom.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.rand(4, 3, 32, 48) * 255
+    >>> out = CropJitter()(x, torch.zeros(3), torch.full((3,), 255.0), torch.Generator().manual_seed(0))
+    >>> out.shape, bool(out.min() >= 0) and bool(out.max() <= 255)
+    (torch.Size([4, 3, 32, 48]), True)
+    """
+
+    def __init__(
+        self,
+        scale: tuple[float, float] = (0.6, 1.0),
+        ratio: tuple[float, float] = (3 / 4, 4 / 3),
+        brightness: float = 0.2,
+        contrast: float = 0.2,
+        saturation: float = 0.2,
+        hflip: bool = False,
+        vflip: bool = False,
+    ):
+        if not 0 < scale[0] <= scale[1] <= 1:
+            raise ValueError(f"scale must be (low, high) with 0 < low <= high <= 1; got {scale!r}")
+        if not 0 < ratio[0] <= ratio[1]:
+            raise ValueError(f"ratio must be (low, high) with 0 < low <= high; got {ratio!r}")
+        self.scale, self.ratio = tuple(scale), tuple(ratio)
+        self.brightness, self.contrast, self.saturation = brightness, contrast, saturation
+        self.hflip, self.vflip = hflip, vflip
+
+    def __call__(self, x: torch.Tensor, low: torch.Tensor, high: torch.Tensor, generator: torch.Generator):
+        """``x`` (N, C, H, W) in the value range ``[low, high]`` per channel, augmented."""
+        u = to_unit(x, low, high)
+        n, c = u.shape[:2]
+
+        def draw(lo, hi):
+            return lo + (hi - lo) * torch.rand(n, generator=generator, device=u.device, dtype=u.dtype)
+
+        area = draw(*self.scale)
+        aspect = torch.exp(draw(math.log(self.ratio[0]), math.log(self.ratio[1])))
+        width, height = (area * aspect).sqrt().clamp(max=1), (area / aspect).sqrt().clamp(max=1)
+        # the crop's centre, anywhere the crop stays inside the image (grid_sample coordinates span [-1, 1])
+        cx, cy = (draw(-1, 1) * (1 - width)), (draw(-1, 1) * (1 - height))
+        sx, sy = width.clone(), height.clone()
+        if self.hflip:
+            sx = torch.where(torch.rand(n, generator=generator, device=u.device) < 0.5, -sx, sx)
+        if self.vflip:
+            sy = torch.where(torch.rand(n, generator=generator, device=u.device) < 0.5, -sy, sy)
+        zero = torch.zeros_like(sx)
+        theta = torch.stack([torch.stack([sx, zero, cx], 1), torch.stack([zero, sy, cy], 1)], 1)
+        grid = F.affine_grid(theta, list(u.shape), align_corners=False)
+        u = F.grid_sample(u, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        u = u * draw(1 - self.brightness, 1 + self.brightness).view(n, 1, 1, 1)
+        grey = u.mean(1, keepdim=True) if c == 1 else (u * _LUMA.to(u).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        u = (u - grey.mean((2, 3), keepdim=True)) * draw(1 - self.contrast, 1 + self.contrast).view(n, 1, 1, 1) + (
+            grey.mean((2, 3), keepdim=True)
+        )
+        if c == 3 and self.saturation > 0:
+            grey = (u * _LUMA.to(u).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            u = (u - grey) * draw(1 - self.saturation, 1 + self.saturation).view(n, 1, 1, 1) + grey
+        return from_unit(u.clamp(0, 1), low, high)
+
+    def __repr__(self) -> str:
+        names = ("scale", "ratio", "brightness", "contrast", "saturation", "hflip", "vflip")
+        return f"CropJitter({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
+
+
+#: Weights of red, green and blue in the grey value (ITU-R BT.601), as torchvision's colour jitter uses them.
+_LUMA = torch.tensor([0.299, 0.587, 0.114])
+
+
+def classical_for(shape) -> AffineElastic | CropJitter:
+    """The classical augmentation suited to images of ``shape`` ``(C, H, W)``: :class:`CropJitter` for colour
+    images, :class:`AffineElastic` (small affine and elastic bends, as for digits) for grey ones."""
+    return CropJitter() if len(shape) == 3 and shape[0] == 3 else AffineElastic()
+
+
 class BatchAugment:
     """A batch transform bound to a value range and a seed: what a training loop calls on each batch.
 
@@ -140,8 +240,9 @@ class BatchAugment:
 
 
 def is_batched(transform) -> bool:
-    """Whether ``transform`` augments whole batches (:class:`AffineElastic`) rather than one sample."""
-    return isinstance(transform, AffineElastic)
+    """Whether ``transform`` augments whole batches (:class:`AffineElastic`, :class:`CropJitter`) rather than one
+    sample."""
+    return isinstance(transform, (AffineElastic, CropJitter))
 
 
 class ClassicalTransform:

@@ -101,11 +101,61 @@ def class_loss(loss: str, class_counts) -> Callable:
     return fn
 
 
+#: Images larger than this on either side get the ResNet-style features of :func:`residual_features`.
+SMALL_IMAGE_SIDE = 64
+
+
+class _Residual(nn.Module):
+    """Two 3x3 convolutions with batch norm, added to the input (1x1-projected where the shape changes)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
+        self.skip = (
+            nn.Identity()
+            if stride == 1 and c_in == c_out
+            else nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.skip(x))
+
+
+def residual_features(channels: int) -> nn.Sequential:
+    """(B, channels, H, W) -> (B, 64): a small ResNet-style network for images above 64 px.
+
+    A strided 5x5 stem and a max-pool bring the image to a quarter of its size (the cost of a step grows with
+    the image only there), then three residual blocks (24, 48 and 64 channels, the last two strided) and global
+    average pooling.
+    """
+    return nn.Sequential(
+        nn.Conv2d(channels, 24, 5, 2, 2, bias=False),
+        nn.BatchNorm2d(24),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (24, H/4, W/4)
+        _Residual(24, 24, 1),
+        _Residual(24, 48, 2),  # (48, H/8, W/8)
+        _Residual(48, 64, 2),  # (64, H/16, W/16)
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(64, 64),
+        nn.ReLU(),  # (64,)
+    )
+
+
 class DefaultClassifier(nn.Module):
     """The small classifier used when no ``model_fn`` is given.
 
-    A 2-block CNN for images ``(C, H, W)`` or ``(H, W)``, a 2-layer MLP for flat
-    features, both behind a fixed standardisation with the training data's
+    A 2-block CNN for images ``(C, H, W)`` or ``(H, W)`` up to
+    :data:`SMALL_IMAGE_SIDE` px a side, a small ResNet-style network
+    (:func:`residual_features`) for larger ones, a 2-layer MLP for flat
+    features, all behind a fixed standardisation with the training data's
     mean and standard deviation (so inputs stay in their own value space).
     :meth:`embed` gives the 64-dimensional penultimate features.
     """
@@ -116,7 +166,9 @@ class DefaultClassifier(nn.Module):
         self.image = len(self.sample_shape) in (2, 3)
         self.register_buffer("mean", mean.to(torch.float32))
         self.register_buffer("std", std.to(torch.float32))
-        if self.image:
+        if self.image and max(self.sample_shape[-2:]) > SMALL_IMAGE_SIDE:
+            self.features = residual_features(self.sample_shape[0] if len(self.sample_shape) == 3 else 1)
+        elif self.image:
             c = self.sample_shape[0] if len(self.sample_shape) == 3 else 1
             self.features = nn.Sequential(
                 nn.Conv2d(c, 16, 3, padding=1),

@@ -1,6 +1,8 @@
 """Generator and discriminator modules. ``nn.Module`` only: no I/O, no training.
 
-Image models support 1 or 3 channels at 28, 32 and 64 pixels (square). The
+Image models take 1 or 3 channels and work at any ``(H, W)`` that
+:func:`ganaug.resolution.grid` accepts (a coarse grid doubled ``n`` times;
+:func:`ganaug.resolution.working_shape` picks one for images of any size). The
 MLP pair serves flat feature vectors (tabular data, flattened images).
 """
 
@@ -13,17 +15,17 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from .config import EXEMPLAR_ARCHITECTURES, IMAGE_ARCHITECTURES, IMAGE_SIZES, UPSAMPLING
+from .config import EXEMPLAR_ARCHITECTURES, IMAGE_ARCHITECTURES, UPSAMPLING
+from .resolution import MAX_WIDTH_FACTOR, grid
 
 
-def _base_size(image_size: int) -> int:
-    if image_size not in IMAGE_SIZES:
-        raise ValueError(
-            f"image size {image_size} px is not supported; supported square sizes are {IMAGE_SIZES} "
-            "(SyntheticAugmenter enlarges square images of 8 px or more to the next of them; shrink larger ones, "
-            "e.g. torchvision.transforms.Resize(64), or pass images under 8 px as flat features)"
-        )
-    return 7 if image_size == 28 else 4
+def _channels(width: int, level: int) -> int:
+    """Channels of a network's feature maps ``level + 1`` halvings below the image: doubling, up to a cap."""
+    return width * min(2**level, MAX_WIDTH_FACTOR)
+
+
+def _hw(size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
 def _maybe_sn(module: nn.Module, use: bool) -> nn.Module:
@@ -57,10 +59,11 @@ class ConvGenerator(nn.Module):
     """Class-conditional DCGAN generator.
 
     noise ``z`` (B, latent) and label embedding (B, latent) are concatenated,
-    mapped by a dense layer to a (B, C0, base, base) map and upsampled by
+    mapped by a dense layer to a (B, C0, base_h, base_w) map and upsampled by
     stride-2 transposed convolutions (``upsample="nearest"``: nearest-neighbour
-    doubling and a 3x3 convolution) to (B, channels, size, size) in [-1, 1].
-    With ``n_classes == 1`` the generator is unconditional.
+    doubling and a 3x3 convolution) to (B, channels, H, W) in [-1, 1]; ``size``
+    is ``H`` for a square or ``(H, W)``. With ``n_classes == 1`` the generator
+    is unconditional.
     """
 
     def __init__(
@@ -69,35 +72,33 @@ class ConvGenerator(nn.Module):
         *,
         latent_dim: int,
         channels: int,
-        size: int,
+        size: int | tuple[int, int],
         width: int = 64,
         upsample: str = "transposed",
     ):
         super().__init__()
-        base = _base_size(size)
-        n_up = int(math.log2(size // base))
-        c0 = width * 2 ** (n_up - 1)
-        self.n_classes, self.latent_dim, self.base, self.c0 = n_classes, latent_dim, base, c0
+        n_up, bh, bw = grid(size)
+        c0 = _channels(width, n_up - 1)
+        self.n_classes, self.latent_dim, self.base, self.c0 = n_classes, latent_dim, (bh, bw), c0
         self.embed = nn.Embedding(n_classes, latent_dim) if n_classes > 1 else None
         in_dim = latent_dim * (2 if self.embed is not None else 1)
-        # (B, in_dim) -> (B, c0 * base * base)
+        # (B, in_dim) -> (B, c0 * base_h * base_w)
         self.fc = nn.Sequential(
-            nn.Linear(in_dim, c0 * base * base, bias=False), nn.BatchNorm1d(c0 * base * base), nn.ReLU(True)
+            nn.Linear(in_dim, c0 * bh * bw, bias=False), nn.BatchNorm1d(c0 * bh * bw), nn.ReLU(True)
         )
         blocks = []
-        c = c0
-        for _ in range(n_up - 1):
-            # (B, c, s, s) -> (B, c/2, 2s, 2s)
-            blocks += [*_up(c, c // 2, how=upsample, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
-            c //= 2
-        # (B, width, size/2, size/2) -> (B, channels, size, size)
-        blocks += [*_up(c, channels, how=upsample, bias=True), nn.Tanh()]
+        for level in range(n_up - 1, 0, -1):
+            # (B, c, h, w) -> (B, c', 2h, 2w), c' = c / 2 below the cap
+            c, c_next = _channels(width, level), _channels(width, level - 1)
+            blocks += [*_up(c, c_next, how=upsample, bias=False), nn.BatchNorm2d(c_next), nn.ReLU(True)]
+        # (B, width, H/2, W/2) -> (B, channels, H, W)
+        blocks += [*_up(width, channels, how=upsample, bias=True), nn.Tanh()]
         self.net = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.embed is not None:
             z = torch.cat([z, self.embed(y)], dim=1)
-        h = self.fc(z).view(z.shape[0], self.c0, self.base, self.base)
+        h = self.fc(z).view(z.shape[0], self.c0, *self.base)
         return self.net(h)
 
 
@@ -114,6 +115,8 @@ class _Exemplars:
     choice_dim = 0
     #: Buffers training never changes (the exemplars): the trainer does not copy them into the EMA generator.
     static_buffers = ("exemplars", "class_start", "class_count")
+    #: Buffers whose size is the fitted data's, not the constructor's: loading a state_dict takes theirs.
+    _fitted_buffers = ("exemplars",)
 
     def _init_exemplars(self, n_classes: int, sample_shape: tuple[int, ...]) -> None:
         self.register_buffer("exemplars", torch.zeros(0, *sample_shape))
@@ -135,19 +138,29 @@ class _Exemplars:
         return self
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        key = prefix + "exemplars"
-        if key in state_dict:  # the number of exemplars is the fitted data's, not the constructor's
-            self.exemplars = torch.empty_like(state_dict[key], device=self.exemplars.device)
+        for name in self._fitted_buffers:
+            key = prefix + name
+            if key not in state_dict:
+                continue
+            empty = torch.empty_like(state_dict[key], device=self.class_start.device)
+            if hasattr(self, name) and name in self._buffers:
+                setattr(self, name, empty)
+            else:  # a buffer set after training (the warp generator's native-size exemplars)
+                self.register_buffer(name, empty)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def _pick(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The exemplar of class ``y`` that ``z[:, choice_dim]`` picks, one per row."""
+    def _rows(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The row of :attr:`exemplars` that ``z[:, choice_dim]`` picks in class ``y``, one per row."""
         if self.exemplars.shape[0] == 0:
             raise RuntimeError(f"{type(self).__name__} has no exemplars: call set_exemplars(x, y) first")
         count = self.class_count[y]
         # ndtr is in [0, 1]: the pick is never below 0
         pick = (torch.special.ndtr(z[:, self.choice_dim].float()) * count).long().clamp(max=count - 1)
-        return self.exemplars[self.class_start[y] + pick].to(z.dtype)
+        return self.class_start[y] + pick
+
+    def _pick(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The exemplar of class ``y`` that ``z[:, choice_dim]`` picks, one per row."""
+        return self.exemplars[self._rows(z, y)].to(z.dtype)
 
 
 class WarpGenerator(_Exemplars, nn.Module):
@@ -156,7 +169,7 @@ class WarpGenerator(_Exemplars, nn.Module):
     ``z[:, 0]`` picks one stored exemplar of class ``y`` (through the normal
     CDF, so a standard-normal ``z`` picks them uniformly); a small network
     reads the exemplar, the noise and the label and outputs a smooth
-    displacement field on a coarse (``base`` x ``base``) grid, upsampled
+    displacement field on a coarse (``base_h`` x ``base_w``) grid, upsampled
     bilinearly and applied with ``grid_sample``: the sample is the exemplar,
     bent. With ``stroke > 0`` a second head outputs a coarse map ``t`` in
     ``[-stroke, stroke]`` and each pixel of the bent image is moved the
@@ -168,6 +181,11 @@ class WarpGenerator(_Exemplars, nn.Module):
     Exemplars live in buffers (:meth:`set_exemplars`), so they travel with
     ``state_dict`` and with saved models.
 
+    The networks work at ``size`` (``H`` for a square or ``(H, W)``). Images
+    larger than that are stored at their own size too (:meth:`set_native`):
+    :meth:`native` reads the working-size exemplar, as training did, and applies
+    the field (and stroke map), upsampled, to the full-size one.
+
     Examples
     --------
     >>> import torch
@@ -178,63 +196,124 @@ class WarpGenerator(_Exemplars, nn.Module):
     ((4, 1, 28, 28), 6)
     """
 
+    static_buffers = (*_Exemplars.static_buffers, "native_codes", "native_book")
+    _fitted_buffers = ("exemplars", "native_codes", "native_book")
+
     def __init__(
         self,
         n_classes: int,
         *,
         latent_dim: int,
         channels: int,
-        size: int,
+        size: int | tuple[int, int],
         width: int = 32,
         max_shift: float = 0.125,
         stroke: float = 0.0,
     ):
         super().__init__()
-        base = _base_size(size)
-        n_down = int(math.log2(size // base))
-        self.n_classes, self.latent_dim, self.base = n_classes, latent_dim, base
+        n_down, bh, bw = grid(size)
+        self.n_classes, self.latent_dim, self.base = n_classes, latent_dim, (bh, bw)
         self.max_shift = 2 * max_shift  # grid_sample coordinates span 2 per image size
         self.embed = nn.Embedding(n_classes, latent_dim)
-        c = width * 2 ** (n_down - 1)
+        c = _channels(width, n_down - 1)
         self.c = c
-        # (B, 2 * latent) -> (B, c, base, base)
-        self.fc = nn.Sequential(nn.Linear(2 * latent_dim, c * base * base), nn.ReLU(True))
-        enc, c_in, c_out = [], channels, width
-        for _ in range(n_down):
-            # (B, c_in, s, s) -> (B, c_out, s/2, s/2)
-            enc += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-            c_in, c_out = c_out, c_out * 2
-        self.enc = nn.Sequential(*enc)  # exemplar -> (B, c, base, base)
-        # (B, 2c, base, base) -> (B, 2, base, base) displacement, at most max_shift of the image size
+        # (B, 2 * latent) -> (B, c, base_h, base_w)
+        self.fc = nn.Sequential(nn.Linear(2 * latent_dim, c * bh * bw), nn.ReLU(True))
+        enc, c_in = [], channels
+        for level in range(n_down):
+            # (B, c_in, h, w) -> (B, c_out, h/2, w/2)
+            enc += [nn.Conv2d(c_in, _channels(width, level), 4, 2, 1), nn.LeakyReLU(0.2, True)]
+            c_in = _channels(width, level)
+        self.enc = nn.Sequential(*enc)  # exemplar -> (B, c, base_h, base_w)
+        # (B, 2c, bh, bw) -> (B, 2, bh, bw) displacement, at most max_shift of the image size
         self.flow = self._map_head(c, 2)
         self.stroke = float(stroke)
-        # (B, 2c, base, base) -> (B, 1, base, base) stroke change in [-1, 1], scaled by stroke (absent at 0: the
+        # (B, 2c, bh, bw) -> (B, 1, bh, bw) stroke change in [-1, 1], scaled by stroke (absent at 0: the
         # state_dict of a model without it is unchanged)
         self.thickness = self._map_head(c, 1) if self.stroke > 0 else None
-        self._init_exemplars(n_classes, (channels, size, size))
+        self._init_exemplars(n_classes, (channels, *_hw(size)))
 
     @staticmethod
     def _map_head(c: int, n_out: int) -> nn.Sequential:
-        """(B, 2c, base, base) -> (B, n_out, base, base) in [-1, 1]: a coarse map read from exemplar and noise."""
+        """(B, 2c, bh, bw) -> (B, n_out, bh, bw) in [-1, 1]: a coarse map read from exemplar and noise."""
         return nn.Sequential(nn.Conv2d(2 * c, c, 3, 1, 1), nn.ReLU(True), nn.Conv2d(c, n_out, 3, 1, 1), nn.Tanh())
+
+    @torch.no_grad()
+    def set_native(self, codes: torch.Tensor, y: torch.Tensor, book: torch.Tensor):
+        """Keep the training images at their own size, as :func:`ganaug.resolution.compact` gives them.
+
+        ``y`` are the class indices given to :meth:`set_exemplars` (the rows are stored in the same
+        order). Returns ``self``.
+        """
+        order = torch.argsort(torch.as_tensor(y, dtype=torch.long), stable=True)
+        if codes.shape[0] != self.exemplars.shape[0] or codes.shape[1] != self.exemplars.shape[1]:
+            raise ValueError(
+                f"native images {tuple(codes.shape)} do not match the exemplars {tuple(self.exemplars.shape)}"
+            )
+        device = self.class_start.device
+        for name, value in (("native_codes", codes[order].to(device)), ("native_book", book.to(device))):
+            if name in self._buffers:
+                setattr(self, name, value)
+            else:
+                self.register_buffer(name, value)
+        return self
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         src = self._pick(z, y)
-        code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, self.base, self.base)
+        return self._bend(src, src, z, y)
+
+    @property
+    def draws_native(self) -> bool:
+        """Whether :meth:`set_native` stored the training images at their own size."""
+        return "native_codes" in self._buffers
+
+    def native(self, z: torch.Tensor, y: torch.Tensor, *, decode: bool = True) -> torch.Tensor:
+        """Samples at the training images' own size (:meth:`forward` where none were stored).
+
+        ``decode=False`` bends the stored codes themselves and returns them in code units: where
+        :func:`ganaug.resolution.code_map` gives a map, applying it afterwards gives the samples (bending
+        commutes with it), one multiply-add instead of two (uint8 images: none).
+        """
+        if not self.draws_native:
+            return self(z, y)
+        from .resolution import expand
+
+        rows = self._rows(z, y)
+        src = self.exemplars[rows].to(z.dtype)
+        codes = self.native_codes[rows]
+        target = expand(codes, self.native_book, z.dtype) if decode else codes.to(z.dtype)
+        return self._bend(src, target, z, y, identity=_identity_grid(*target.shape[-2:], like=target))
+
+    def _bend(self, src, target, z, y, identity: torch.Tensor | None = None) -> torch.Tensor:
+        """``target`` bent by the field (and stroke map) the networks read from ``src``, noise and label
+        (``identity``: the target's unbent sampling grid, ``(1, H, W, 2)``, when it is at hand)."""
+        code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, *self.base)
         h = torch.cat([self.enc(src), code], dim=1)
-        shift = self.flow(h) * self.max_shift  # (B, 2, base, base)
-        shift = F.interpolate(shift, size=src.shape[-2:], mode="bilinear", align_corners=False)
-        theta = torch.eye(2, 3, device=z.device, dtype=shift.dtype).expand(z.shape[0], 2, 3)
-        grid = F.affine_grid(theta, list(src.shape), align_corners=False) + shift.permute(0, 2, 3, 1)
-        out = F.grid_sample(src, grid.to(src.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+        shift = self.flow(h) * self.max_shift  # (B, 2, base_h, base_w)
+        shift = F.interpolate(shift, size=target.shape[-2:], mode="bilinear", align_corners=False)
+        if identity is None:
+            theta = torch.eye(2, 3, device=z.device, dtype=shift.dtype).expand(z.shape[0], 2, 3)
+            identity = F.affine_grid(theta, list(target.shape), align_corners=False)
+        grid_ = identity + shift.permute(0, 2, 3, 1)
+        out = F.grid_sample(target, grid_.to(target.dtype), mode="bilinear", padding_mode="border", align_corners=False)
         if self.thickness is None:
             return out
         t = F.interpolate(
-            self.thickness(h) * self.stroke, size=src.shape[-2:], mode="bilinear", align_corners=False
+            self.thickness(h) * self.stroke, size=target.shape[-2:], mode="bilinear", align_corners=False
         ).to(out.dtype)
-        thicker = F.max_pool2d(out, 3, 1, 1) - out  # >= 0
-        thinner = out + F.max_pool2d(-out, 3, 1, 1)  # >= 0: out minus its erosion
+        # a 3x3 neighbourhood at the working size: proportionally wider on a larger target
+        k = 2 * max(1, round(target.shape[-1] / src.shape[-1])) + 1
+        thicker = F.max_pool2d(out, k, 1, k // 2) - out  # >= 0
+        thinner = out + F.max_pool2d(-out, k, 1, k // 2)  # >= 0: out minus its erosion
         return out + t.clamp(min=0) * thicker - (-t).clamp(min=0) * thinner
+
+
+def _identity_grid(height: int, width: int, *, like: torch.Tensor) -> torch.Tensor:
+    """``(1, H, W, 2)`` sampling grid that leaves an image as it is (``affine_grid`` of the identity, without a
+    matrix product per image)."""
+    xs = (torch.arange(width, device=like.device, dtype=like.dtype) * 2 + 1) / width - 1
+    ys = (torch.arange(height, device=like.device, dtype=like.dtype) * 2 + 1) / height - 1
+    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).unsqueeze(0)
 
 
 def stratified_normal(labels: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -259,28 +338,35 @@ def stratified_normal(labels: torch.Tensor, gen: torch.Generator) -> torch.Tenso
 class ConvDiscriminator(nn.Module):
     """DCGAN discriminator with projection class conditioning.
 
-    (B, channels, size, size) -> stride-2 convolutions with LeakyReLU down to
-    (B, C, base, base) -> flatten -> one logit per image, plus the inner
+    (B, channels, H, W) -> stride-2 convolutions with LeakyReLU down to
+    (B, C, base_h, base_w) -> flatten -> one logit per image, plus the inner
     product of the features with a learned class embedding (projection).
     ``sn`` puts spectral normalisation on every layer; ``aux`` adds an
     auxiliary classifier over the same features (AC-GAN).
     """
 
     def __init__(
-        self, n_classes: int, *, channels: int, size: int, width: int = 64, sn: bool = True, aux: bool = False
+        self,
+        n_classes: int,
+        *,
+        channels: int,
+        size: int | tuple[int, int],
+        width: int = 64,
+        sn: bool = True,
+        aux: bool = False,
     ):
         super().__init__()
-        base = _base_size(size)
-        n_down = int(math.log2(size // base))
-        layers, c_in, c = [], channels, width
-        for _ in range(n_down):
-            # (B, c_in, s, s) -> (B, c, s/2, s/2)
+        n_down, bh, bw = grid(size)
+        layers, c_in = [], channels
+        for level in range(n_down):
+            # (B, c_in, h, w) -> (B, c, h/2, w/2)
+            c = _channels(width, level)
             layers += [_maybe_sn(nn.Conv2d(c_in, c, 4, 2, 1), sn), nn.LeakyReLU(0.2, True)]
-            c_in, c = c, c * 2
-        # (B, c_in, base, base) -> (B, c_in, base, base): one more look at the coarse map
+            c_in = c
+        # (B, c_in, bh, bw) -> (B, c_in, bh, bw): one more look at the coarse map
         layers += [_maybe_sn(nn.Conv2d(c_in, c_in, 3, 1, 1), sn), nn.LeakyReLU(0.2, True)]
         self.net = nn.Sequential(*layers)
-        feat = c_in * base * base
+        feat = c_in * bh * bw
         self.out = _maybe_sn(nn.Linear(feat, 1), sn)
         self.embed = _maybe_sn(nn.Embedding(n_classes, feat), sn) if n_classes > 1 else None
         self.aux = nn.Linear(feat, n_classes) if aux and n_classes > 1 else None
@@ -436,24 +522,27 @@ def build_models(
         c, h, w = sample_shape
         if c not in (1, 3):
             raise ValueError(f"images must have 1 or 3 channels; got {c}")
-        if h != w:
-            raise ValueError(f"images must be square; got {h}x{w} (resize or pad them)")
         if arch == "warp":
             g = WarpGenerator(
                 n_classes,
                 latent_dim=cfg.latent_dim,
                 channels=c,
-                size=h,
+                size=(h, w),
                 width=cfg.g_width,
                 max_shift=cfg.warp_shift,
                 stroke=cfg.warp_stroke,
             )
         else:
             g = ConvGenerator(
-                n_classes, latent_dim=cfg.latent_dim, channels=c, size=h, width=cfg.g_width, upsample=cfg.g_upsample
+                n_classes,
+                latent_dim=cfg.latent_dim,
+                channels=c,
+                size=(h, w),
+                width=cfg.g_width,
+                upsample=cfg.g_upsample,
             )
         d = ConvDiscriminator(
-            n_classes, channels=c, size=h, width=cfg.d_width, sn=cfg.spectral_norm, aux=cfg.aux_weight > 0
+            n_classes, channels=c, size=(h, w), width=cfg.d_width, sn=cfg.spectral_norm, aux=cfg.aux_weight > 0
         )
     else:
         n_features = int(math.prod(sample_shape))

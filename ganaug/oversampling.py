@@ -109,10 +109,10 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         When given, replaces ``gan.n_steps``.
     image_shape : tuple of int (C, H, W), optional
         Treat the rows of a 2-D ``X`` as flattened images of this shape and
-        train the image GAN on them (square, up to 64 px, 1 or 3 channels;
-        sizes other than 28, 32 and 64 px are trained enlarged to the next of
-        them and sampled back at their own size, e.g. sklearn's 8x8 digits
-        with ``image_shape=(1, 8, 8)``). Not needed for image arrays
+        train the image GAN on them (1 or 3 channels, 8 to 512 px a side,
+        square or not; sampled back at their own size, e.g. sklearn's 8x8
+        digits with ``image_shape=(1, 8, 8)``, or colour photos of 96 x 128
+        with ``image_shape=(3, 96, 128)``). Not needed for image arrays
         ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used. ``None`` with
         ``architecture="auto"``: rows of ``s * s`` columns whose neighbouring
         columns go together as pixels do are read as ``(1, s, s)`` images

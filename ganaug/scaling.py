@@ -93,11 +93,18 @@ def to_value_space(
     *,
     mean: torch.Tensor | None = None,
     std: torch.Tensor | None = None,
+    fused: bool = False,
 ) -> torch.Tensor:
-    """Generator output back in the data's range: images from ``[-1, 1]``, features from standard scores (clipped)."""
+    """Generator output back in the data's range: images from ``[-1, 1]``, features from standard scores (clipped).
+
+    ``fused``: images in one multiply-add per value (large images; equal up to float rounding).
+    """
     lo, hi = low.to(s.device), high.to(s.device)
     if mean is None:  # images: per-channel range
         lo, hi = lo.view(1, -1, 1, 1), hi.view(1, -1, 1, 1)
+        if fused:
+            half = (hi - lo) / 2
+            return torch.addcmul((lo + half).to(s.dtype), s, half.to(s.dtype))
         return (s + 1) / 2 * (hi - lo) + lo
     s = s.reshape(s.shape[0], -1)
     return torch.minimum(torch.maximum(s * std.to(s.device) + mean.to(s.device), lo), hi)

@@ -193,15 +193,16 @@ def pseudo_label(
 def with_pseudo_labelled(scaled, y_idx: np.ndarray, *, unlabelled, space, cfg, seed: int, device):
     """The GAN's training set: ``scaled`` with class indices ``y_idx``, plus the unlabelled samples
     :func:`pseudo_label` keeps, brought into the same space (``space``: the value space's
-    ``(low, high, mean, std)``). Returns ``(x, y tensor, joined per class)``."""
+    ``(low, high, mean, std)``). Returns ``(x, y tensor, joined per class, rows of unlabelled joined)``."""
     y = torch.from_numpy(y_idx.astype(np.int64))
     n_classes = int(y_idx.max()) + 1
     if unlabelled is None:
-        return scaled, y, np.zeros(n_classes, dtype=np.int64)
+        return scaled, y, np.zeros(n_classes, dtype=np.int64), torch.zeros(0, dtype=torch.long)
     images = scaled.dim() == 4
     low, high, mean, std = space
     su = scale_into(check_sample_dims(unlabelled), low, high, mean=mean, std=std)
     su = resize_images(su.clamp(-1, 1), tuple(scaled.shape[-2:])) if images else su
     args = dict(threshold=cfg.pseudo_label_threshold, n_steps=cfg.pseudo_label_steps, seed=seed, device=device)
     index, labels, _ = pseudo_label(scaled, y, su, n_classes=n_classes, **args)
-    return torch.cat([scaled, su[index]]), torch.cat([y, labels]), np.bincount(labels.numpy(), minlength=n_classes)
+    joined = np.bincount(labels.numpy(), minlength=n_classes)
+    return torch.cat([scaled, su[index]]), torch.cat([y, labels]), joined, index

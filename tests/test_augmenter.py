@@ -177,7 +177,9 @@ def test_fit_accepts_dataloader_and_dataset(fitted):
         ((torch.full((4, 1, 28, 28), float("nan")), torch.tensor([0, 1, 0, 1])), "NaN"),
         ((torch.rand(4, 1, 28, 28), torch.tensor([0.5, 1.0, 0.0, 1.0])), "labels must be integers"),
         ((torch.rand(4, 1, 28, 28), torch.tensor([0, 0, 0, 0])), "at least 2 classes"),
-        ((torch.rand(4, 1, 96, 96), torch.tensor([0, 1, 0, 1])), "supported square sizes"),
+        ((torch.rand(4, 1, 600, 96), torch.tensor([0, 1, 0, 1])), "over the 512 px a side"),
+        ((torch.rand(4, 1, 4, 96), torch.tensor([0, 1, 0, 1])), "too small for the image models"),
+        ((torch.rand(4, 2, 28, 28), torch.tensor([0, 1, 0, 1])), "1 or 3 channels"),
         ((torch.rand(4, 28, 28, 3), torch.tensor([0, 1, 0, 1])), "channels-first"),
         ((torch.rand(4, 2, 3, 28, 28), torch.tensor([0, 1, 0, 1])), "dimensions"),
         ((torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 0])), "same length"),
@@ -264,3 +266,123 @@ def test_warp_samples_use_every_training_image_of_their_class_equally_often():
             assert (counts == [2] * 30) == stratify
     with pytest.raises(TypeError, match="stratify"):
         aug.wrap(loader, stratify=None)
+
+
+# -- images as they are: any size and shape, colour, any value space -------------------------------------------
+def _stripes(n=8, height=96, width=128):
+    """Colour uint8 images of one-pixel stripes (a pattern the 48 x 64 working size cannot hold), 2 classes."""
+    rows = torch.arange(height).view(1, 1, height, 1) % 2
+    cols = torch.arange(width).view(1, 1, 1, width) % 2
+    y = torch.arange(n) % 2
+    x = torch.where(y.view(n, 1, 1, 1) == 0, rows.expand(n, 3, height, width), cols.expand(n, 3, height, width))
+    tint = torch.arange(n * 3).view(n, 3, 1, 1) * 7 % 60
+    return (x * 150 + 50 + tint).to(torch.uint8), y
+
+
+def test_colour_rectangles_come_back_at_their_own_size_and_dtype():
+    x, y = _stripes()
+    aug = SyntheticAugmenter(**FAST).fit((x, y))
+    assert aug._model_shape_ == (3, 48, 64)  # the networks work small ...
+    xs, ys = aug.sample(6, random_state=0)
+    assert xs.shape == (6, 3, 96, 128) and xs.dtype == torch.uint8  # ... the samples are the images' own size
+    assert aug.generator_.native_codes.dtype == torch.uint8  # the training images kept one byte a value
+
+
+def test_samples_keep_detail_finer_than_the_working_size():
+    """With the displacement field at zero a sample is its training image, pixel for pixel, at 96 x 128."""
+    x, y = _stripes()
+    aug = SyntheticAugmenter(**FAST).fit((x, y))
+    last = aug.generator_.flow[-2]
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.zeros_(last.bias)
+    xs, ys = aug.sample(8, random_state=0)
+    training = {img.numpy().tobytes(): int(label) for img, label in zip(x, y)}
+    assert all(training.get(img.numpy().tobytes()) == int(label) for img, label in zip(xs, ys))
+
+
+def test_normalised_colour_rectangles_are_sampled_in_the_loaders_value_space():
+    x, y = _stripes(height=40, width=70)
+    mean, std = (
+        torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1),
+        torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1),
+    )
+    xn = (x / 255.0 - mean) / std
+    aug = SyntheticAugmenter(**FAST).fit(DataLoader(TensorDataset(xn, y), batch_size=4))
+    xs, _ = aug.sample(10, random_state=0)
+    assert xs.shape == (10, 3, 40, 70) and xs.dtype == torch.float32
+    low, high = xn.amin((0, 2, 3)).view(1, 3, 1, 1), xn.amax((0, 2, 3)).view(1, 3, 1, 1)
+    assert (xs >= low - 1e-5).all() and (xs <= high + 1e-5).all()
+
+
+def test_a_native_size_model_saves_and_loads_with_the_same_samples(tmp_path):
+    x, y = _stripes(height=72, width=40)
+    aug = SyntheticAugmenter(**FAST).fit((x, y))
+    aug.save(tmp_path / "m.pt")
+    back = SyntheticAugmenter.load(tmp_path / "m.pt")
+    assert back.generator_.native_codes.dtype == torch.uint8
+    assert torch.equal(aug.sample(5, random_state=3)[0], back.sample(5, random_state=3)[0])
+
+
+def test_the_dcgan_generates_rectangles_and_refuses_over_128_px():
+    x, y = _stripes(height=32, width=96)
+    xs, _ = SyntheticAugmenter(architecture="dcgan", **FAST).fit((x, y)).sample(3, random_state=0)
+    assert xs.shape == (3, 3, 32, 96)
+    with pytest.raises(ValueError, match="up to 128 px a side.*architecture='warp'"):
+        SyntheticAugmenter(architecture="dcgan", **FAST).fit(_stripes(height=96, width=160))
+
+
+class _MixedSizes(torch.utils.data.Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return torch.rand(3, 30 + i % 2, 40), i % 2
+
+
+@pytest.mark.parametrize("as_loader", [False, True])
+def test_images_of_different_sizes_are_refused_naming_the_transform_that_fixes_it(as_loader):
+    data = DataLoader(_MixedSizes(), batch_size=3) if as_loader else _MixedSizes()
+    with pytest.raises(ValueError, match="different shapes.*Resize\\(\\(H, W\\)\\)"):
+        SyntheticAugmenter(**FAST).fit(data)
+
+
+def test_a_client_with_an_image_folder_normalize_and_resnet18(tmp_path):
+    """PNG glyphs on disk, torchvision's ImageFolder and transforms.v2 with ImageNet statistics, wrap, resnet18."""
+    import importlib.util
+    from pathlib import Path
+
+    from torchvision import datasets, models
+    from torchvision.transforms import v2
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "image_families.py"
+    spec = importlib.util.spec_from_file_location("image_families", path)
+    families = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(families)
+    pix, labels, _ = families.render_glyphs((48, 40), colour=True, fonts=families.font_files()[:3])
+    from ganaug.images import write_image_folder
+
+    keep = labels < 3
+    write_image_folder(tmp_path, torch.as_tensor(pix[keep]), labels[keep])
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    transform = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)])
+    folder = datasets.ImageFolder(str(tmp_path), transform=transform)
+    loader = DataLoader(folder, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
+    aug = SyntheticAugmenter(**FAST, random_state=0).fit(loader)
+    wrapped = aug.wrap(loader, ratio=1.0, return_is_synthetic=True)
+    net = models.resnet18(num_classes=len(folder.classes))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    real = torch.stack([folder[i][0] for i in range(len(folder))])
+    lo, hi = real.amin((0, 2, 3)), real.amax((0, 2, 3))
+    seen_synthetic = 0
+    for step, (xb, yb, synthetic) in enumerate(wrapped):
+        assert xb.shape[1:] == (3, 48, 40) and xb.dtype == torch.float32
+        fake = xb[synthetic]
+        seen_synthetic += len(fake)
+        assert (fake.amin((0, 2, 3)) >= lo - 1e-5).all() and (fake.amax((0, 2, 3)) <= hi + 1e-5).all()
+        loss = torch.nn.functional.cross_entropy(net(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == 3:
+            break
+    assert seen_synthetic > 0 and torch.isfinite(loss)

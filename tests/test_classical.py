@@ -108,3 +108,37 @@ def test_affine_elastic_runs_on_the_cuda_device_it_is_given():
     assert out.is_cuda and out.shape == x.shape and 0 <= out.min() and out.max() <= 1
     again = AffineElastic()(x, torch.tensor([0.0]), torch.tensor([1.0]), torch.Generator(device="cuda").manual_seed(0))
     assert torch.equal(out, again)
+
+
+def test_crop_jitter_crops_and_jitters_each_image_its_own_way_and_keeps_the_range():
+    from ganaug.classical import CropJitter
+
+    x = torch.rand(16, 3, 24, 40, generator=torch.Generator().manual_seed(0)) * 200 + 20
+    low, high = torch.full((3,), 20.0), torch.full((3,), 220.0)
+    out = CropJitter()(x, low, high, torch.Generator().manual_seed(1))
+    assert out.shape == x.shape and bool(out.min() >= 20) and bool(out.max() <= 220)
+    changed = (out - x).abs().flatten(1).mean(1)
+    assert bool((changed > 1).all()) and changed.std() > 0.1  # every image moved, each by its own amount
+    again = CropJitter()(x, low, high, torch.Generator().manual_seed(1))
+    assert torch.equal(out, again)  # the generator given is the only randomness
+
+
+def test_crop_jitter_flips_only_when_asked():
+    from ganaug.classical import CropJitter
+
+    x = torch.zeros(64, 1, 8, 8)
+    x[:, :, :, :4] = 1.0  # bright left half
+    plain = dict(scale=(1.0, 1.0), ratio=(1.0, 1.0), brightness=0, contrast=0, saturation=0)
+    low, high = torch.zeros(1), torch.ones(1)
+    kept = CropJitter(**plain)(x, low, high, torch.Generator().manual_seed(0))
+    assert torch.allclose(kept, x, atol=1e-5)
+    flipped = CropJitter(**plain, hflip=True)(x, low, high, torch.Generator().manual_seed(0))
+    right_bright = flipped[:, 0, :, 4:].mean((1, 2)) > 0.5
+    assert 10 < int(right_bright.sum()) < 54  # about half mirrored
+
+
+def test_the_classical_transform_suits_the_images():
+    from ganaug.classical import AffineElastic, CropJitter, classical_for, is_batched
+
+    assert isinstance(classical_for((3, 96, 128)), CropJitter) and isinstance(classical_for((1, 28, 28)), AffineElastic)
+    assert is_batched(CropJitter())

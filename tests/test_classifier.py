@@ -78,3 +78,19 @@ def test_class_loss_weighs_classes_and_shifts_logits_by_the_log_prior():
     )
     with pytest.raises(ValueError, match="loss must be one of"):
         class_loss("focal", [3, 2, 1])
+
+
+def test_images_above_64_px_get_the_residual_network_and_it_learns():
+    from ganaug.classifier import DefaultClassifier
+
+    small = DefaultClassifier.for_data(torch.rand(4, 3, 64, 64), 2)
+    large = DefaultClassifier.for_data(torch.rand(4, 3, 96, 128), 2)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in small.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in large.modules())
+    assert large.embed(torch.rand(5, 3, 96, 128)).shape == (5, 64)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(80, 3, 80, 96, generator=g) * 0.3
+    y = torch.arange(80) % 2
+    x[y == 1, :, :40] += 0.6  # class 1: a bright top half
+    clf = fit_classifier((x, y), n_steps=60, random_state=0)
+    assert (clf(x).argmax(1) == y).float().mean() > 0.9

@@ -28,10 +28,29 @@ def test_unknown_upsampling_is_refused():
         ConvGenerator(10, latent_dim=8, channels=1, size=28, upsample="bilinear")
 
 
-@pytest.mark.parametrize("size", [8, 16, 30, 128])
-def test_unsupported_image_size_is_refused(size):
-    with pytest.raises(ValueError, match="supported square sizes are"):
-        build_models(GANConfig(), 10, (1, size, size))
+@pytest.mark.parametrize("shape", [(30, 30), (28, 21), (100, 30)])
+def test_shapes_the_networks_cannot_work_at_are_refused(shape):
+    with pytest.raises(ValueError, match="cannot work at"):
+        build_models(GANConfig(), 10, (1, *shape))
+
+
+@pytest.mark.parametrize("architecture", ["warp", "dcgan"])
+@pytest.mark.parametrize("shape", [(8, 8), (28, 20), (48, 64), (96, 128), (128, 32)])
+def test_rectangles_build_and_keep_their_shape(architecture, shape):
+    g, d = build_models(GANConfig(architecture=architecture), 3, (3, *shape))
+    y = torch.tensor([0, 1, 2, 0])
+    if architecture == "warp":
+        g.set_exemplars(torch.rand(6, 3, *shape) * 2 - 1, torch.tensor([0, 1, 2, 0, 1, 2]))
+    x = g(torch.randn(4, g.latent_dim), y)
+    assert x.shape == (4, 3, *shape)
+    assert d(x, y).shape == (4,)
+
+
+def test_channels_stop_doubling_at_the_cap():
+    """128 px needs five halvings: the last ones keep 8x the width instead of growing to 16x."""
+    _, d = build_models(GANConfig(architecture="dcgan", d_width=8), 2, (1, 128, 128))
+    widths = [m.out_channels for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert widths == [8, 16, 32, 64, 64, 64]
 
 
 def _warp(n_per_class=3, n_classes=2, channels=1, size=28):

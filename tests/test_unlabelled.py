@@ -256,3 +256,14 @@ def test_resume_refuses_checkpoints_of_a_fit_with_other_unlabelled_data(data, tm
     for other in (xu[:-1], None):
         with pytest.raises(ValueError, match="other unlabelled data"):
             _gan().set_params(checkpoint_dir=tmp_path, n_steps=6).fit(x, y, unlabelled=other, resume=True)
+
+
+def test_pseudo_labelled_images_are_bent_at_their_own_size_too():
+    """At 80 x 100 px the warp generator keeps every image it trains on at full size, the joined unlabelled ones too."""
+    x, y = _blobs(20, seed=0)
+    big = torch.nn.functional.interpolate(torch.as_tensor(x).float(), size=(80, 100)).round().to(torch.uint8)
+    aug = _gan().fit((big, torch.as_tensor(y)), unlabelled=big[::4])  # 5 of each class
+    joined = int(aug.n_pseudo_labelled_.sum())
+    assert joined > 0
+    assert aug.generator_.native_codes.shape == (40 + joined, 1, 80, 100)
+    assert aug.sample(4, random_state=0)[0].shape == (4, 1, 80, 100)

@@ -7,7 +7,7 @@ and quality gating of samples.
 Every public name is imported from here: ``from ganaug.evaluation import compare_augmentation``.
 """
 
-from ..classical import AffineElastic
+from ..classical import AffineElastic, CropJitter
 from ..classifier import DefaultClassifier, fit_classifier, weighted_cross_entropy
 from .compare import compare_augmentation
 from .fidelity import distribution_metrics, memorisation
@@ -19,6 +19,7 @@ from .stats import paired_difference, paired_summary
 
 __all__ = [
     "AffineElastic",
+    "CropJitter",
     "AugmentationReport",
     "DefaultClassifier",
     "SyntheticFilter",
