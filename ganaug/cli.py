@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--ratio", type=float, default=1.0, help="synthetic images per real one in the GAN arms")
     c.add_argument("--gan-steps", type=int, default=None, help="GAN generator updates (default: the library's)")
     c.add_argument("--clf-steps", type=int, default=None, help="classifier batches (default: the library's)")
+    c.add_argument("--architecture", choices=ARCHITECTURES, default="auto", help="the GAN's generator (see GANConfig)")
     c.add_argument("--device", default="auto")
     c.add_argument("--out", default="runs/compare")
     c.add_argument("--quiet", action="store_true")
@@ -149,7 +150,9 @@ def _compare(args) -> int:
         n_per_class=n_per_class,
         seeds=range(args.seeds),
         ratio=args.ratio,
-        gan=None if args.gan_steps is None else GANConfig(n_steps=args.gan_steps),
+        gan=GANConfig(
+            architecture=args.architecture, **({} if args.gan_steps is None else {"n_steps": args.gan_steps})
+        ),
         clf_steps=args.clf_steps or DEFAULT_N_STEPS,
         device=args.device,
         out=args.out,

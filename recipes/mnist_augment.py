@@ -43,7 +43,14 @@ from ganaug import GANConfig, SyntheticAugmenter, __version__, save_grid
 from ganaug.config import parse_assignment
 from ganaug.distributed import gather_objects, join_process_group, launched_processes, rank_world
 from ganaug.evaluation import AffineElastic, AugmentationReport, compare_augmentation
-from ganaug.io import load_digits_28, load_idx_folder, load_mnist_sample, load_torchvision_mnist, subsample_per_class
+from ganaug.io import (
+    load_digits_28,
+    load_idx_folder,
+    load_image_folder,
+    load_mnist_sample,
+    load_torchvision_mnist,
+    subsample_per_class,
+)
 
 # What each profile runs. The quick profile trims N values, ratios, GAN steps and
 # classifier steps so the whole grid fits about 16 minutes on a 2-core CPU (as two single-thread
@@ -118,6 +125,12 @@ def load_dataset(args):
             load_idx_folder(args.data_dir, "test"),
             f"IDX folder {args.data_dir}",
         )
+    if args.dataset == "folder":
+        root = Path(args.data_dir or "")
+        if not ((root / "train").is_dir() and (root / "test").is_dir()):
+            sys.exit("--dataset folder needs --data-dir pointing at an ImageFolder tree with train/ and test/")
+        (xtr, ytr, names), (xte, yte, _) = load_image_folder(root / "train"), load_image_folder(root / "test")
+        return (xtr, ytr), (xte, yte), f"ImageFolder {root} (classes {', '.join(names)})"
     try:
         train, test = load_torchvision_mnist(args.data_dir or "data", download=not args.offline)
         return train, test, "torchvision MNIST (60,000 train / 10,000 test)"
@@ -229,7 +242,12 @@ def resolve_jobs(jobs: str, device: str, world: int, n_cells: int) -> int:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="the 2-core CPU profile (about 16 minutes)")
-    p.add_argument("--dataset", choices=("mnist", "digits", "idx"), default="mnist")
+    p.add_argument(
+        "--dataset",
+        choices=("mnist", "digits", "idx", "folder"),
+        default="mnist",
+        help="folder: an ImageFolder tree with train/ and test/ at --data-dir (any size, grey or colour)",
+    )
     p.add_argument(
         "--digits",
         choices=("resize", "pad"),

@@ -185,10 +185,11 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="the 2-core CPU profile")
     p.add_argument(
         "--dataset",
-        choices=["mnist", "idx"],
+        choices=["mnist", "idx", "folder"],
         default="mnist",
-        help="MNIST (torchvision, else the embedded sample), or an MNIST-format IDX folder given by --data-dir "
-        "(e.g. a family written by benchmarks/image_families.py)",
+        help="MNIST (torchvision, else the embedded sample), an MNIST-format IDX folder given by --data-dir "
+        "(e.g. a family written by benchmarks/image_families.py), or an ImageFolder tree with train/ and test/ "
+        "(any size, grey or colour: e.g. image_families.py --size 96x128 --colour --image-folder)",
     )
     p.add_argument("--data-dir", default=None, help="torchvision MNIST root (default ./data) or the IDX folder")
     p.add_argument("--offline", action="store_true", help="never try to download MNIST")

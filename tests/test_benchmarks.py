@@ -90,6 +90,15 @@ SMOKE = {
     ),
     "benchmarks/quick_fit_time.py": (["--device", "cpu", "--n-per-class", "2", "--seeds", "0", *TINY_GAN], "s"),
     "benchmarks/sample_speed.py": (["--device", "cpu", "--n", "64", *TINY_GAN], "images/s"),
+    "benchmarks/classifier_choice.py": (
+        ["--fonts", "12", "--test-per-class", "2", "--n", "2", "--val-per-class", "1", "--seeds", "1", "--steps", "2"],
+        "resnet-patch",
+    ),
+    "benchmarks/native_size.py": (
+        ["--fit-n", "20", "--fit-steps", "2", "--sample-n", "8", "--memory-n", "12", "--memory-steps", "2"]
+        + ["--step-n", "1", "--rounds", "1", "--max-side", "32"],
+        "working side 32",
+    ),
     "benchmarks/train_on_synthetic.py": (
         ["--n", "5", "--seeds", "0", "--gan-steps", "2", "--clf-steps", "2", "--multiples", "1"],
         "5",

@@ -1,5 +1,6 @@
 """ganaug/__init__.py: the public names and the version; and imports without cycles: no module of ganaug imports
-a name from the package __init__, and only ganaug.evaluation's own modules import ganaug.evaluation."""
+a name from the package __init__, and only ganaug.evaluation's own modules, and the command line above everything
+(``ganaug.cli``, whose ``compare`` runs the ablation), import ganaug.evaluation."""
 
 import ast
 import importlib
@@ -11,6 +12,8 @@ import ganaug
 import ganaug._version
 
 PACKAGE = Path(ganaug.__file__).parent
+#: Modules above the core and the evaluation alike: they may import both (nothing imports them).
+APPLICATIONS = frozenset({"ganaug.cli"})
 #: What ``from ganaug import X`` may name: ganaug's modules and subpackages (not the names its __init__ binds).
 SUBMODULES = frozenset(
     [p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"]
@@ -30,7 +33,7 @@ def import_problems(source: str, module: str, is_package: bool = False) -> list[
     ``from . import X`` for an X that is not a submodule), or that import ganaug.evaluation from a module outside it.
     Every statement counts, those inside functions and classes too."""
     package = module if is_package else module.rpartition(".")[0]
-    in_evaluation = module == "ganaug.evaluation" or module.startswith("ganaug.evaluation.")
+    in_evaluation = module == "ganaug.evaluation" or module.startswith("ganaug.evaluation.") or module in APPLICATIONS
     problems = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -70,6 +73,16 @@ def test_no_module_imports_the_package_init_or_evaluation_from_outside_it():
         for problem in import_problems(path.read_text(), module_name(path), is_package=path.name == "__init__.py")
     ]
     assert problems == []
+    importers = [
+        module_name(path)
+        for path in paths
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").endswith("cli")
+        or isinstance(node, ast.Import)
+        and any(alias.name.endswith(".cli") for alias in node.names)
+    ]
+    assert importers == []  # the applications sit at the top: nothing in the package imports them
 
 
 @pytest.mark.parametrize(
@@ -86,6 +99,9 @@ def test_no_module_imports_the_package_init_or_evaluation_from_outside_it():
         pytest.param("ganaug", True, "from .evaluation.stats import paired_summary\n", id="from-the-package-init"),
         pytest.param("ganaug.augmenter", False, "from ganaug import SyntheticAugmenter\n", id="from-ganaug-import"),
         pytest.param("ganaug.cli", False, "from . import __version__\n", id="from-dot-import-a-name"),
+        pytest.param(
+            "ganaug.io", False, "def f():\n    from .evaluation import ablation\n", id="only-the-cli-runs-the-ablation"
+        ),
         pytest.param("ganaug.images", False, "import ganaug\n", id="import-ganaug"),
         pytest.param("ganaug.io", False, "def f():\n    from ganaug import *\n", id="star-inside-a-function"),
         pytest.param("ganaug.evaluation.compare", False, "from .. import GANConfig\n", id="evaluation-from-dot-dot"),

@@ -164,3 +164,27 @@ def test_recipe_unlabelled_runs_the_semi_supervised_arms_and_never_scores_what_w
         assert f",{arm}," in rows or rows.startswith(f"{arm},") or f"\n{arm}," in rows
     assert "self-training" in (tmp_path / "summary.md").read_text()
     assert json.loads((tmp_path / "config.json").read_text())["ratios"] == [0.0, 2.0]
+
+
+def test_recipe_reads_an_image_folder_with_train_and_test(tmp_path, capsys):
+    """--dataset folder: colour rectangles of any size from an ImageFolder tree, class names kept in order."""
+    import argparse
+
+    import numpy as np
+    import torch
+
+    from ganaug.images import write_image_folder
+
+    rng = np.random.RandomState(0)
+    for split, n in (("train", 12), ("test", 6)):
+        write_image_folder(
+            tmp_path / split, torch.as_tensor(rng.randint(0, 256, (n, 3, 20, 36)).astype(np.uint8)), np.arange(n) % 3
+        )
+    args = argparse.Namespace(dataset="folder", data_dir=str(tmp_path), digits="resize", offline=True)
+    (xtr, ytr), (xte, yte), described = _recipe().load_dataset(args)
+    assert xtr.shape == (12, 3, 20, 36) and xte.shape == (6, 3, 20, 36) and xtr.dtype == np.uint8
+    assert sorted(set(ytr.tolist())) == [0, 1, 2] and "classes 0, 1, 2" in described
+    with pytest.raises(SystemExit, match="train/ and test/"):
+        _recipe().load_dataset(
+            argparse.Namespace(dataset="folder", data_dir=str(tmp_path / "train"), digits="resize", offline=True)
+        )
