@@ -19,14 +19,13 @@ Prints one line per candidate and arm: mean validation accuracy over seeds and m
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
+from _recipe import families_module  # benchmarks/ is on sys.path when a benchmark runs as a script
 from torch import nn
 
 from ganaug.classical import CropJitter
@@ -72,9 +71,7 @@ CANDIDATES = {
 
 
 def glyphs(*, fonts: int | None, test_per_class: int, seed: int = 0):
-    spec = importlib.util.spec_from_file_location("image_families", Path(__file__).with_name("image_families.py"))
-    families = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(families)
+    families = families_module()
     x, y, groups = families.render_glyphs((96, 128), colour=True, fonts=families.font_files()[:fonts], seed=seed)
     # the split image_families.py writes (the same fonts, seed 0); the test split stays unread
     train, _ = families.split_by_group(y, groups, n_test_per_class=test_per_class, seed=0)

@@ -22,7 +22,6 @@ Prints one line per figure.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import resource
 import subprocess
 import sys
@@ -33,22 +32,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _recipe import families_module  # benchmarks/ is on sys.path when a benchmark runs as a script
 
 from ganaug import SyntheticAugmenter, resolution
 
 PARTS = ("fit", "sample", "memory", "steps")
 
 
-def _families():
-    spec = importlib.util.spec_from_file_location("image_families", Path(__file__).with_name("image_families.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def glyphs(n: int, size: tuple[int, int], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` colour glyph images (uint8) of ``size``, as evenly over the 10 letters as the fonts allow."""
-    families = _families()
+    families = families_module()
     per_class = -(-n // 10)
     fonts = families.font_files()[: per_class + 20]  # a few spare: fonts that lack a letter are left out
     x, y, _ = families.render_glyphs(size, colour=True, fonts=fonts, seed=seed)

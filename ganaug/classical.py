@@ -191,12 +191,10 @@ class CropJitter:
         grid = F.affine_grid(theta, list(u.shape), align_corners=False)
         u = F.grid_sample(u, grid, mode="bilinear", padding_mode="border", align_corners=False)
         u = u * draw(1 - self.brightness, 1 + self.brightness).view(n, 1, 1, 1)
-        grey = u.mean(1, keepdim=True) if c == 1 else (u * _LUMA.to(u).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        u = (u - grey.mean((2, 3), keepdim=True)) * draw(1 - self.contrast, 1 + self.contrast).view(n, 1, 1, 1) + (
-            grey.mean((2, 3), keepdim=True)
-        )
+        mean = _grey(u).mean((2, 3), keepdim=True)
+        u = (u - mean) * draw(1 - self.contrast, 1 + self.contrast).view(n, 1, 1, 1) + mean
         if c == 3 and self.saturation > 0:
-            grey = (u * _LUMA.to(u).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            grey = _grey(u)
             u = (u - grey) * draw(1 - self.saturation, 1 + self.saturation).view(n, 1, 1, 1) + grey
         return from_unit(u.clamp(0, 1), low, high)
 
@@ -207,6 +205,11 @@ class CropJitter:
 
 #: Weights of red, green and blue in the grey value (ITU-R BT.601), as torchvision's colour jitter uses them.
 _LUMA = torch.tensor([0.299, 0.587, 0.114])
+
+
+def _grey(u: torch.Tensor) -> torch.Tensor:
+    """The grey value ``(N, 1, H, W)`` of images ``u`` (1 or 3 channels)."""
+    return u.mean(1, keepdim=True) if u.shape[1] == 1 else (u * _LUMA.to(u).view(1, 3, 1, 1)).sum(1, keepdim=True)
 
 
 def classical_for(shape) -> AffineElastic | CropJitter:

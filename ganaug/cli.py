@@ -115,14 +115,14 @@ def _train_test(args):
     from pathlib import Path
 
     from .evaluation.ablation import split_test
-    from .io import load_data, load_idx_folder
+    from .io import is_idx_folder, load_data, load_idx_folder
 
     path = Path(args.data)
     if args.test is not None:
         return load_data(path), load_data(args.test), f"{path} (test: {args.test})"
     if path.is_dir() and (path / "train").is_dir() and (path / "test").is_dir():
         return load_data(path / "train"), load_data(path / "test"), f"{path}/train (test: {path}/test)"
-    if path.is_dir() and any("idx" in p.name for p in path.rglob("*") if p.is_file()):
+    if is_idx_folder(path):
         return load_idx_folder(path, "train"), load_idx_folder(path, "test"), f"IDX folder {path}"
     x, y = load_data(path)
     train, test = split_test(x, y, test_size=args.test_size)

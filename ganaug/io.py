@@ -120,12 +120,18 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         return f["x"], f["y"]
 
 
+def is_idx_folder(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder holding MNIST-style IDX files (a file whose name contains ``idx``)."""
+    path = Path(path)
+    return path.is_dir() and any("idx" in p.name for p in path.rglob("*") if p.is_file())
+
+
 def load_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` from an ImageFolder tree, an .npz file or an MNIST-style IDX folder."""
     path = Path(path)
     if path.is_file() and path.suffix == ".npz":
         return load_npz(path)
-    if path.is_dir() and any("idx" in p.name for p in path.rglob("*") if p.is_file()):
+    if is_idx_folder(path):
         return load_idx_folder(path)
     if path.is_dir():
         x, y, names = load_image_folder(path)

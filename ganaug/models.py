@@ -16,7 +16,7 @@ from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
 from .config import EXEMPLAR_ARCHITECTURES, IMAGE_ARCHITECTURES, UPSAMPLING
-from .resolution import MAX_WIDTH_FACTOR, grid
+from .resolution import MAX_WIDTH_FACTOR, expand, grid
 
 
 def _channels(width: int, level: int) -> int:
@@ -140,14 +140,17 @@ class _Exemplars:
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         for name in self._fitted_buffers:
             key = prefix + name
-            if key not in state_dict:
-                continue
-            empty = torch.empty_like(state_dict[key], device=self.class_start.device)
-            if hasattr(self, name) and name in self._buffers:
-                setattr(self, name, empty)
-            else:  # a buffer set after training (the warp generator's native-size exemplars)
-                self.register_buffer(name, empty)
+            if key in state_dict:
+                self._put_buffer(name, torch.empty_like(state_dict[key], device=self.class_start.device))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _put_buffer(self, name: str, value: torch.Tensor) -> None:
+        """Set buffer ``name``, registering it first if it is one set after training (the warp generator's
+        native-size exemplars)."""
+        if name in self._buffers:
+            setattr(self, name, value)
+        else:
+            self.register_buffer(name, value)
 
     def _rows(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The row of :attr:`exemplars` that ``z[:, choice_dim]`` picks in class ``y``, one per row."""
@@ -250,12 +253,8 @@ class WarpGenerator(_Exemplars, nn.Module):
             raise ValueError(
                 f"native images {tuple(codes.shape)} do not match the exemplars {tuple(self.exemplars.shape)}"
             )
-        device = self.class_start.device
-        for name, value in (("native_codes", codes[order].to(device)), ("native_book", book.to(device))):
-            if name in self._buffers:
-                setattr(self, name, value)
-            else:
-                self.register_buffer(name, value)
+        self._put_buffer("native_codes", codes[order].to(self.class_start.device))
+        self._put_buffer("native_book", book.to(self.class_start.device))
         return self
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -276,8 +275,6 @@ class WarpGenerator(_Exemplars, nn.Module):
         """
         if not self.draws_native:
             return self(z, y)
-        from .resolution import expand
-
         rows = self._rows(z, y)
         src = self.exemplars[rows].to(z.dtype)
         codes = self.native_codes[rows]

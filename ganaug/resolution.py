@@ -107,7 +107,7 @@ def working_shape(height: int, width: int, *, architecture: str) -> tuple[int, i
     ((96, 128), (28, 20))
     """
     check_image_size(height, width, architecture=architecture)
-    if height == width and height <= 64:  # squares up to 64 px: 28, 32 or 64 px as they always have
+    if _small_square(height, width):  # 28, 32 or 64 px, as they always have
         side = model_size(height, width) or height
         return side, side
     long_side, short_side = max(height, width), min(height, width)
@@ -117,10 +117,16 @@ def working_shape(height: int, width: int, *, architecture: str) -> tuple[int, i
     return max(1, round(height * scale / step)) * step, max(1, round(width * scale / step)) * step
 
 
+def _small_square(height: int, width: int) -> bool:
+    """Square images up to 64 px: they train at 28, 32 or 64 px and are drawn there, then resized to their own
+    size (as they were before other sizes were taken)."""
+    return height == width and height <= 64
+
+
 def samples_at_native_size(height: int, width: int, *, architecture: str) -> bool:
     """Whether the generator bends training images at their own size (the warp generator on images it
     does not train at; square images up to 64 px are drawn at the working size and resized, as before)."""
-    if architecture != "warp" or (height == width and height <= 64):
+    if architecture != "warp" or _small_square(height, width):
         return False
     return working_shape(height, width, architecture=architecture) != (height, width)
 

@@ -348,16 +348,11 @@ def test_images_of_different_sizes_are_refused_naming_the_transform_that_fixes_i
 
 def test_a_client_with_an_image_folder_normalize_and_resnet18(tmp_path):
     """PNG glyphs on disk, torchvision's ImageFolder and transforms.v2 with ImageNet statistics, wrap, resnet18."""
-    import importlib.util
-    from pathlib import Path
-
+    from conftest import load_benchmark
     from torchvision import datasets, models
     from torchvision.transforms import v2
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "image_families.py"
-    spec = importlib.util.spec_from_file_location("image_families", path)
-    families = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(families)
+    families = load_benchmark("image_families")
     pix, labels, _ = families.render_glyphs((48, 40), colour=True, fonts=families.font_files()[:3])
     from ganaug.images import write_image_folder
 

@@ -1,20 +1,11 @@
 """The benchmarks' data: ``--validation`` never scores on, or trains with, a row of the test half; the image-row tables."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def load(name: str):
-    """A fresh import of benchmarks/<name>.py (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import BENCHMARKS
+from conftest import load_benchmark as load
 
 
 def rows(X) -> set[bytes]:

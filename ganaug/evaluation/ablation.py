@@ -96,12 +96,13 @@ def run_ablation(
     out = None if out is None else Path(out)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+    smallest = int(np.unique(ytr, return_counts=True)[1].min())  # a class with fewer than N gives all it has
     cells = [(n, seed) for n in n_per_class for seed in seeds]
     rows, t0 = [], time.perf_counter()
     bar = tqdm(cells, desc="(N, seed) cells", unit="cell", disable=not verbose)
     for i, (n, seed) in enumerate(bar):
         bar.set_postfix_str(f"N={n} seed={seed}")
-        idx = subsample_per_class(ytr, min(n, int(np.bincount(np.unique(ytr, return_inverse=True)[1]).min())), seed)
+        idx = subsample_per_class(ytr, min(n, smallest), seed)
         cell_train = (xtr[idx], ytr[idx])
         aug = SyntheticAugmenter(gan=gan, random_state=seed, device=device, verbose=0)
         with warnings.catch_warnings():
