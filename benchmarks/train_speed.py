@@ -125,6 +125,15 @@ def flops_per_image(cfg, device, x, y):
     return counter.get_total_flops() / cfg.batch_size
 
 
+def reference_flops_per_image(cfg, device, x, y, steps=3):
+    """FLOPs of one reference-loop step divided by the batch size (it runs 5 warm-up steps before ``steps``)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        reference_loop(*make_models(cfg, x, y), x, y, cfg, device, steps)
+    return counter.get_total_flops() / (steps + 5) / cfg.batch_size
+
+
 def peak_memory(device):
     if device.type == "cuda":
         return f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB GPU"
@@ -202,6 +211,7 @@ def main():
     if args.repeats > 1:
         print(f"speed-up per round: {', '.join(f'{r:.2f}x' for r in ratios)}")
     fpi = flops_per_image(cfg, device, x, y)
+    ref_fpi = reference_flops_per_image(cfg, device, x, y)
     peak = args.peak_tflops
     if peak is None:
         n = 4096 if device.type == "cuda" else 1024
@@ -223,6 +233,10 @@ def main():
         f"FLOPs per training image {fpi / 1e6:.1f} MFLOP; at {peak * 1000:,.0f} GFLOP/s (measured matmul rate, "
         f"{'bf16' if device.type == 'cuda' else 'fp32'}) the arithmetic bound is {bound:,.0f} images/s; "
         f"ganaug reaches {ours / bound:.1%} of it"
+    )
+    print(
+        f"the reference loop does {ref_fpi / 1e6:.1f} MFLOP per training image, {ref_fpi / fpi:.2f}x ganaug's: "
+        "the speed-up if both ran at the same arithmetic rate"
     )
     print(f"one epoch of 60,000 images: {60000 / ours:.2f} s")
     print(

@@ -46,6 +46,24 @@ def _head(d: nn.Module, h: torch.Tensor, y: torch.Tensor, *, return_aux: bool):
     return logit, (d.aux(h) if d.aux is not None else None)
 
 
+def _grad_in_layout(h: torch.Tensor) -> torch.Tensor:
+    """``h`` unchanged; its gradient is handed back in ``h``'s memory layout.
+
+    A channels-last map flattened for a dense layer gets its gradient back as a
+    plain (contiguous) tensor; the LeakyReLU and convolution backward passes
+    below it then mix two layouts, which on the CPU is many times slower than
+    either layout alone. Values are unchanged.
+    """
+    if (
+        h.requires_grad
+        and h.dim() == 4
+        and not h.is_contiguous()
+        and h.is_contiguous(memory_format=torch.channels_last)
+    ):
+        h.register_hook(lambda g: g.contiguous(memory_format=torch.channels_last))
+    return h
+
+
 def _up(c_in: int, c_out: int, *, how: str, bias: bool) -> list[nn.Module]:
     """Layers doubling the resolution: (B, c_in, s, s) -> (B, c_out, 2s, 2s)."""
     if how == "nearest":
@@ -369,7 +387,7 @@ class ConvDiscriminator(nn.Module):
         self.aux = nn.Linear(feat, n_classes) if aux and n_classes > 1 else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, return_aux: bool = False):
-        h = self.net(x).flatten(1)  # (B, feat)
+        h = _grad_in_layout(self.net(x)).flatten(1)  # (B, feat)
         return _head(self, h, y, return_aux=return_aux)
 
 
