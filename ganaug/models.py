@@ -217,8 +217,8 @@ class WarpGenerator(_Exemplars, nn.Module):
     ((4, 1, 28, 28), 6)
     """
 
-    static_buffers = (*_Exemplars.static_buffers, "native_codes", "native_book")
-    _fitted_buffers = ("exemplars", "native_codes", "native_book")
+    static_buffers = (*_Exemplars.static_buffers, "native_codes", "native_book", "deformation_reach")
+    _fitted_buffers = ("exemplars", "native_codes", "native_book", "deformation_reach")
 
     def __init__(
         self,
@@ -235,6 +235,7 @@ class WarpGenerator(_Exemplars, nn.Module):
         n_down, bh, bw = grid(size)
         self.n_classes, self.latent_dim, self.base = n_classes, latent_dim, (bh, bw)
         self.max_shift = 2 * max_shift  # grid_sample coordinates span 2 per image size
+        self.trained_max_shift = self.max_shift
         self.embed = nn.Embedding(n_classes, latent_dim)
         c = _channels(width, n_down - 1)
         self.c = c
@@ -274,6 +275,23 @@ class WarpGenerator(_Exemplars, nn.Module):
         self._put_buffer("native_codes", codes[order].to(self.class_start.device))
         self._put_buffer("native_book", book.to(self.class_start.device))
         return self
+
+    @torch.no_grad()
+    def set_reach(self, reach: float):
+        """Bend ``reach`` times as far as the generator was trained to (kept in the ``state_dict``); returns ``self``."""
+        self._put_buffer("deformation_reach", torch.tensor(float(reach), device=self.class_start.device))
+        self.max_shift = self.trained_max_shift * float(reach)
+        return self
+
+    @property
+    def reach(self) -> float:
+        """The deformation reach as a fraction of the trained one (1.0 unless :meth:`set_reach` was called)."""
+        return float(self._buffers["deformation_reach"]) if "deformation_reach" in self._buffers else 1.0
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if prefix + "deformation_reach" in state_dict:
+            self.max_shift = self.trained_max_shift * self.reach
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         src = self._pick(z, y)

@@ -73,16 +73,17 @@ def duplicate_rows(codes: np.ndarray, wanted: np.ndarray, rng: np.random.RandomS
 
 
 def _warp_modules(generator: torch.nn.Module) -> list:
-    """The modules of ``generator`` whose deformation reach can be scaled (``max_shift``)."""
-    return [m for m in generator.modules() if hasattr(m, "max_shift") and hasattr(m, "set_exemplars")]
+    """The modules of ``generator`` whose deformation reach can be scaled (:meth:`ganaug.models.WarpGenerator.set_reach`)."""
+    return [m for m in generator.modules() if hasattr(m, "set_reach")]
 
 
 def set_reach(generator: torch.nn.Module, reach: float) -> None:
-    """Scale the warp generator's deformation reach to ``reach`` times the one it was trained with."""
+    """Scale the warp generator's deformation reach to ``reach`` times the one it was trained with.
+
+    The reach travels with the generator's ``state_dict``, so a saved and loaded augmenter bends as far.
+    """
     for m in _warp_modules(generator):
-        if not hasattr(m, "trained_max_shift"):
-            m.trained_max_shift = m.max_shift
-        m.max_shift = m.trained_max_shift * float(reach)
+        m.set_reach(reach)
 
 
 def _balanced_log_likelihood(model, x: torch.Tensor, codes: np.ndarray) -> float:

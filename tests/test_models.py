@@ -213,3 +213,21 @@ def test_the_layout_of_the_discriminator_gradient_leaves_its_values_alone(monkey
     monkeypatch.setattr(models, "_grad_in_layout", lambda h: h)
     plain = grads()
     assert all(torch.equal(a, b) for a, b in zip(kept, plain))
+
+
+def test_warp_reach_scales_the_field_and_travels_with_the_state_dict():
+    def build():
+        torch.manual_seed(0)
+        gen = WarpGenerator(2, latent_dim=8, channels=1, size=28, width=8)
+        return gen.set_exemplars(torch.rand(6, 1, 28, 28) * 2 - 1, torch.tensor([0, 0, 0, 1, 1, 1]))
+
+    gen = build()
+    assert gen.reach == 1.0 and "deformation_reach" not in gen.state_dict()  # unchanged files for untouched models
+    trained = gen.max_shift
+    gen.set_reach(0.5)
+    assert gen.max_shift == trained * 0.5
+    fresh = build()
+    fresh.load_state_dict(gen.state_dict())
+    assert fresh.reach == 0.5 and fresh.max_shift == gen.max_shift
+    z, lab = torch.randn(4, 8, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 0, 1])
+    assert torch.equal(fresh(z, lab), gen(z, lab))

@@ -82,3 +82,22 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert loaded.classes_.tolist() == [0, 1, 2]
     assert loaded.get_params() == aug.get_params()
     assert loaded.config_ == aug.config_
+
+
+def test_a_reduced_deformation_reach_is_kept_by_the_model_file(tmp_path):
+    # GANOverSampler(self_check=True) may bend less far than the generator was trained to; a saved and loaded
+    # augmenter must sample at that reach, not the trained one
+    from ganaug.self_check import set_reach
+
+    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
+    fast = dict(gan=GANConfig(batch_size=4, g_width=4, d_width=4), n_steps=2, random_state=0, verbose=0)
+    aug = SyntheticAugmenter(**fast).fit((x, y))
+    full = aug.sample(8, random_state=3)[0]
+    set_reach(aug.generator_, 0.25)
+    quarter = aug.sample(8, random_state=3)[0]
+    assert not torch.equal(full, quarter)
+    with pytest.warns(UserWarning, match="holds the 12 training images"):
+        path = aug.save(tmp_path / "quarter.pt")
+    loaded = SyntheticAugmenter.load(path)
+    assert loaded.generator_.reach == 0.25
+    assert torch.equal(loaded.sample(8, random_state=3)[0], quarter)
