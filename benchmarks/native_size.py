@@ -11,7 +11,7 @@ paper) at the sizes real small-data problems come in, with the library's default
   and fits on them (``--memory-steps`` steps; the default fit's 500 unless set), and the size of the model file
   it saves;
 * ``steps``: seconds per training step of the warp generator on 96 x 128 images with its networks working at a
-  longer side of 32, 48, 64 and 96 px (``ganaug.resolution.WORK_SIDE`` is 64), rounds alternating.
+  longer side of 32, 48, 64 and 96 px (``ganaug.resolution.WORK_SIDE`` is 32), rounds alternating.
 
     python benchmarks/native_size.py                          # all four
     python benchmarks/native_size.py --parts fit sample
@@ -101,18 +101,18 @@ def part_steps(args) -> None:
     x, y = glyphs(100, (96, 128))
     sides = [s for s in (32, 48, 64, 96) if s <= args.max_side]
     timings = {s: [] for s in sides}
-    fitted = {}
+    fitted, library_side = {}, resolution.WORK_SIDE
     for side in sides:
-        resolution.WORK_SIDE = side  # the working resolution the fit picks (the library's is 64)
+        resolution.WORK_SIDE = side  # the working resolution the fit picks
         fitted[side] = SyntheticAugmenter(random_state=0, verbose=0, n_steps=2).fit((x, y))
-    resolution.WORK_SIDE = 64
+    resolution.WORK_SIDE = library_side
     for _ in range(args.rounds):
         for side in sides:  # alternating: the machine's speed drifts between minutes
             resolution.WORK_SIDE = side
             t0 = time.perf_counter()
             fitted[side].set_params(n_steps=args.step_n).fit((x, y))
             timings[side].append((time.perf_counter() - t0) / args.step_n)
-    resolution.WORK_SIDE = 64
+    resolution.WORK_SIDE = library_side
     for side in sides:
         shape = fitted[side]._model_shape_
         print(f"steps: working side {side} ({shape[1]}x{shape[2]}): {np.median(timings[side]):.3f} s a step (median)")

@@ -174,8 +174,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             with 1 or 3 channels, 8 to 512 px a side, square or not, of any
             dtype and value range (after ``Normalize`` too); samples come back
             at their size, dtype and range. The networks work at a smaller
-            size (at most 64 px on the longer side for the warp generator,
-            which bends the images at their own size when sampling; see
+            size (at most 32 px on the longer side for the warp generator,
+            which bends the images at their own size when sampling; square
+            images up to 64 px work at 28, 32 or 64 px; see
             :mod:`ganaug.resolution`). Flat features ``(N, F)``.
             A DataLoader or Dataset is read once, transforms included.
         y : array-like, optional

@@ -28,8 +28,8 @@ from .scaling import MIN_IMAGE_SIZE, model_size, scale_into
 
 #: The largest image side, in pixels, the image GANs accept.
 MAX_IMAGE_SIDE = 512
-#: The longer side, in pixels, of what the warp generator's networks see (docs/performance.md, "Image size").
-WORK_SIDE = 64
+#: The longer side, in pixels, of what the warp generator's networks see (docs/performance.md, "Why 32 px").
+WORK_SIDE = 32
 #: The largest side, in pixels, the DCGAN generates at.
 DCGAN_MAX_SIDE = 128
 #: Channels of the networks stop doubling at this multiple of their width.
@@ -102,7 +102,7 @@ def working_shape(height: int, width: int, *, architecture: str) -> tuple[int, i
     >>> working_shape(28, 28, architecture="warp"), working_shape(8, 8, architecture="warp")
     ((28, 28), (28, 28))
     >>> working_shape(96, 128, architecture="warp"), working_shape(224, 224, architecture="warp")
-    ((48, 64), (64, 64))
+    ((24, 32), (32, 32))
     >>> working_shape(96, 128, architecture="dcgan"), working_shape(28, 20, architecture="warp")
     ((96, 128), (28, 20))
     """

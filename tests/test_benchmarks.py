@@ -90,6 +90,12 @@ SMOKE = {
         + ["--step-n", "1", "--rounds", "1", "--max-side", "32"],
         "working side 32",
     ),
+    "benchmarks/working_resolution.py": (
+        ["--fonts", "12", "--test-per-class", "2", "--n-per-class", "1", "--held-out", "1", "--seeds", "0", "1"]
+        + ["--gan-steps", "2"]
+        + ["--clf-steps", "2", "--variants", "side32", "side64", "side64-two-scale"],
+        "side64-two-scale",
+    ),
     "benchmarks/train_on_synthetic.py": (
         ["--n", "5", "--seeds", "0", "--gan-steps", "2", "--clf-steps", "2", "--multiples", "1"],
         "5",

@@ -30,7 +30,8 @@ def test_the_warp_networks_work_small_with_the_aspect_kept(height, width):
     grid((h, w))  # a shape the networks build at
     assert max(h, w) <= WORK_SIDE
     aspect = (h / w) / (height / width)
-    assert 0.6 < aspect < 1.7  # roughly the aspect: a side is a whole number of cells
+    # roughly the aspect: a side is a whole number of 4 px cells, and at least one (20 x 300 works at 4 x 32)
+    assert 0.6 < aspect < 1.7 or min(h, w) == 4
     if max(height, width) > WORK_SIDE:
         assert samples_at_native_size(height, width, architecture="warp")
 
