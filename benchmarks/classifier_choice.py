@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 import torch
-from _recipe import families_module  # benchmarks/ is on sys.path when a benchmark runs as a script
+from _recipe import training_glyphs  # benchmarks/ is on sys.path when a benchmark runs as a script
 from torch import nn
 
 from ganaug.classical import CropJitter
@@ -70,14 +70,6 @@ CANDIDATES = {
 }
 
 
-def glyphs(*, fonts: int | None, test_per_class: int, seed: int = 0):
-    families = families_module()
-    x, y, groups = families.render_glyphs((96, 128), colour=True, fonts=families.font_files()[:fonts], seed=seed)
-    # the split image_families.py writes (the same fonts, seed 0); the test split stays unread
-    train, _ = families.split_by_group(y, groups, n_test_per_class=test_per_class, seed=0)
-    return x[train], y[train]
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=10, help="training images per class")
@@ -88,7 +80,7 @@ def main(argv=None) -> int:
     p.add_argument("--fonts", type=int, default=None, help="render only the first this many fonts (default: all)")
     p.add_argument("--test-per-class", type=int, default=100, help="the test split left out, as image_families.py")
     args = p.parse_args(argv)
-    x, y = glyphs(fonts=args.fonts, test_per_class=args.test_per_class)
+    x, y = training_glyphs(fonts=args.fonts, test_per_class=args.test_per_class)
     for name in args.candidates:
         acc = {"real": [], "classical": []}
         seconds = []
