@@ -68,7 +68,8 @@ def test_sampler_falls_back_to_duplicates_of_real_rows_and_says_so(monkeypatch):
     assert all(any((row == x[y == 1]).all(axis=1)) for row in added)  # every added row is a real row of class 1
 
 
-def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
+def _self_checked_warp_sampler():
+    """A tiny warp GANOverSampler(self_check=True) fitted on 40 + 20 uint8 28x28 images: (sampler, X_res, y_res)."""
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(60, 1, 28, 28, generator=g) * 255).to(torch.uint8).numpy()
     y = np.r_[np.zeros(40, int), np.ones(20, int)]
@@ -77,6 +78,11 @@ def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         X_res, y_res = sampler.fit_resample(x, y)
+    return sampler, X_res, y_res
+
+
+def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
+    sampler, X_res, y_res = _self_checked_warp_sampler()
     check = sampler.self_check_
     assert sorted(check["scores"]) == ["duplicates", "gan reach=0.25", "gan reach=0.5", "gan reach=1"]
     assert X_res.shape == (80, 1, 28, 28) and X_res.dtype == np.uint8
@@ -90,14 +96,7 @@ def test_sampler_samples_at_the_reach_its_check_chose(monkeypatch):
 
     chose = {"scores": {"gan reach=0.25": 0.9, "duplicates": 0.5}, "chosen": "gan reach=0.25", "reach": 0.25}
     monkeypatch.setattr(ganaug.oversampling, "run_self_check", lambda *args, **kw: {**chose, "n_held_out": 12})
-    g = torch.Generator().manual_seed(0)
-    x = (torch.rand(60, 1, 28, 28, generator=g) * 255).to(torch.uint8).numpy()
-    y = np.r_[np.zeros(40, int), np.ones(20, int)]
-    tiny = GANConfig(batch_size=8, g_width=8, d_width=8, latent_dim=16)
-    sampler = GANOverSampler(gan=tiny, architecture="warp", n_steps=2, self_check=True, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        X_res, y_res = sampler.fit_resample(x, y)
+    sampler, X_res, y_res = _self_checked_warp_sampler()
     warp = sampler.generator_
     assert warp.reach == 0.25 and warp.max_shift == pytest.approx(warp.trained_max_shift * 0.25)
     assert X_res.shape == (80, 1, 28, 28) and np.bincount(y_res).tolist() == [40, 40]
