@@ -50,9 +50,10 @@ def child_seeds(seed: int, n: int) -> list[int]:
 
 
 #: What each seed an augmenter derives from its ``random_state`` drives, by its place among
-#: ``child_seeds(seed, 4)``. The wrapped loader's default seed shares the pseudo-labels' place: both have
-#: always drawn from it, and a loader wrapped with a given ``random_state`` keeps its synthetic pools.
-SEED_SLOTS = {"init": 0, "train": 1, "sample": 2, "pseudo_labels": 3, "wrap": 3}
+#: ``child_seeds(seed, 5)`` (the first four are those of ``child_seeds(seed, 4)``: a slot added at the end moves
+#: no other). The wrapped loader's default seed shares the pseudo-labels' place: both have always drawn from it,
+#: and a loader wrapped with a given ``random_state`` keeps its synthetic pools.
+SEED_SLOTS = {"init": 0, "train": 1, "sample": 2, "pseudo_labels": 3, "wrap": 3, "self_check": 4}
 
 
 def derived_seed(seed: int, slot: str) -> int:

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import DataLoader
 
 from ._validation import (
+    BOOL,
     NONE,
     InstanceOf,
     Interval,
@@ -44,6 +45,7 @@ from .models import build_models, init_weights, stratified_normal
 from .persistence import FITTED, read_model_file, write_model_file
 from .resolution import code_map, compact, samples_at_native_size, working_shape
 from .scaling import cast, class_spread, fit_value_space, resize_images, to_value_space
+from .self_check import HELD_OUT_FRACTION, check_augmentation, set_reach, warn_lost
 from .training import GANTrainer
 from .unlabelled import split_unlabelled, with_pseudo_labelled
 
@@ -91,6 +93,23 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         data-parallel over all ranks (DDP). ``False``: this process trains its
         own GAN on the data it is given, whatever the launch; for sweeps that
         give each rank different fits.
+    self_check : bool, default=False
+        Check on the user's own data whether the samples help before
+        trusting them (:func:`ganaug.self_check.check_augmentation`): hold out
+        a fifth of every class, fit the same GAN on the rest, and train a
+        small classifier (:class:`ganaug.classifier.DefaultClassifier`, 300
+        steps) on the rest alone and with the GAN's samples at 0.5, 1 and 2
+        per real sample (with the warp generator, each at the full, half and
+        a quarter of its deformation reach); the held-out part scores each.
+        ``fit`` then trains on all the data and keeps what scored best: the
+        reach (set on the generator) and the ratio (:meth:`wrap`'s default).
+        When real data alone scored best, a
+        :class:`ganaug.self_check.SyntheticSamplesWarning` says so and
+        ``wrap`` yields the real data only unless given a ratio. Costs a
+        second GAN fit on four fifths of the data and ten classifier trainings
+        (four without the warp generator). Unlabelled data takes no part in
+        the check. Off by default: with a few images a class the held-out
+        part is small and its choice noisy (docs/evaluation.md measures it).
 
     Attributes
     ----------
@@ -115,6 +134,13 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     n_pseudo_labelled_ : ndarray
         Unlabelled samples per class that joined the GAN's training set
         (zeros without ``unlabelled``).
+    self_check_ : dict or None
+        With ``self_check=True``: ``scores`` (each candidate's balanced
+        log-likelihood of the held-out rows), ``chosen`` (``"real"``, ``"gan
+        xR"`` or ``"gan xR reach=F"``), ``ratio`` (0.0 for ``"real"``),
+        ``reach`` (None: as trained), ``n_held_out`` and ``skipped`` (too few
+        rows to hold any out: ratio 1 at the trained reach). ``None``
+        otherwise.
 
     Examples
     --------
@@ -143,6 +169,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         checkpoint_dir=None,
         checkpoint_every: int = 500,
         distributed="auto",
+        self_check: bool = False,
     ):
         self.gan, self.architecture, self.n_steps = gan, architecture, n_steps
         self.strategy = strategy
@@ -152,6 +179,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.distributed = distributed
+        self.self_check = self_check
 
     #: What each parameter accepts (checked in ``fit``; GAN fields by GANConfig, random_state by resolve_seed,
     #: device by resolve_device).
@@ -161,6 +189,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         "checkpoint_dir": [NONE, InstanceOf(str, os.PathLike)],
         "checkpoint_every": [Interval("int", 1)],
         "distributed": [Options("auto", False)],
+        "self_check": [BOOL],
     }
 
     # -- fitting ------------------------------------------------------------------------------
@@ -221,6 +250,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 "use strategy='per_class' to model a single class"
                 + (" (y == -1 marks unlabelled rows; relabel a class named -1)" if unlabelled is not None else "")
             )
+        seed = resolve_seed(self.random_state)
+        check = None
+        if self.self_check:  # before the fit, on a GAN of its own: the held-out rows are scored, never trained on
+            check = self._check(x, y_idx, n_classes=len(classes), dtype=dtype, was_numpy=was_numpy, seed=seed)
         images = x.dim() == 4 and cfg.architecture not in FLAT_ARCHITECTURES
         cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class", n_classes=len(classes))
         warn_small_classes(classes, counts, cfg.architecture)
@@ -228,7 +261,6 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         if images:  # e.g. 8x8 digits train at 28 px, 96x128 photos at 48x64 (ganaug.resolution)
             scaled = resize_images(scaled, working_shape(*x.shape[-2:], architecture=cfg.architecture))
         native = images and samples_at_native_size(*x.shape[-2:], architecture=cfg.architecture)
-        seed = resolve_seed(self.random_state)
         per_class = self.strategy == "per_class"
         # the confident part of the unlabelled data (if any) joins the training set
         space = (lo, hi, mean, std)  # the unlabelled data is scaled as the labelled data was
@@ -294,7 +326,40 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         self._reset_sample_stream()
         self.history_["diversity"] = self.diversity()
         warn_collapse(self.classes_, self.history_["diversity"])
+        self.self_check_ = check
+        if check is not None and check["reach"] is not None:
+            set_reach(self.generator_, check["reach"])
         return self
+
+    def _check(self, x: torch.Tensor, codes: np.ndarray, *, n_classes: int, dtype: str, was_numpy: bool, seed: int):
+        """The held-out check of ``self_check=True``; warns when real data alone scored best."""
+
+        def fit_augmenter(fx, fc):
+            twin = clone(self).set_params(self_check=False, checkpoint_dir=None, random_state=seed)
+            with warnings.catch_warnings():  # about four fifths of the data; the fit on all of it warns for itself
+                warnings.simplefilter("ignore", UserWarning)
+                return twin._fit_arrays(
+                    torch.as_tensor(fx), fc, dtype=dtype, was_numpy=was_numpy, resume=False, unlabelled=None
+                )
+
+        check = check_augmentation(
+            x.numpy(),
+            codes,
+            fit_augmenter=fit_augmenter,
+            n_classes=n_classes,
+            seed=derived_seed(seed, "self_check"),
+            device=resolve_device(self.device),
+        )
+        if check["chosen"] == "real":
+            warn_lost(
+                "SyntheticAugmenter",
+                check,
+                lost=f"{HELD_OUT_FRACTION:.0%} of each class, a classifier trained on real data alone did better than "
+                "with the GAN's samples",
+                instead="wrap() yields the real data only unless given a ratio (self_check_ has the scores)",
+                stacklevel=4,
+            )
+        return check
 
     # -- sampling -----------------------------------------------------------------------------
     def sample(self, n: int, y=None, random_state=None, batch_size: int = 4096, stratify: bool = True):
@@ -433,7 +498,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     def wrap(
         self,
         loader: DataLoader,
-        ratio: float = 1.0,
+        ratio: float | None = None,
         balance: bool = False,
         refresh: str = "epoch",
         return_is_synthetic: bool = False,
@@ -453,8 +518,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         ----------
         loader : DataLoader
             The user's training loader (a map-style dataset with labels).
-        ratio : float
+        ratio : float, optional
             Synthetic samples per real sample per epoch (0 = real only).
+            Default: the ratio the self-check chose (``self_check_["ratio"]``;
+            0 when real data alone did best), else 1.
         balance : bool
             First top every class up to the largest class
             (:func:`ganaug.mixing.synthetic_counts`).
@@ -484,6 +551,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         DataLoader
         """
         check_is_fitted(self, "generator_")
+        if ratio is None:
+            check = getattr(self, "self_check_", None)
+            ratio = 1.0 if check is None else check["ratio"]
         return mixed_loader(
             self,
             loader,

@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--gan-steps", type=int, default=None, help="GAN generator updates (default: the library's)")
     c.add_argument("--clf-steps", type=int, default=None, help="classifier batches (default: the library's)")
     c.add_argument("--architecture", choices=ARCHITECTURES, default="auto", help="the GAN's generator (see GANConfig)")
+    c.add_argument(
+        "--self-check",
+        action="store_true",
+        help="fit each GAN with SyntheticAugmenter(self_check=True) and list what each check chose",
+    )
     c.add_argument("--device", default="auto")
     c.add_argument("--out", default="runs/compare")
     c.add_argument("--quiet", action="store_true")
@@ -158,6 +163,7 @@ def _compare(args) -> int:
         out=args.out,
         title=f"Augmentation ablation on {args.data}",
         verbose=0 if args.quiet else 1,
+        self_check=args.self_check,
     )
     print(report.to_markdown())
     print(f"\nresults in {args.out}/ (results.csv, summary.md, gain.png, samples.png, config.json)")

@@ -17,7 +17,6 @@ tests. Without it the class still imports, constructs, clones and prints, and
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 from scipy import sparse
@@ -28,7 +27,7 @@ from ._validation import BOOL, NONE, InstanceOf, Interval, check_params, child_s
 from .augmenter import SyntheticAugmenter
 from .config import IMAGE_ARCHITECTURES, GANConfig, GANParamsMixin
 from .image_rows import image_shape, image_side
-from .self_check import SyntheticSamplesWarning, duplicate_rows, run_self_check, set_reach
+from .self_check import duplicate_rows, run_self_check, set_reach, warn_lost
 from .tabular import TableEncoder, categorical_columns, has_text, integer_column_mask
 
 IMBLEARN_MISSING = (
@@ -415,14 +414,12 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
             device=resolve_device(self.device),
         )
         if result["chosen"] == "duplicates":
-            scores = ", ".join(f"{k} {v:.3f}" for k, v in result["scores"].items())
-            warnings.warn(
-                f"GANOverSampler(self_check=True): on {result['n_held_out']} held-out training rows, a classifier "
-                f"balanced with the GAN's samples did worse than one balanced by duplicating real rows (balanced "
-                f"log-likelihood of the held-out rows: {scores}); the classes were topped up with duplicates of real "
-                "rows instead "
-                "(augmenter_ is None). Try a loss that weighs the classes (class weights, logit adjustment) as well",
-                SyntheticSamplesWarning,
+            warn_lost(
+                "GANOverSampler",
+                result,
+                lost="a classifier balanced with the GAN's samples did worse than one balanced by duplicating real rows",
+                instead="the classes were topped up with duplicates of real rows instead (augmenter_ is None). Try a "
+                "loss that weighs the classes (class weights, logit adjustment) as well",
                 stacklevel=4,
             )
         return result

@@ -35,7 +35,7 @@ CONVERTED = {
 #: Fitted attributes of flat-feature models only: the standardisation (empty tensors in the file of an image model).
 FEATURE_SCALING = ("_feature_mean_", "_feature_std_")
 #: Every fitted attribute a model file restores, besides the generator.
-FITTED = (*PLAIN, *CONVERTED, "fit_fingerprint_", "n_pseudo_labelled_", *FEATURE_SCALING)
+FITTED = (*PLAIN, *CONVERTED, "fit_fingerprint_", "n_pseudo_labelled_", "self_check_", *FEATURE_SCALING)
 
 
 def _key(attr: str) -> str:
@@ -55,6 +55,7 @@ def write_model_file(path, *, params: dict, fitted: dict, generator_state: dict)
     state.update({_key(attr): write(fitted[attr]) for attr, (write, _) in CONVERTED.items()})
     state["fingerprint"] = fitted["fit_fingerprint_"]
     state["n_pseudo_labelled"] = np.asarray(fitted["n_pseudo_labelled_"]).tolist()
+    state["self_check"] = fitted.get("self_check_")  # a dict of builtins, or None
     for attr in FEATURE_SCALING:
         state[_key(attr)] = fitted.get(attr, torch.zeros(0))
     state["generator"] = {k: v.cpu() for k, v in generator_state.items()}
@@ -83,6 +84,7 @@ def read_model_file(path) -> tuple[dict, dict, dict]:
         # files from before fits with unlabelled data: none joined
         joined = state.get("n_pseudo_labelled", [0] * len(fitted["classes_"]))
         fitted["n_pseudo_labelled_"] = np.asarray(joined, dtype=np.int64)
+        fitted["self_check_"] = state.get("self_check")  # files from before the augmenter's self-check: none ran
         if state["feature_mean"].numel():
             fitted.update({attr: state[_key(attr)] for attr in FEATURE_SCALING})
         generator_state = state["generator"]

@@ -8,10 +8,15 @@ by their balanced log-likelihood (the mean over classes of the log-probability t
 row's own class): with one or two held-out rows in the smallest classes, accuracy is too coarse to rank them.
 The sampler then uses what scored best; when duplication beats every synthetic variant, it says so
 (:class:`SyntheticSamplesWarning`) and appends duplicates instead of samples that hurt.
+
+``SyntheticAugmenter(self_check=True)`` runs the same kind of check for augmentation (:func:`check_augmentation`):
+the classifier trains on the fit part alone and with the GAN's samples at several ratios (and reaches), and the
+augmenter keeps what scored best, real data alone included.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -24,12 +29,26 @@ from .classifier import predict_proba, train_classifier
 HELD_OUT_FRACTION = 0.2
 #: The warp generator's deformation reaches tried, as fractions of the reach it was trained with.
 REACHES = (1.0, 0.5, 0.25)
+#: Synthetic samples per real sample tried by an augmenter's self-check (:func:`check_augmentation`).
+RATIOS = (0.5, 1.0, 2.0)
 #: The classifier's budget for each candidate (batches of 64).
 CHECK_STEPS = 300
 
 
 class SyntheticSamplesWarning(UserWarning):
     """The self-check found that synthetic samples did not help a classifier of the held-out data."""
+
+
+def warn_lost(owner: str, check: dict, *, lost: str, instead: str, stacklevel: int) -> None:
+    """Say that a self-check found the GAN's samples did not help: ``owner(self_check=True): on N held-out training
+    rows, <lost> (balanced log-likelihood of the held-out rows: <scores>); <instead>``."""
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in check["scores"].items())
+    warnings.warn(
+        f"{owner}(self_check=True): on {check['n_held_out']} held-out training rows, {lost} (balanced "
+        f"log-likelihood of the held-out rows: {scores}); {instead}",
+        SyntheticSamplesWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def held_out_split(codes: np.ndarray, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +112,31 @@ def _balanced_log_likelihood(model, x: torch.Tensor, codes: np.ndarray) -> float
     return float(np.mean([own[codes == k].mean() for k in np.unique(codes)]))
 
 
+def _scorer(base_x: torch.Tensor, *, held_x, held_codes: np.ndarray, n_classes: int, seed: int, device) -> Callable:
+    """``score(train_x, train_codes)``: the held-out rows' balanced log-likelihood under the small classifier
+    trained on ``train_x`` (every candidate of a check with the same seed and budget)."""
+    held_x = torch.as_tensor(np.asarray(held_x, dtype=np.float32))
+    classes = np.arange(n_classes)
+
+    def score(train_x: torch.Tensor, train_codes: np.ndarray) -> float:
+        model = train_classifier(
+            train_x,
+            train_codes,
+            classes,
+            seed=seed,
+            device=device,
+            n_steps=CHECK_STEPS,
+            batch_size=64,
+            lr=1e-3,
+            verbose=0,
+            desc="self-check",
+            base_x=base_x,
+        )
+        return _balanced_log_likelihood(model, held_x, held_codes)
+
+    return score
+
+
 def run_self_check(
     x: np.ndarray,
     codes: np.ndarray,
@@ -120,25 +164,7 @@ def run_self_check(
     warp = bool(_warp_modules(augmenter.generator_))
     reaches = REACHES if warp else (None,)
     xt = torch.as_tensor(np.asarray(fx, dtype=np.float32))
-    held_x = torch.as_tensor(np.asarray(x[held], dtype=np.float32))
-    classes = np.arange(n_classes)
-
-    def score(train_x: torch.Tensor, train_codes: np.ndarray) -> float:
-        model = train_classifier(
-            train_x,
-            train_codes,
-            classes,
-            seed=clf_seed,
-            device=device,
-            n_steps=CHECK_STEPS,
-            batch_size=64,
-            lr=1e-3,
-            verbose=0,
-            desc="self-check",
-            base_x=xt,
-        )
-        return _balanced_log_likelihood(model, held_x, codes[held])
-
+    score = _scorer(xt, held_x=x[held], held_codes=codes[held], n_classes=n_classes, seed=clf_seed, device=device)
     scores = {}
     for reach in reaches:
         if reach is not None:
@@ -155,4 +181,81 @@ def run_self_check(
     return {"scores": scores, "chosen": chosen, "reach": reach, "n_held_out": int(len(held)), "skipped": False}
 
 
-__all__ = ["REACHES", "SyntheticSamplesWarning", "duplicate_rows", "held_out_split", "run_self_check", "set_reach"]
+def check_augmentation(
+    x: np.ndarray,
+    codes: np.ndarray,
+    *,
+    fit_augmenter: Callable,
+    n_classes: int,
+    seed: int,
+    device: torch.device,
+    ratios: tuple[float, ...] = RATIOS,
+) -> dict:
+    """Score real data alone against real plus the GAN's samples on held-out rows; returns what was measured and
+    chosen.
+
+    ``fit_augmenter(x, codes)`` returns a :class:`ganaug.SyntheticAugmenter` fitted on the fit part, with the
+    settings of the augmenter being checked. The candidates are ``"real"`` and ``"gan xR"`` for each ratio ``R``
+    (``round(R * n_k)`` samples of each class ``k`` of ``n_k`` fit rows), with the warp generator ``"gan xR
+    reach=F"`` for each reach of :data:`REACHES`. Returns ``{"scores": {candidate: balanced held-out
+    log-likelihood}, "chosen": candidate, "ratio": float (0.0 for "real"), "reach": float or None, "n_held_out":
+    int, "skipped": bool}``; a split that leaves fewer than 2 classes in the held-out part skips the check and keeps
+    ratio 1 at the trained reach.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from ganaug import GANConfig, SyntheticAugmenter
+    >>> X, y = load_iris(return_X_y=True)
+    >>> def fit(x, c):
+    ...     gan = GANConfig(batch_size=16, n_steps=5)
+    ...     return SyntheticAugmenter(gan=gan, random_state=0, verbose=0).fit(x.astype("float32"), c)
+    >>> check = check_augmentation(X, y, fit_augmenter=fit, n_classes=3, seed=0, device=torch.device("cpu"))
+    >>> sorted(check["scores"]), check["n_held_out"]
+    (['gan x0.5', 'gan x1', 'gan x2', 'real'], 30)
+    >>> check["ratio"] == (0.0 if check["chosen"] == "real" else float(check["chosen"].split("x")[1]))
+    True
+    """
+    split_seed, clf_seed, sample_seed = child_seeds(seed, 3)
+    fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
+    if len(np.unique(codes[held])) < 2:
+        return {"scores": {}, "chosen": "gan x1", "ratio": 1.0, "reach": None, "n_held_out": len(held), "skipped": True}
+    fx, fc = x[fit], codes[fit]
+    counts = np.bincount(fc, minlength=n_classes)
+    augmenter = fit_augmenter(fx, fc)
+    reaches = REACHES if _warp_modules(augmenter.generator_) else (None,)
+    xt = torch.as_tensor(np.asarray(fx, dtype=np.float32))
+    score = _scorer(xt, held_x=x[held], held_codes=codes[held], n_classes=n_classes, seed=clf_seed, device=device)
+    scores = {"real": score(xt, fc)}
+    candidates = {"real": (0.0, None)}
+    for reach in reaches:
+        if reach is not None:
+            set_reach(augmenter.generator_, reach)
+        for ratio in ratios:
+            wanted = np.repeat(np.arange(n_classes), np.round(ratio * counts).astype(np.int64))
+            syn = np.asarray(augmenter.sample(len(wanted), y=wanted, random_state=sample_seed)[0], dtype=np.float32)
+            name = f"gan x{ratio:g}" + ("" if reach is None else f" reach={reach:g}")
+            candidates[name] = (float(ratio), None if reach is None else float(reach))
+            scores[name] = score(torch.cat([xt, torch.as_tensor(syn).reshape((-1,) + xt.shape[1:])]), np.r_[fc, wanted])
+    chosen = max(scores, key=lambda k: (scores[k], k != "real"))  # a tie keeps the GAN
+    ratio, reach = candidates[chosen]
+    return {
+        "scores": scores,
+        "chosen": chosen,
+        "ratio": ratio,
+        "reach": reach,
+        "n_held_out": int(len(held)),
+        "skipped": False,
+    }
+
+
+__all__ = [
+    "RATIOS",
+    "REACHES",
+    "SyntheticSamplesWarning",
+    "check_augmentation",
+    "duplicate_rows",
+    "held_out_split",
+    "run_self_check",
+    "set_reach",
+]

@@ -1,6 +1,7 @@
 """ganaug.cli: the command line, fit and sample."""
 
 import numpy as np
+import pytest
 
 from ganaug import SyntheticAugmenter
 from ganaug.cli import main as cli_main
@@ -88,6 +89,35 @@ def test_cli_compare_runs_the_ablation_on_an_image_folder(tmp_path, capsys):
     }
     assert {r["n_per_class"] for r in rows} == {"4"}
     assert "real + classical + GAN" in (out / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("chosen, ratio", [("gan x0.5", 0.5), ("real", 0.0)])
+def test_cli_compare_with_self_check_mixes_at_the_ratio_each_cells_check_chose(tmp_path, monkeypatch, chosen, ratio):
+    import csv
+
+    import torch
+
+    import ganaug.augmenter
+    from ganaug.images import write_image_folder
+
+    def check(x, codes, **kw):
+        return {"scores": {}, "chosen": chosen, "ratio": ratio, "reach": None, "n_held_out": 3, "skipped": False}
+
+    monkeypatch.setattr(ganaug.augmenter, "check_augmentation", check)
+    y = np.arange(30) % 3
+    x = np.random.RandomState(1).randint(0, 255, (30, 1, 16, 16)).astype(np.uint8)
+    write_image_folder(tmp_path / "data", torch.as_tensor(x), y)
+    argv = ["compare", str(tmp_path / "data"), "--n-per-class", "4", "--seeds", "1", "--gan-steps", "2"]
+    assert cli_main([*argv, "--clf-steps", "2", "--self-check", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "What each cell's self-check chose" in summary and f"- N=4, seed 0: {chosen}" in summary
+    rows = {r["arm"]: r for r in csv.DictReader((tmp_path / "run" / "results.csv").open())}
+    assert set(rows) == {"real", "classical", "gan", "classical+gan"}
+    for gan, real in (("gan", "real"), ("classical+gan", "classical")):
+        assert rows[gan]["ratio"] == "" and float(rows[gan]["checked_ratio"]) == ratio
+        assert int(rows[gan]["n_synthetic"]) == round(ratio * 12)  # 12 training images, 4 a class
+        if ratio == 0:  # real data alone: wrap() adds nothing, so the GAN arm is the real-only run
+            assert rows[gan]["accuracy"] == rows[real]["accuracy"]
 
 
 def test_cli_compare_says_what_is_wrong(tmp_path, capsys):

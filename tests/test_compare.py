@@ -265,3 +265,26 @@ def test_loss_baselines_need_the_built_in_training_loop():
     train, test = _brighter_top_half(40, 0.3)
     with pytest.raises(ValueError, match="loss_baselines trains the built-in torch loop"):
         compare_augmentation(train, test, None, estimator=LogisticRegression(), loss_baselines=True, verbose=0)
+
+
+def test_the_gan_arms_report_what_a_self_checked_augmenter_chose(monkeypatch):
+    import ganaug.augmenter
+
+    chosen = {0: "gan x2 reach=0.5", 1: "real"}
+    calls = []
+
+    def check(x, codes, *, seed, **kw):  # one check per seed's fit; a different choice for each
+        calls.append(seed)
+        name = chosen[len(calls) - 1]
+        ratio = 0.0 if name == "real" else 2.0
+        return {"scores": {}, "chosen": name, "ratio": ratio, "reach": None, "n_held_out": 6, "skipped": False}
+
+    monkeypatch.setattr(ganaug.augmenter, "check_augmentation", check)
+    train, test = _brighter_top_half(48, 0.3)
+    aug = SyntheticAugmenter(**TINY_GAN, self_check=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        report = compare_augmentation(train, test, aug, seeds=(0, 1), n_steps=3, verbose=0, include_cas=False)
+    assert len(calls) == 2
+    got = {(r["arm"], r["seed"]): r.get("self_check") for r in report.rows}
+    assert got == {("real", 0): None, ("real", 1): None, ("gan", 0): chosen[0], ("gan", 1): chosen[1]}

@@ -1,13 +1,20 @@
-"""ganaug.self_check: GANOverSampler(self_check=True) keeps samples that help on held-out rows, else duplicates."""
+"""ganaug.self_check: GANOverSampler(self_check=True) keeps samples that help on held-out rows, else duplicates;
+SyntheticAugmenter(self_check=True) keeps the ratio and reach that help, else real data alone."""
 
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 
-from ganaug import GANConfig, GANOverSampler
-from ganaug.self_check import SyntheticSamplesWarning, held_out_split, run_self_check
+from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter
+from ganaug.self_check import (
+    SyntheticSamplesWarning,
+    check_augmentation,
+    held_out_split,
+    run_self_check,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread_torch_and_blas")
 
@@ -100,3 +107,120 @@ def test_sampler_samples_at_the_reach_its_check_chose(monkeypatch):
     warp = sampler.generator_
     assert warp.reach == 0.25 and warp.max_shift == pytest.approx(warp.trained_max_shift * 0.25)
     assert X_res.shape == (80, 1, 28, 28) and np.bincount(y_res).tolist() == [40, 40]
+
+
+# -- SyntheticAugmenter(self_check=True) ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("samples, chosen", [("faithful", "gan"), ("wrong class", "real")])
+def test_the_augmentation_check_keeps_samples_that_help_and_refuses_samples_that_hurt(samples, chosen):
+    x, codes = _two_blobs(15, 15, seed=0, gap=1.5)  # 12 rows a class to train on: more of the same helps
+
+    def draw(k, n, rng):
+        centre = 1.5 * k if samples == "faithful" else 1.5 * (1 - k)
+        return rng.normal(centre, 1, (n, 4)).astype(np.float32)
+
+    check = check_augmentation(
+        x, codes, fit_augmenter=lambda *_: _Drawn(draw), n_classes=2, seed=0, device=torch.device("cpu")
+    )
+    assert set(check["scores"]) == {"real", "gan x0.5", "gan x1", "gan x2"} and check["n_held_out"] == 6
+    assert check["chosen"].split(" ")[0] == chosen
+    assert check["ratio"] == (0.0 if chosen == "real" else float(check["chosen"].split("x")[1]))
+    best_gan = max(v for k, v in check["scores"].items() if k != "real")
+    if chosen == "real":
+        assert check["scores"]["real"] > best_gan + 0.05  # held-out log-likelihood, in nats
+    else:
+        assert best_gan > check["scores"]["real"]
+
+
+def test_the_augmenters_check_trains_its_gan_without_the_held_out_rows(monkeypatch):
+    import ganaug.augmenter
+
+    seen = {}
+
+    def spying_check(x, codes, *, fit_augmenter, **kw):
+        def fit(fx, fc):
+            seen["fit"] = fx
+            return fit_augmenter(fx, fc)
+
+        seen["result"] = check_augmentation(x, codes, fit_augmenter=fit, **kw)
+        return seen["result"]
+
+    monkeypatch.setattr(ganaug.augmenter, "check_augmentation", spying_check)
+    x, y = _two_blobs(30, 30, seed=2)
+    aug = SyntheticAugmenter(gan=GANConfig(mlp_hidden=16), architecture="mlp", n_steps=2, self_check=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        aug.set_params(random_state=0, verbose=0).fit(x, y)
+    assert aug.self_check_ == seen["result"] and aug.self_check_["n_held_out"] == 12
+    fitted_rows = {row.tobytes() for row in np.asarray(seen["fit"], dtype=np.float32)}
+    held = [row for row in x if row.tobytes() not in fitted_rows]
+    assert len(seen["fit"]) == 48 and len(held) == 12  # the check's GAN never saw the rows that score it
+    assert aug.n_samples_per_class_.tolist() == [30, 30]  # the augmenter itself then trains on all of them
+
+
+def _checked(monkeypatch, result, **params):
+    """A tiny warp SyntheticAugmenter(self_check=True) fitted on 2 x 12 images whose check returns ``result``."""
+    import ganaug.augmenter
+
+    monkeypatch.setattr(ganaug.augmenter, "check_augmentation", lambda *a, **kw: dict(result))
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(24, 1, 28, 28, generator=g), torch.arange(24) % 2
+    tiny = GANConfig(batch_size=8, g_width=8, d_width=8, latent_dim=16)
+    aug = SyntheticAugmenter(gan=tiny, architecture="warp", n_steps=2, self_check=True, random_state=0, verbose=0)
+    return aug, x, y
+
+
+def _wrapped_counts(aug, x, y, **kw):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    loader = aug.wrap(DataLoader(TensorDataset(x, y), batch_size=8), return_is_synthetic=True, **kw)
+    flags = torch.cat([flag for _, _, flag in loader])
+    return int((~flags).sum()), int(flags.sum())
+
+
+def test_when_real_data_alone_did_best_the_augmenter_says_so_and_wrap_adds_nothing(monkeypatch, tmp_path):
+    lost = {
+        "scores": {"real": -0.40, "gan x1 reach=1": -0.52},
+        "chosen": "real",
+        "ratio": 0.0,
+        "reach": None,
+        "n_held_out": 6,
+        "skipped": False,
+    }
+    aug, x, y = _checked(monkeypatch, lost)
+    with pytest.warns(SyntheticSamplesWarning, match=r"real -0.400, gan x1 reach=1 -0.520.*real data only"):
+        aug.fit((x, y))
+    assert aug.self_check_ == lost
+    assert _wrapped_counts(aug, x, y) == (24, 0)
+    assert _wrapped_counts(aug, x, y, ratio=1.0) == (24, 24)  # a ratio given is a ratio kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the file holds the training images
+        loaded = SyntheticAugmenter.load(aug.save(tmp_path / "m.pt"))
+    assert loaded.self_check_ == lost and _wrapped_counts(loaded, x, y) == (24, 0)
+
+
+def test_the_augmenter_samples_at_the_reach_and_wraps_at_the_ratio_its_check_chose(monkeypatch, tmp_path):
+    won = {
+        "scores": {"real": -0.5, "gan x2 reach=0.25": -0.3},
+        "chosen": "gan x2 reach=0.25",
+        "ratio": 2.0,
+        "reach": 0.25,
+        "n_held_out": 6,
+        "skipped": False,
+    }
+    aug, x, y = _checked(monkeypatch, won)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntheticSamplesWarning)  # the samples helped: no warning
+        warnings.simplefilter("ignore", UserWarning)
+        aug.fit((x, y))
+    assert aug.generator_.reach == pytest.approx(0.25)
+    assert _wrapped_counts(aug, x, y) == (24, 48)
+    unchecked = clone(aug).set_params(self_check=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        unchecked.fit((x, y))
+        loaded = SyntheticAugmenter.load(aug.save(tmp_path / "m.pt"))
+    assert unchecked.self_check_ is None and unchecked.generator_.reach == pytest.approx(1.0)
+    assert _wrapped_counts(unchecked, x, y) == (24, 24)  # without a check: one synthetic sample per real one
+    assert loaded.generator_.reach == pytest.approx(0.25) and _wrapped_counts(loaded, x, y) == (24, 48)

@@ -45,6 +45,33 @@ def split_test(x: np.ndarray, y: np.ndarray, *, test_size: float, seed: int = 0)
     return np.setdiff1d(np.arange(len(y)), test), test
 
 
+def _checked_rows(rows: list[dict], check: dict) -> list[dict]:
+    """A self-checked cell's rows: its GAN arms' ``ratio`` is None (the check's, in ``checked_ratio``). A check
+    that chose real data alone adds no samples, so that cell's GAN arms are its real-only and classical runs."""
+    if check["ratio"] == 0:
+        gan = {"real": "gan", "classical": "classical+gan"}
+        rows = rows + [{**r, "arm": gan[r["arm"]], "self_check": check["chosen"]} for r in rows]
+    out = []
+    for r in rows:
+        if r["arm"] in ("gan", "classical+gan"):
+            r = {**r, "ratio": None, "checked_ratio": check["ratio"]}
+        out.append(r)
+    return out
+
+
+def self_check_lines(rows) -> str:
+    """What each cell's self-check chose, as a Markdown list (empty without a self-check)."""
+    chosen = {(r["n_per_class"], r["seed"]): r["self_check"] for r in rows if "self_check" in r}
+    if not chosen:
+        return ""
+    items = "".join(f"- N={n}, seed {seed}: {c}\n" for (n, seed), c in sorted(chosen.items()))
+    return (
+        "What each cell's self-check chose on a held-out fifth of its training images "
+        "(`SyntheticAugmenter(self_check=True)`; the GAN arms above mix its samples at the chosen reach and ratio, "
+        "as `wrap()` does by default, and a cell whose check chose real data alone adds none):\n\n" + items
+    )
+
+
 def run_ablation(
     train,
     test,
@@ -59,6 +86,7 @@ def run_ablation(
     out=None,
     title: str = "Augmentation ablation",
     verbose: int = 1,
+    self_check: bool = False,
 ) -> AugmentationReport:
     """Real only, classical, GAN and classical + GAN, paired per seed, at ``n_per_class`` images per class.
 
@@ -84,6 +112,11 @@ def run_ablation(
         Folder for ``results.csv``, ``summary.md``, ``gain.png``, ``samples.png`` and ``config.json``.
     verbose : int
         1 shows a progress bar over the cells with the time left.
+    self_check : bool
+        Fit every cell's GAN with ``SyntheticAugmenter(self_check=True)`` and run its GAN arms as ``wrap()`` does
+        by default: at the reach and ratio its check chose (real data alone where the check chose that; ``ratio``
+        is then unused). Their rows have ``ratio`` None and ``checked_ratio``; ``summary.md`` lists each cell's
+        choice.
 
     Returns
     -------
@@ -104,38 +137,42 @@ def run_ablation(
         bar.set_postfix_str(f"N={n} seed={seed}")
         idx = subsample_per_class(ytr, min(n, smallest), seed)
         cell_train = (xtr[idx], ytr[idx])
-        aug = SyntheticAugmenter(gan=gan, random_state=seed, device=device, verbose=0)
+        aug = SyntheticAugmenter(gan=gan, random_state=seed, device=device, verbose=0, self_check=self_check)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # few images a class: the warnings are expected here
             aug.fit(cell_train)
             if i == 0 and out is not None:
                 save_grid(aug, out / "samples.png", n_per_class=8, random_state=0)
+            # with the self-check, the GAN arms mix at the ratio its check chose, as wrap() does by default
+            cell_ratio = aug.self_check_["ratio"] if self_check else ratio
             report = compare_augmentation(
                 cell_train,
                 test,
                 aug,
-                ratios=(0.0, ratio),
+                ratios=(0.0, cell_ratio),
                 classical=classical,
                 seeds=(seed,),
                 include_cas=False,
                 device=device,
                 n_steps=clf_steps,
                 verbose=0,
-                arms=ARMS,
+                arms=ARMS if cell_ratio > 0 else ARMS[:2],
                 loss_baselines=False,
             )
-        rows += [{"n_per_class": n, **row} for row in report.rows]
+        cell = report.rows if not self_check else _checked_rows(report.rows, aug.self_check_)
+        rows += [{"n_per_class": n, **row} for row in cell]
     elapsed = time.perf_counter() - t0
     meta = {
         "title": title,
         "images": "x".join(map(str, shape)),
         "n_per_class": list(n_per_class),
         "seeds": list(seeds),
-        "ratio": ratio,
+        "ratio": "chosen by each cell's self-check" if self_check else ratio,
         "classical": repr(classical),
         "classifier_steps": clf_steps,
         "gan_config": (gan or GANConfig()).to_dict(),
         "minutes": round(elapsed / 60, 2),
+        "self_check": bool(self_check),
     }
     report = AugmentationReport(rows, group_by=("n_per_class",), meta=meta)
     if out is not None:
@@ -144,6 +181,6 @@ def run_ablation(
         (out / "config.json").write_text(json.dumps(meta, indent=2, default=str))
         (out / "summary.md").write_text(
             f"# {title}\n\nImages {meta['images']}; {len(seeds)} seeds; classical augmentation {meta['classical']}; "
-            f"{elapsed / 60:.1f} minutes.\n\n{report.to_markdown()}\n"
+            f"{elapsed / 60:.1f} minutes.\n\n{report.to_markdown()}\n{self_check_lines(rows)}"
         )
     return report

@@ -62,6 +62,10 @@ def _validate_compare_args(*, model_fn, train_fn, estimator, ratios, seeds, clas
     return seeds, sorted(set(clean))
 
 
+#: The arms that train with the samples of the GAN fitted on ``train`` alone.
+_GAN_ARMS = ("gan", "classical+gan", "gan_only", "gan+logit_adjusted")
+
+
 def compare_augmentation(
     train,
     test,
@@ -212,7 +216,11 @@ def compare_augmentation(
         Rows ``arm, ratio, classical, seed, accuracy, balanced_accuracy,
         macro_f1, per_class_recall, n_real, n_synthetic`` (``ratio`` is None
         for ``gan_only``; for torch models ``n_synthetic`` is per epoch);
-        ``summary()`` gives deltas with confidence intervals.
+        ``summary()`` gives deltas with confidence intervals. With a
+        ``SyntheticAugmenter(self_check=True)``, the rows of the GAN arms
+        also hold ``self_check``: the candidate the seed's check chose on
+        held-out training rows (its reach is the one the GAN arms sample at;
+        their ratio is the one in ``ratios``).
 
     Raises
     ------
@@ -332,7 +340,7 @@ def compare_augmentation(
             run_seed, sample_seed, transform_seed = child_seeds(seed, 3)
             aug = aug_u = None
             # building the GAN's modules draws from torch's global generator: fork it so the caller's stream is untouched
-            if any(arm in ("gan", "classical+gan", "gan_only", "gan+logit_adjusted") for arm, _, _ in arms):
+            if any(arm in _GAN_ARMS for arm, _, _ in arms):
                 with seeded_global_rng(seed, dev):
                     aug = augmenter if prefitted else clone(augmenter).set_params(random_state=seed).fit((x, labels))
             if any(arm.endswith("+unlabelled") for arm, _, _ in arms):
@@ -394,6 +402,10 @@ def compare_augmentation(
                         "n_synthetic": n_syn,
                     }
                 )
+                used = aug_u if arm.endswith("+unlabelled") else aug
+                check = getattr(used, "self_check_", None) if arm in _GAN_ARMS or arm.endswith("+unlabelled") else None
+                if check is not None:  # SyntheticAugmenter(self_check=True): what its check chose on held-out rows
+                    rows[-1]["self_check"] = check["chosen"]
                 bar.update(1)
     meta = {
         "n_train": int(x.shape[0]),

@@ -337,10 +337,14 @@ class AugmentationReport:
             if base:
                 ax.axhline(base[0][metric], color="grey", linestyle=":", label="real only")
             levels = {"gan_only": ("C3", "--"), "gan_only+unlabelled": ("C5", "--"), "self_training": ("C7", "-.")}
+            checked = {"gan": "C0", "classical+gan": "C1"}  # a self-check's ratio, one per seed: no x to plot at
             for ln in glines:
                 if ln["arm"] in levels:
                     colour, dash = levels[ln["arm"]]
                     ax.axhline(ln[metric], color=colour, linestyle=dash, label=ARM_LABELS[ln["arm"]])
+                elif ln["arm"] in checked and ln.get("ratio") is None:
+                    label = f"{ARM_LABELS[ln['arm']]} (self-checked ratio)"
+                    ax.axhline(ln[metric], color=checked[ln["arm"]], linestyle="-.", label=label)
             title = ", ".join(f"{k}={v}" for k, v in zip(self.group_by, gkey))
             ax.set_title(title or f"{metric} vs synthetic ratio")
             ax.set_xlabel("synthetic samples per real sample")
