@@ -16,6 +16,7 @@ augmenter keeps what scored best, real data alone included.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable
 
@@ -112,29 +113,68 @@ def _balanced_log_likelihood(model, x: torch.Tensor, codes: np.ndarray) -> float
     return float(np.mean([own[codes == k].mean() for k in np.unique(codes)]))
 
 
-def _scorer(base_x: torch.Tensor, *, held_x, held_codes: np.ndarray, n_classes: int, seed: int, device) -> Callable:
-    """``score(train_x, train_codes)``: the held-out rows' balanced log-likelihood under the small classifier
-    trained on ``train_x`` (every candidate of a check with the same seed and budget)."""
-    held_x = torch.as_tensor(np.asarray(held_x, dtype=np.float32))
-    classes = np.arange(n_classes)
+@dataclasses.dataclass
+class _FitPart:
+    """What a held-out check trains on: the fit part's rows (float32) and class codes, the GAN fitted on them,
+    the reaches to try and the held-out rows that score every candidate."""
 
-    def score(train_x: torch.Tensor, train_codes: np.ndarray) -> float:
+    x: torch.Tensor
+    codes: np.ndarray
+    augmenter: object
+    reaches: tuple
+    held_x: torch.Tensor
+    held_codes: np.ndarray
+    n_classes: int
+    seed: int
+    device: torch.device
+
+    def samples(self, wanted: np.ndarray, seed: int) -> torch.Tensor:
+        """The GAN's samples of the classes in ``wanted`` (one per entry), shaped as the fit part's rows."""
+        if not len(wanted):
+            return self.x[:0]
+        syn = np.asarray(self.augmenter.sample(len(wanted), y=wanted, random_state=seed)[0], dtype=np.float32)
+        return torch.as_tensor(syn).reshape((-1,) + self.x.shape[1:])
+
+    def score(self, extra_x: torch.Tensor, extra_codes: np.ndarray) -> float:
+        """The held-out rows' balanced log-likelihood under the small classifier trained on the fit part plus
+        ``extra_x`` (every candidate of a check with the same seed and budget)."""
         model = train_classifier(
-            train_x,
-            train_codes,
-            classes,
-            seed=seed,
-            device=device,
+            torch.cat([self.x, extra_x]),
+            np.r_[self.codes, extra_codes],
+            np.arange(self.n_classes),
+            seed=self.seed,
+            device=self.device,
             n_steps=CHECK_STEPS,
             batch_size=64,
             lr=1e-3,
             verbose=0,
             desc="self-check",
-            base_x=base_x,
+            base_x=self.x,
         )
-        return _balanced_log_likelihood(model, held_x, held_codes)
+        return _balanced_log_likelihood(model, self.held_x, self.held_codes)
 
-    return score
+
+def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, device):
+    """``(n_held_out, part)``: the held-out split of a check and, unless the held-out rows have fewer than 2
+    classes (``part`` is then None), the :class:`_FitPart` with the GAN ``fit_augmenter`` fitted on the rest.
+    The split and the classifiers draw from the first two of ``child_seeds(seed, n)`` (the same for every n)."""
+    split_seed, clf_seed = child_seeds(seed, 2)
+    fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
+    if len(np.unique(codes[held])) < 2:
+        return int(len(held)), None
+    augmenter = fit_augmenter(x[fit], codes[fit])
+    part = _FitPart(
+        x=torch.as_tensor(np.asarray(x[fit], dtype=np.float32)),
+        codes=codes[fit],
+        augmenter=augmenter,
+        reaches=REACHES if _warp_modules(augmenter.generator_) else (None,),
+        held_x=torch.as_tensor(np.asarray(x[held], dtype=np.float32)),
+        held_codes=codes[held],
+        n_classes=n_classes,
+        seed=clf_seed,
+        device=device,
+    )
+    return int(len(held)), part
 
 
 def run_self_check(
@@ -153,32 +193,23 @@ def run_self_check(
     "n_held_out": int}``; candidates are ``"gan"`` (or ``"gan reach=R"`` for each of :data:`REACHES` with the warp
     generator) and ``"duplicates"``.
     """
-    split_seed, clf_seed, sample_seed, dup_seed = child_seeds(seed, 4)
-    fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
-    if len(np.unique(codes[held])) < 2:
-        return {"scores": {}, "chosen": "gan", "reach": None, "n_held_out": len(held), "skipped": True}
-    fx, fc = x[fit], codes[fit]
-    counts = np.bincount(fc, minlength=n_classes)
+    sample_seed, dup_seed = child_seeds(seed, 4)[2:]  # the first two are _fit_part's
+    n_held_out, part = _fit_part(x, codes, fit_augmenter=fit_augmenter, n_classes=n_classes, seed=seed, device=device)
+    if part is None:
+        return {"scores": {}, "chosen": "gan", "reach": None, "n_held_out": n_held_out, "skipped": True}
+    counts = np.bincount(part.codes, minlength=n_classes)
     top_up = np.repeat(np.arange(n_classes), counts.max() - counts)  # every class to the largest of the fit part
-    augmenter = fit_augmenter(fx, fc)
-    warp = bool(_warp_modules(augmenter.generator_))
-    reaches = REACHES if warp else (None,)
-    xt = torch.as_tensor(np.asarray(fx, dtype=np.float32))
-    score = _scorer(xt, held_x=x[held], held_codes=codes[held], n_classes=n_classes, seed=clf_seed, device=device)
     scores = {}
-    for reach in reaches:
+    for reach in part.reaches:
         if reach is not None:
-            set_reach(augmenter.generator_, reach)
-        syn = np.zeros((0,) + fx.shape[1:], dtype=np.float32)
-        if len(top_up):
-            syn = np.asarray(augmenter.sample(len(top_up), y=top_up, random_state=sample_seed)[0], dtype=np.float32)
+            set_reach(part.augmenter.generator_, reach)
         name = "gan" if reach is None else f"gan reach={reach:g}"
-        scores[name] = score(torch.cat([xt, torch.as_tensor(syn).reshape((-1,) + xt.shape[1:])]), np.r_[fc, top_up])
-    dup = duplicate_rows(fc, top_up, np.random.RandomState(dup_seed))
-    scores["duplicates"] = score(torch.cat([xt, xt[dup]]), np.r_[fc, fc[dup]])
+        scores[name] = part.score(part.samples(top_up, sample_seed), top_up)
+    dup = duplicate_rows(part.codes, top_up, np.random.RandomState(dup_seed))
+    scores["duplicates"] = part.score(part.x[dup], part.codes[dup])
     chosen = max(scores, key=lambda k: (scores[k], k != "duplicates"))  # a tie keeps the GAN
     reach = float(chosen.split("=")[1]) if chosen.startswith("gan reach=") else None
-    return {"scores": scores, "chosen": chosen, "reach": reach, "n_held_out": int(len(held)), "skipped": False}
+    return {"scores": scores, "chosen": chosen, "reach": reach, "n_held_out": n_held_out, "skipped": False}
 
 
 def check_augmentation(
@@ -216,27 +247,28 @@ def check_augmentation(
     >>> check["ratio"] == (0.0 if check["chosen"] == "real" else float(check["chosen"].split("x")[1]))
     True
     """
-    split_seed, clf_seed, sample_seed = child_seeds(seed, 3)
-    fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
-    if len(np.unique(codes[held])) < 2:
-        return {"scores": {}, "chosen": "gan x1", "ratio": 1.0, "reach": None, "n_held_out": len(held), "skipped": True}
-    fx, fc = x[fit], codes[fit]
-    counts = np.bincount(fc, minlength=n_classes)
-    augmenter = fit_augmenter(fx, fc)
-    reaches = REACHES if _warp_modules(augmenter.generator_) else (None,)
-    xt = torch.as_tensor(np.asarray(fx, dtype=np.float32))
-    score = _scorer(xt, held_x=x[held], held_codes=codes[held], n_classes=n_classes, seed=clf_seed, device=device)
-    scores = {"real": score(xt, fc)}
+    sample_seed = child_seeds(seed, 3)[2]  # the first two are _fit_part's
+    n_held_out, part = _fit_part(x, codes, fit_augmenter=fit_augmenter, n_classes=n_classes, seed=seed, device=device)
+    if part is None:
+        return {
+            "scores": {},
+            "chosen": "gan x1",
+            "ratio": 1.0,
+            "reach": None,
+            "n_held_out": n_held_out,
+            "skipped": True,
+        }
+    counts = np.bincount(part.codes, minlength=n_classes)
+    scores = {"real": part.score(part.x[:0], part.codes[:0])}
     candidates = {"real": (0.0, None)}
-    for reach in reaches:
+    for reach in part.reaches:
         if reach is not None:
-            set_reach(augmenter.generator_, reach)
+            set_reach(part.augmenter.generator_, reach)
         for ratio in ratios:
             wanted = np.repeat(np.arange(n_classes), np.round(ratio * counts).astype(np.int64))
-            syn = np.asarray(augmenter.sample(len(wanted), y=wanted, random_state=sample_seed)[0], dtype=np.float32)
             name = f"gan x{ratio:g}" + ("" if reach is None else f" reach={reach:g}")
             candidates[name] = (float(ratio), None if reach is None else float(reach))
-            scores[name] = score(torch.cat([xt, torch.as_tensor(syn).reshape((-1,) + xt.shape[1:])]), np.r_[fc, wanted])
+            scores[name] = part.score(part.samples(wanted, sample_seed), wanted)
     chosen = max(scores, key=lambda k: (scores[k], k != "real"))  # a tie keeps the GAN
     ratio, reach = candidates[chosen]
     return {
@@ -244,7 +276,7 @@ def check_augmentation(
         "chosen": chosen,
         "ratio": ratio,
         "reach": reach,
-        "n_held_out": int(len(held)),
+        "n_held_out": n_held_out,
         "skipped": False,
     }
 

@@ -402,10 +402,11 @@ def compare_augmentation(
                         "n_synthetic": n_syn,
                     }
                 )
-                used = aug_u if arm.endswith("+unlabelled") else aug
-                check = getattr(used, "self_check_", None) if arm in _GAN_ARMS or arm.endswith("+unlabelled") else None
-                if check is not None:  # SyntheticAugmenter(self_check=True): what its check chose on held-out rows
-                    rows[-1]["self_check"] = check["chosen"]
+                if arm in _GAN_ARMS or arm.endswith("+unlabelled"):
+                    # SyntheticAugmenter(self_check=True): what its check chose on held-out rows
+                    check = getattr(aug_u if arm.endswith("+unlabelled") else aug, "self_check_", None)
+                    if check is not None:
+                        rows[-1]["self_check"] = check["chosen"]
                 bar.update(1)
     meta = {
         "n_train": int(x.shape[0]),
