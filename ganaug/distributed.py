@@ -1,13 +1,19 @@
 """torch.distributed in one place: joining the process group torchrun describes,
-this process's rank, gathering small Python objects from every rank, and the collective
-steps of a data-parallel GAN fit (DDP wrappers, averaged figures, per-class GANs
+this process's rank, collecting small Python objects from every rank on rank 0, and the
+collective steps of a data-parallel GAN fit (DDP wrappers, averaged figures, per-class GANs
 spread over the ranks and gathered back)."""
 
 from __future__ import annotations
 
+import datetime
 import os
+import pickle
 
 import torch
+
+#: How long rank 0 waits for another rank's objects in :func:`collect_objects` (torchrun stops every rank
+#: when one fails, so the wait ends with the run long before this).
+COLLECT_TIMEOUT = datetime.timedelta(days=7)
 
 
 def launched_processes() -> int:
@@ -33,16 +39,46 @@ def rank_world() -> tuple[int, int]:
     return 0, 1
 
 
-def gather_objects(items: list) -> list:
-    """Every rank's ``items`` concatenated in rank order, on every rank (``items`` itself without a group)."""
-    rank, world = rank_world()
-    if world == 1:
-        return items
+def launch_rank() -> tuple[int, int]:
+    """(``RANK``, ``WORLD_SIZE``) that torchrun gave this process, (0, 1) without torchrun; needs no process group."""
+    return int(os.environ.get("RANK", "0")), launched_processes()
+
+
+def _launch_store() -> torch.distributed.Store:
+    """A client of torchrun's rendezvous store (rank 0 hosts it when no torchrun agent does)."""
     import torch.distributed as dist
 
-    parts = [None] * world
-    dist.all_gather_object(parts, items)
-    return [item for part in parts for item in part]
+    rank, world = launch_rank()
+    agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+    store = dist.TCPStore(
+        os.environ["MASTER_ADDR"],
+        int(os.environ["MASTER_PORT"]),
+        world,
+        is_master=rank == 0 and not agent,
+        timeout=COLLECT_TIMEOUT,
+        wait_for_workers=False,
+    )
+    run = f"{os.environ.get('TORCHELASTIC_RUN_ID', 'none')}/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}"
+    return dist.PrefixStore(f"ganaug/{run}/", store)
+
+
+def collect_objects(items: list, *, name: str) -> list:
+    """Every rank's ``items`` concatenated in rank order on rank 0; every other rank gets its own ``items`` back.
+
+    The objects travel through torchrun's rendezvous store, not through a process group: no rank joins one, so
+    there is no collective to tear down and a rank that finishes first simply exits. ``name`` keeps one
+    collection apart from another in the same run. Without torchrun (one process) ``items`` comes back as is.
+    """
+    rank, world = launch_rank()
+    if world == 1:
+        return items
+    store = _launch_store()
+    keys = [f"{name}/{r}" for r in range(world)]
+    store.set(keys[rank], pickle.dumps(items))
+    if rank != 0:
+        return items
+    store.wait(keys, COLLECT_TIMEOUT)
+    return [item for key in keys for item in pickle.loads(store.get(key))]
 
 
 def owned_classes(n_classes: int, rank: int, world: int) -> list[int]:

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 
 from ganaug import GANConfig, SyntheticAugmenter, __version__, save_grid
 from ganaug.config import parse_assignment
-from ganaug.distributed import gather_objects, join_process_group, launched_processes, rank_world
+from ganaug.distributed import collect_objects, launch_rank
 from ganaug.evaluation import AffineElastic, AugmentationReport, compare_augmentation
 from ganaug.io import (
     load_digits_28,
@@ -154,14 +154,6 @@ def run_info(quick: bool) -> dict:
         + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
         "classifier": "ganaug.evaluation.DefaultClassifier (2-block CNN), Adam lr 1e-3, batch 64",
     }
-
-
-def process_rank() -> tuple[int, int]:
-    """(rank, world size) under torchrun, joining a gloo group for gathering results; (0, 1) otherwise."""
-    if launched_processes() <= 1:
-        return 0, 1
-    join_process_group("cpu")  # only small Python objects travel: gloo works beside CUDA too
-    return rank_world()
 
 
 def run_cell(cell, n, seed, train_set, test_set, settings, threads=None) -> list:
@@ -337,7 +329,7 @@ def main(argv=None) -> int:
         p.error(f"--gan-param: {exc}")
     if args.validation and "all" in cfg["n_per_class"]:
         p.error("--validation scores on the training images outside each subset; N=all leaves none")
-    rank, world = process_rank()
+    rank, world = launch_rank()  # no process group: each rank fits its own cells' GANs
     try:
         jobs = resolve_jobs(args.jobs, args.device, world, len(cfg["n_per_class"]) * len(cfg["seeds"]))
     except ValueError as exc:
@@ -410,11 +402,7 @@ def main(argv=None) -> int:
             bar.set_postfix_str(f"N={part[0][1]['n_per_class']} seed={part[0][1]['seed']} done")
             bar.update()
     bar.close()
-    rows = [r for _, r in sorted(gather_objects(rows), key=lambda cr: cr[0])]  # grid order, whatever the ranks
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.destroy_process_group()  # the recipe's last collective
+    rows = [r for _, r in sorted(collect_objects(rows, name="rows"), key=lambda cr: cr[0])]  # grid order
     elapsed = time.perf_counter() - t0
     if rank != 0:
         return 0

@@ -39,6 +39,40 @@ def _worker(rank, world, port, out, strategy, extra=None, resume=False):
             dist.destroy_process_group()
 
 
+def test_collect_objects_brings_every_ranks_objects_to_rank_0_through_the_store(monkeypatch):
+    from torch.distributed import TCPStore
+
+    from ganaug.distributed import collect_objects
+
+    port = _free_port()
+    # the store torchrun's agent would host; each rank is only its client
+    host = TCPStore("127.0.0.1", port, is_master=True, wait_for_workers=False)
+    env = dict(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="3", TORCHELASTIC_USE_AGENT_STORE="True")
+    for key, value in {**env, "TORCHELASTIC_RUN_ID": "run-a", "TORCHELASTIC_RESTART_COUNT": "0"}.items():
+        monkeypatch.setenv(key, value)
+    for rank in (2, 1):  # ranks that finish first leave their objects and return at once
+        monkeypatch.setenv("RANK", str(rank))
+        assert collect_objects([{"rank": rank}], name="rows") == [{"rank": rank}]
+    monkeypatch.setenv("RANK", "0")
+    assert collect_objects([{"rank": 0}, {"rank": 0.5}], name="rows") == [{"rank": r} for r in (0, 0.5, 1, 2)]
+    # another run (or a restart) on the same store does not read the first run's objects
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")
+    for rank in (1, 2):
+        monkeypatch.setenv("RANK", str(rank))
+        collect_objects([rank * 10], name="rows")
+    monkeypatch.setenv("RANK", "0")
+    assert collect_objects([0], name="rows") == [0, 10, 20]
+    del host
+
+
+def test_collect_objects_in_one_process_returns_the_objects(monkeypatch):
+    from ganaug.distributed import collect_objects
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    items = [object()]
+    assert collect_objects(items, name="rows") is items
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,20 +148,12 @@ def test_recipe_spreads_cells_over_two_ranks_with_the_single_process_results(tmp
     # one thread per process in both runs: the CPU kernels then reduce in the same order
     env = dict(os.environ, OMP_NUM_THREADS="1", NO_ALBUMENTATIONS_UPDATE="1")
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    subprocess.run(
-        [*launch, recipe, *grid, "--out", str(tmp_path / "spread")],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=600,
-    )
-    subprocess.run(
-        [sys.executable, recipe, *grid, "--out", str(tmp_path / "single")],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=600,
-    )
+    for run, start in {"spread": launch, "single": [sys.executable]}.items():
+        done = subprocess.run(
+            [*start, recipe, *grid, "--out", str(tmp_path / run)], env=env, capture_output=True, text=True, timeout=600
+        )
+        # a failing run shows what the processes printed last, not a cut-off repr of it
+        assert done.returncode == 0, done.stderr.replace("\r", "\n")[-4000:]
 
     def rows(run):
         with open(tmp_path / run / "results.csv") as f:
