@@ -15,7 +15,8 @@ and the logit-adjusted loss, and balanced by ``GANOverSampler`` with each value 
 family and arm the mean balanced accuracy, and per swept value its paired difference from the best baseline of
 that family (the highest mean of RandomOverSampler, class-weighted and logit-adjusted) with the 95% interval,
 and the worst family's difference: the number a default is chosen by. ``--self-check`` adds
-``GANOverSampler(self_check=True)`` on the defaults; ``--jobs N`` runs N (family, seed) pairs at once.
+``GANOverSampler(self_check=True)`` on the defaults (``--check-steps`` sets its classifiers' budget,
+``ganaug.self_check.RESAMPLING_CHECK_STEPS``); ``--jobs N`` runs N (family, seed) pairs at once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import torch
 from imblearn.over_sampling import RandomOverSampler
 from joblib import Parallel, delayed
 
+import ganaug.self_check
 from ganaug import GANConfig, GANOverSampler
 from ganaug.config import parse_assignment
 from ganaug.evaluation import compare_resampling, paired_difference
@@ -86,8 +88,9 @@ def gan_arms(field, values, gan_steps, self_check: bool) -> dict:
     return arms
 
 
-def run_family(family, x, y, *, seed, counts, per_class, arms, clf_steps) -> list[dict]:
+def run_family(family, x, y, *, seed, counts, per_class, arms, clf_steps, check_steps) -> list[dict]:
     torch.set_num_threads(1)
+    ganaug.self_check.RESAMPLING_CHECK_STEPS = check_steps  # in this worker process
     train, score = held_out_split(y, counts, seed, per_class)
     arms = {**BASELINES, **arms}
     with warnings.catch_warnings():
@@ -143,6 +146,12 @@ def main(argv=None) -> int:
     p.add_argument("--gan-steps", type=int, default=400)
     p.add_argument("--clf-steps", type=int, default=600)
     p.add_argument("--self-check", action="store_true", help="also GANOverSampler(self_check=True) on the defaults")
+    p.add_argument(
+        "--check-steps",
+        type=int,
+        default=ganaug.self_check.RESAMPLING_CHECK_STEPS,
+        help="the self-check's classifier steps",
+    )
     p.add_argument("--jobs", type=int, default=1, help="(family, seed) runs at once, one torch thread each")
     args = p.parse_args(argv)
     field, values = parse_assignment(args.sweep)
@@ -158,7 +167,9 @@ def main(argv=None) -> int:
     ]
     print(
         f"families {families}; sweep {field} over {values}; seeds {args.seeds}; counts {counts}; "
-        f"GAN steps {args.gan_steps}, classifier steps {args.clf_steps}; scored on held-out training images"
+        f"GAN steps {args.gan_steps}, classifier steps {args.clf_steps}"
+        + (f", self-check classifier steps {args.check_steps}" if args.self_check else "")
+        + "; scored on held-out training images"
     )
     t0 = time.perf_counter()
     arms = gan_arms(field, values, args.gan_steps, args.self_check)
@@ -168,7 +179,14 @@ def main(argv=None) -> int:
             print(f"{fam}: counts capped to {capped_counts(y, counts, args.per_class)} (images left to score)")
     tasks = (
         delayed(run_family)(
-            fam, *data[fam], seed=seed, counts=counts, per_class=args.per_class, arms=arms, clf_steps=args.clf_steps
+            fam,
+            *data[fam],
+            seed=seed,
+            counts=counts,
+            per_class=args.per_class,
+            arms=arms,
+            clf_steps=args.clf_steps,
+            check_steps=args.check_steps,
         )
         for fam in families
         for seed in args.seeds

@@ -2,12 +2,14 @@
 
 Before :class:`ganaug.GANOverSampler` tops classes up with synthetic samples, ``self_check=True`` holds out part
 of every class, fits the GAN on the rest, and trains the same small classifier (:class:`ganaug.classifier.
-DefaultClassifier`, a fixed budget) on the rest balanced two ways: with the GAN's samples (for the warp generator
-at several deformation reaches) and by duplicating real rows (random over-sampling). The held-out rows score each
-by their balanced log-likelihood (the mean over classes of the log-probability the classifier gives a held-out
-row's own class): with one or two held-out rows in the smallest classes, accuracy is too coarse to rank them.
-The sampler then uses what scored best; when duplication beats every synthetic variant, it says so
-(:class:`SyntheticSamplesWarning`) and appends duplicates instead of samples that hurt.
+DefaultClassifier`, a fixed budget) on the rest four ways: balanced with the GAN's samples (for the warp generator
+at several deformation reaches), balanced by duplicating real rows (random over-sampling), and as it is with each
+loss that weighs the classes instead (:data:`CHECK_LOSSES`: class weights, logit adjustment), the baselines a
+practitioner tries first. The held-out rows score each by their balanced log-likelihood (the mean over classes of
+the log-probability the classifier gives a held-out row's own class): with one or two held-out rows in the
+smallest classes, accuracy is too coarse to rank them. The sampler then uses what scored best; when duplication or
+a loss beats every synthetic variant, it says so (:class:`SyntheticSamplesWarning`) and appends duplicates, or
+nothing (the loss is the user's to apply), instead of samples that hurt.
 
 ``SyntheticAugmenter(self_check=True)`` runs the same kind of check for augmentation (:func:`check_augmentation`):
 the classifier trains on the fit part alone and with the GAN's samples at several ratios (and reaches), and the
@@ -32,8 +34,16 @@ HELD_OUT_FRACTION = 0.2
 REACHES = (1.0, 0.5, 0.25)
 #: Synthetic samples per real sample tried by an augmenter's self-check (:func:`check_augmentation`).
 RATIOS = (0.5, 1.0, 2.0)
-#: The classifier's budget for each candidate (batches of 64).
+#: The classifier's budget for each candidate of an augmenter's check (batches of 64).
 CHECK_STEPS = 300
+#: The classifier's budget for each candidate of an over-sampling's check: its candidates train on sets of very
+#: different sizes (topped up to the largest class, or as they are), and at 300 steps the check preferred the
+#: smaller sets where a classifier trained longer did better with the samples (benchmarks/family_defaults.py
+#: --self-check; docs/settings.md, "Beyond digits").
+RESAMPLING_CHECK_STEPS = 600
+#: The losses an over-sampling's check weighs against its top-ups (:data:`ganaug.classifier.LOSSES`), each on the
+#: fit part as it is.
+CHECK_LOSSES = ("class_weighted", "logit_adjusted")
 
 
 class SyntheticSamplesWarning(UserWarning):
@@ -127,6 +137,7 @@ class _FitPart:
     n_classes: int
     seed: int
     device: torch.device
+    n_steps: int
 
     def samples(self, wanted: np.ndarray, seed: int) -> torch.Tensor:
         """The GAN's samples of the classes in ``wanted`` (one per entry), shaped as the fit part's rows."""
@@ -135,28 +146,30 @@ class _FitPart:
         syn = np.asarray(self.augmenter.sample(len(wanted), y=wanted, random_state=seed)[0], dtype=np.float32)
         return torch.as_tensor(syn).reshape((-1,) + self.x.shape[1:])
 
-    def score(self, extra_x: torch.Tensor, extra_codes: np.ndarray) -> float:
-        """The held-out rows' balanced log-likelihood under the small classifier trained on the fit part plus
-        ``extra_x`` (every candidate of a check with the same seed and budget)."""
+    def score(self, extra_x: torch.Tensor, extra_codes: np.ndarray, loss: str = "cross_entropy") -> float:
+        """The held-out rows' balanced log-likelihood under the small classifier trained with ``loss`` on the fit
+        part plus ``extra_x`` (every candidate of a check with the same seed and budget)."""
         model = train_classifier(
             torch.cat([self.x, extra_x]),
             np.r_[self.codes, extra_codes],
             np.arange(self.n_classes),
             seed=self.seed,
             device=self.device,
-            n_steps=CHECK_STEPS,
+            n_steps=self.n_steps,
             batch_size=64,
             lr=1e-3,
             verbose=0,
             desc="self-check",
             base_x=self.x,
+            loss=loss,
         )
         return _balanced_log_likelihood(model, self.held_x, self.held_codes)
 
 
-def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, device):
+def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, device, n_steps: int):
     """``(n_held_out, part)``: the held-out split of a check and, unless the held-out rows have fewer than 2
-    classes (``part`` is then None), the :class:`_FitPart` with the GAN ``fit_augmenter`` fitted on the rest.
+    classes (``part`` is then None), the :class:`_FitPart` with the GAN ``fit_augmenter`` fitted on the rest,
+    whose classifiers train ``n_steps`` batches.
     The split and the classifiers draw from the first two of ``child_seeds(seed, n)`` (the same for every n)."""
     split_seed, clf_seed = child_seeds(seed, 2)
     fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
@@ -173,6 +186,7 @@ def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, d
         n_classes=n_classes,
         seed=clf_seed,
         device=device,
+        n_steps=n_steps,
     )
     return int(len(held)), part
 
@@ -186,17 +200,27 @@ def run_self_check(
     seed: int,
     device: torch.device,
 ) -> dict:
-    """Score the GAN's top-ups against duplication on held-out rows; returns what was measured and chosen.
+    """Score the GAN's top-ups against duplication and the class-weighing losses on held-out rows; returns what
+    was measured and chosen.
 
     ``fit_augmenter(x, codes)`` returns a fitted :class:`ganaug.SyntheticAugmenter` (the one the sampler would
-    use). Returns ``{"scores": {candidate: balanced held-out log-likelihood}, "chosen": candidate, "reach": float or None,
-    "n_held_out": int}``; candidates are ``"gan"`` (or ``"gan reach=R"`` for each of :data:`REACHES` with the warp
-    generator) and ``"duplicates"``.
+    use). Returns ``{"scores": {candidate: balanced held-out log-likelihood}, "chosen": candidate, "reach": float or
+    None, "loss": str or None, "n_held_out": int, "skipped": bool}``; candidates are ``"gan"`` (or ``"gan reach=R"``
+    for each of :data:`REACHES` with the warp generator), ``"duplicates"`` and each of :data:`CHECK_LOSSES` (the
+    fit part as it is, trained with that loss; ``loss`` names it when it was chosen). A tie keeps the GAN.
     """
     sample_seed, dup_seed = child_seeds(seed, 4)[2:]  # the first two are _fit_part's
-    n_held_out, part = _fit_part(x, codes, fit_augmenter=fit_augmenter, n_classes=n_classes, seed=seed, device=device)
+    n_held_out, part = _fit_part(
+        x,
+        codes,
+        fit_augmenter=fit_augmenter,
+        n_classes=n_classes,
+        seed=seed,
+        device=device,
+        n_steps=RESAMPLING_CHECK_STEPS,
+    )
     if part is None:
-        return {"scores": {}, "chosen": "gan", "reach": None, "n_held_out": n_held_out, "skipped": True}
+        return {"scores": {}, "chosen": "gan", "reach": None, "loss": None, "n_held_out": n_held_out, "skipped": True}
     counts = np.bincount(part.codes, minlength=n_classes)
     top_up = np.repeat(np.arange(n_classes), counts.max() - counts)  # every class to the largest of the fit part
     scores = {}
@@ -207,9 +231,17 @@ def run_self_check(
         scores[name] = part.score(part.samples(top_up, sample_seed), top_up)
     dup = duplicate_rows(part.codes, top_up, np.random.RandomState(dup_seed))
     scores["duplicates"] = part.score(part.x[dup], part.codes[dup])
-    chosen = max(scores, key=lambda k: (scores[k], k != "duplicates"))  # a tie keeps the GAN
-    reach = float(chosen.split("=")[1]) if chosen.startswith("gan reach=") else None
-    return {"scores": scores, "chosen": chosen, "reach": reach, "n_held_out": n_held_out, "skipped": False}
+    for loss in CHECK_LOSSES:
+        scores[loss] = part.score(part.x[:0], part.codes[:0], loss=loss)
+    chosen = max(scores, key=lambda k: (scores[k], k.startswith("gan")))  # a tie keeps the GAN
+    return {
+        "scores": scores,
+        "chosen": chosen,
+        "reach": float(chosen.split("=")[1]) if chosen.startswith("gan reach=") else None,
+        "loss": chosen if chosen in CHECK_LOSSES else None,
+        "n_held_out": n_held_out,
+        "skipped": False,
+    }
 
 
 def check_augmentation(
@@ -248,7 +280,9 @@ def check_augmentation(
     True
     """
     sample_seed = child_seeds(seed, 3)[2]  # the first two are _fit_part's
-    n_held_out, part = _fit_part(x, codes, fit_augmenter=fit_augmenter, n_classes=n_classes, seed=seed, device=device)
+    n_held_out, part = _fit_part(
+        x, codes, fit_augmenter=fit_augmenter, n_classes=n_classes, seed=seed, device=device, n_steps=CHECK_STEPS
+    )
     if part is None:
         return {
             "scores": {},
@@ -282,7 +316,9 @@ def check_augmentation(
 
 
 __all__ = [
+    "CHECK_LOSSES",
     "RATIOS",
+    "RESAMPLING_CHECK_STEPS",
     "REACHES",
     "SyntheticSamplesWarning",
     "check_augmentation",

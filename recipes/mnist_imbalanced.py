@@ -9,7 +9,10 @@ appended once), ``GANOverSampler + logit adjustment`` (every class topped up hal
 count, ``sqrt(n_k * n_max)``, and the logit-adjusted loss for the imbalance left) and
 ``SyntheticAugmenter.wrap(balance=True)`` (a fresh synthetic top-up every epoch). The GANs use the library's
 defaults; only the step budget of the profile is set. Scored by balanced accuracy, paired over seeds
-(``ganaug.evaluation.compare_resampling``).
+(``ganaug.evaluation.compare_resampling``). ``--self-check`` adds ``GANOverSampler(self_check=True)``, which
+first weighs its samples against duplicates and the two losses on a held-out fifth of each class and then uses
+what did best there (a chosen loss: no rows added, the classifier trains with that loss); the summary lists each
+seed's choice.
 
     python recipes/mnist_imbalanced.py --quick       # 2-core CPU
     python recipes/mnist_imbalanced.py               # sized for one GPU
@@ -55,6 +58,8 @@ ARMS = (
     "GANOverSampler + logit adjustment",
     "wrap(balance=True)",
 )
+#: The arm of ``--self-check``.
+CHECKED = "GANOverSampler(self_check=True)"
 # The baselines every GAN arm is compared with, in the summary's columns.
 BASELINES = ("none", "RandomOverSampler", "SMOTE", "class-weighted CE", "logit adjustment")
 
@@ -80,8 +85,15 @@ def halfway(y) -> dict:
     return {c: max(int(n), int(round(np.sqrt(n * counts.max())))) for c, n in zip(classes, counts)}
 
 
-def samplers(gan: GANConfig, device: str) -> dict:
+def arms_of(rows: list) -> list[str]:
+    """The arms present in ``rows``, in the recipe's order (:data:`ARMS`, then :data:`CHECKED`)."""
+    present = {r["arm"] for r in rows}
+    return [a for a in (*ARMS, CHECKED) if a in present]
+
+
+def samplers(gan: GANConfig, device: str, self_check: bool = False) -> dict:
     """The arms: SMOTE with 3 neighbours, since the smallest class has 4 images (its default 5 needs 6)."""
+    checked = {CHECKED: GANOverSampler(gan=gan, device=device, self_check=True)} if self_check else {}
     return {
         "none": None,
         "RandomOverSampler": RandomOverSampler(),
@@ -94,6 +106,7 @@ def samplers(gan: GANConfig, device: str) -> dict:
             "logit_adjusted",
         ),
         "wrap(balance=True)": SyntheticAugmenter(gan=gan, device=device, verbose=0, distributed=False),
+        **checked,
     }
 
 
@@ -109,7 +122,7 @@ def run_seed(seed, train_set, scored_fn, cfg, device, threads=None) -> list:
         return compare_resampling(
             (xtr[idx], ytr[idx]),
             scored,
-            samplers(cfg["gan"], device),
+            samplers(cfg["gan"], device, cfg["self_check"]),
             seeds=(seed,),
             device=device,
             n_steps=cfg["clf_steps"],
@@ -119,10 +132,11 @@ def run_seed(seed, train_set, scored_fn, cfg, device, threads=None) -> list:
 
 def summarise(rows: list, confidence: float = 0.95) -> list[dict]:
     """Per arm: mean balanced accuracy and its paired difference from each baseline."""
-    by = {arm: {r["seed"]: r for r in rows if r["arm"] == arm} for arm in ARMS}
+    arms = arms_of(rows)
+    by = {arm: {r["seed"]: r for r in rows if r["arm"] == arm} for arm in arms}
     seeds = sorted(by["none"])
     out = []
-    for arm in ARMS:
+    for arm in arms:
         vals = [by[arm][s]["balanced_accuracy"] for s in seeds]
         line = {
             "arm": arm,
@@ -166,7 +180,7 @@ def plot_recall(rows: list, counts, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4))
     classes = list(rows[0]["per_class_recall"])  # in the order of the sorted labels, as counts are
-    for arm in ARMS:
+    for arm in arms_of(rows):
         recall = [np.mean([r["per_class_recall"][c] for r in rows if r["arm"] == arm]) for c in classes]
         ax.plot(range(len(classes)), recall, marker="o", label=arm)
     ax.set_xticks(range(len(classes)))
@@ -210,6 +224,7 @@ def main(argv=None) -> int:
         metavar="FIELD=VALUE",
         help="a GANConfig field on top of the library's defaults, for both GAN arms (repeatable)",
     )
+    p.add_argument("--self-check", action="store_true", help=f"also the arm {CHECKED} (fits its GAN twice)")
     p.add_argument("--device", default="auto")
     p.add_argument("--jobs", default="auto", help="worker processes of one CPU thread each, sharing out the seeds")
     p.add_argument("--out", default="runs/mnist_imbalanced")
@@ -222,6 +237,7 @@ def main(argv=None) -> int:
         p.error(f"--counts must be comma-separated integers; got {args.counts!r}")
     if args.seeds:
         cfg["seeds"] = list(range(args.seeds))
+    cfg["self_check"] = args.self_check
     for key in ("gan_steps", "clf_steps"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
@@ -290,7 +306,8 @@ def main(argv=None) -> int:
             rows += part
             bar.update()
     bar.close()
-    rows.sort(key=lambda r: (r["seed"], ARMS.index(r["arm"])))
+    order = arms_of(rows)
+    rows.sort(key=lambda r: (r["seed"], order.index(r["arm"])))
     elapsed = time.perf_counter() - t0
 
     classes = list(rows[0]["per_class_recall"])
@@ -306,6 +323,11 @@ def main(argv=None) -> int:
         gan = SyntheticAugmenter(gan=cfg["gan"], random_state=cfg["seeds"][0], device=args.device, verbose=0)
         save_grid(gan.fit((xtr[idx], ytr[idx])), out / "samples.png", n_per_class=10, random_state=0)
     table = to_markdown(summarise(rows))
+    chosen = {r["seed"]: r["self_check"] for r in rows if r["arm"] == CHECKED}
+    if chosen:
+        table += f"\n\n{CHECKED} chose, on a held-out fifth of each class: " + "; ".join(
+            f"seed {seed} {c}" for seed, c in sorted(chosen.items())
+        )
     (out / "summary.md").write_text(
         f"# Imbalanced images: GAN balancing against no resampling, RandomOverSampler, SMOTE and imbalance losses\n\n"
         f"{data_desc}; "

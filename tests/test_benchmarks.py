@@ -63,7 +63,8 @@ SMOKE = {
     ),
     "benchmarks/family_defaults.py": (
         ["--families", "mnist", "--seeds", "0", "--counts", "6,5,5,5,5,4,4,4,4,3", "--per-class", "3"]
-        + ["--gan-steps", "2", "--clf-steps", "2", "--sweep", "warp_shift=[0.25,0.5]", "--self-check"],
+        + ["--gan-steps", "2", "--clf-steps", "2", "--sweep", "warp_shift=[0.25,0.5]", "--self-check"]
+        + ["--check-steps", "2"],
         "worst family",
     ),
     "benchmarks/image_families.py": (

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -114,11 +115,12 @@ def test_imbalanced_recipe_runs_every_arm_and_writes_its_outputs(tmp_path):
     recipe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipe)
     args = "--offline --counts 12,10,8,8,6,6,5,5,4,4 --seeds 2 --gan-steps 2 --clf-steps 3 --jobs 1".split()
-    assert recipe.main([*args, "--out", str(tmp_path)]) == 0
+    assert recipe.main([*args, "--self-check", "--out", str(tmp_path)]) == 0
     lines = (tmp_path / "results.csv").read_text().splitlines()
-    assert len(lines) == 1 + 2 * len(recipe.ARMS)
+    assert len(lines) == 1 + 2 * (len(recipe.ARMS) + 1)
     summary = (tmp_path / "summary.md").read_text()
-    assert all(f"| {arm} |" in summary for arm in recipe.ARMS)
+    assert all(f"| {arm} |" in summary for arm in (*recipe.ARMS, recipe.CHECKED))
+    assert re.search(r"chose, on a held-out fifth of each class: seed 0 \S+.*; seed 1 \S+", summary)
     assert (tmp_path / "recall.png").stat().st_size > 0 and (tmp_path / "samples.png").stat().st_size > 0
     # the GANs' counts: every class topped up to the largest (12); half-way in log count for the one with the loss
     rows = [line.split(",") for line in lines[1:]]

@@ -1,5 +1,6 @@
-"""ganaug.self_check: GANOverSampler(self_check=True) keeps samples that help on held-out rows, else duplicates;
-SyntheticAugmenter(self_check=True) keeps the ratio and reach that help, else real data alone."""
+"""ganaug.self_check: GANOverSampler(self_check=True) keeps samples that help on held-out rows, else duplicates or
+a loss that weighs the classes; SyntheticAugmenter(self_check=True) keeps the ratio and reach that help, else real
+data alone."""
 
 import warnings
 
@@ -43,27 +44,38 @@ def test_held_out_rows_come_from_every_class_of_two_rows_or_more_and_leave_one_b
     assert sorted(np.r_[fit, held].tolist()) == list(range(len(codes)))
 
 
-@pytest.mark.parametrize("samples, chosen", [("faithful", "gan"), ("wrong class", "duplicates")])
-def test_the_check_keeps_samples_that_help_and_refuses_samples_that_hurt(samples, chosen):
-    x, codes = _two_blobs(200, 10, seed=0, gap=1.5)  # overlapping classes: how the small one is filled in matters
+@pytest.mark.parametrize("samples", ["faithful", "wrong class"])
+def test_the_check_keeps_samples_that_help_and_refuses_samples_that_hurt(samples):
+    x, codes = _two_blobs(300, 20, seed=0, gap=2.0)  # overlapping classes: how the small one is filled in matters
 
     def draw(k, n, rng):  # from the class's own distribution, or from the other class's
-        centre = 1.5 * k if samples == "faithful" else 1.5 * (1 - k)
+        centre = 2.0 * k if samples == "faithful" else 2.0 * (1 - k)
         return rng.normal(centre, 1, (n, 4)).astype(np.float32)
 
     result = run_self_check(
         x, codes, fit_augmenter=lambda *_: _Drawn(draw), n_classes=2, seed=0, device=torch.device("cpu")
     )
-    assert set(result["scores"]) == {"gan", "duplicates"} and result["n_held_out"] == 42
-    assert result["chosen"] == chosen
-    better, worse = ("duplicates", "gan") if chosen == "duplicates" else ("gan", "duplicates")
-    assert result["scores"][better] > result["scores"][worse] + 0.05  # held-out log-likelihood, in nats
+    scores = result["scores"]
+    assert set(scores) == {"gan", "duplicates", "class_weighted", "logit_adjusted"} and result["n_held_out"] == 64
+    best_baseline = max(v for k, v in scores.items() if k != "gan")
+    if samples == "faithful":
+        assert result["chosen"] == "gan" and result["loss"] is None
+        assert scores["gan"] > best_baseline + 0.05  # held-out log-likelihood, in nats
+    else:
+        assert result["chosen"] != "gan" and scores["gan"] < best_baseline - 0.05
+        assert result["loss"] == (result["chosen"] if result["chosen"] != "duplicates" else None)
 
 
 def test_sampler_falls_back_to_duplicates_of_real_rows_and_says_so(monkeypatch):
     import ganaug.oversampling
 
-    lost = {"scores": {"gan": 0.61, "duplicates": 0.64}, "chosen": "duplicates", "reach": None, "n_held_out": 26}
+    lost = {
+        "scores": {"gan": 0.61, "duplicates": 0.64},
+        "chosen": "duplicates",
+        "reach": None,
+        "loss": None,
+        "n_held_out": 26,
+    }
     monkeypatch.setattr(ganaug.oversampling, "run_self_check", lambda *args, **kw: dict(lost))
     x, y = _two_blobs(120, 12, seed=1)
     bad = GANOverSampler(gan=GANConfig(mlp_hidden=16), architecture="mlp", n_steps=1, self_check=True, random_state=0)
@@ -73,6 +85,36 @@ def test_sampler_falls_back_to_duplicates_of_real_rows_and_says_so(monkeypatch):
     assert np.bincount(y_res).tolist() == [120, 120] and (X_res[:132] == x).all()
     added = X_res[132:]
     assert all(any((row == x[y == 1]).all(axis=1)) for row in added)  # every added row is a real row of class 1
+
+
+def test_sampler_adds_nothing_when_a_loss_did_best_and_compare_resampling_trains_with_it(monkeypatch):
+    import ganaug.oversampling
+    from ganaug.evaluation import compare_resampling
+
+    lost = {
+        "scores": {"gan": 0.61, "duplicates": 0.62, "class_weighted": 0.63, "logit_adjusted": 0.70},
+        "chosen": "logit_adjusted",
+        "reach": None,
+        "loss": "logit_adjusted",
+        "n_held_out": 26,
+    }
+    monkeypatch.setattr(ganaug.oversampling, "run_self_check", lambda *args, **kw: dict(lost))
+    x, y = _two_blobs(120, 12, seed=1)
+    sampler = GANOverSampler(gan=GANConfig(mlp_hidden=16), architecture="mlp", n_steps=1, self_check=True)
+    with pytest.warns(SyntheticSamplesWarning, match=r"logit_adjusted loss did better.*nothing was added"):
+        X_res, y_res = sampler.fit_resample(x, y)
+    assert sampler.augmenter_ is None and (X_res == x).all() and (y_res == y).all()
+    assert not sampler.synthetic_mask_.any() and sampler.self_check_["loss"] == "logit_adjusted"
+    # in compare_resampling that entry is what its check advised: logit adjustment on the rows as they are
+    test = _two_blobs(30, 30, seed=2)
+    arms = {"checked": sampler, "logit adjustment": (None, "logit_adjusted"), "plain": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntheticSamplesWarning)
+        rows = compare_resampling((x, y), test, arms, seeds=(0,), n_steps=30, verbose=0)
+    by = {r["arm"]: r for r in rows}
+    assert by["checked"]["self_check"] == "logit_adjusted" and by["checked"]["n_train"] == len(y)
+    assert by["checked"]["per_class_recall"] == by["logit adjustment"]["per_class_recall"]
+    assert by["checked"]["per_class_recall"] != by["plain"]["per_class_recall"]
 
 
 def _self_checked_warp_sampler():
@@ -91,7 +133,14 @@ def _self_checked_warp_sampler():
 def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
     sampler, X_res, y_res = _self_checked_warp_sampler()
     check = sampler.self_check_
-    assert sorted(check["scores"]) == ["duplicates", "gan reach=0.25", "gan reach=0.5", "gan reach=1"]
+    assert sorted(check["scores"]) == [
+        "class_weighted",
+        "duplicates",
+        "gan reach=0.25",
+        "gan reach=0.5",
+        "gan reach=1",
+        "logit_adjusted",
+    ]
     assert X_res.shape == (80, 1, 28, 28) and X_res.dtype == np.uint8
     if check["reach"] is not None:
         warp = sampler.generator_
@@ -101,7 +150,12 @@ def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
 def test_sampler_samples_at_the_reach_its_check_chose(monkeypatch):
     import ganaug.oversampling
 
-    chose = {"scores": {"gan reach=0.25": 0.9, "duplicates": 0.5}, "chosen": "gan reach=0.25", "reach": 0.25}
+    chose = {
+        "scores": {"gan reach=0.25": 0.9, "duplicates": 0.5},
+        "chosen": "gan reach=0.25",
+        "reach": 0.25,
+        "loss": None,
+    }
     monkeypatch.setattr(ganaug.oversampling, "run_self_check", lambda *args, **kw: {**chose, "n_held_out": 12})
     sampler, X_res, y_res = _self_checked_warp_sampler()
     warp = sampler.generator_
@@ -117,7 +171,7 @@ def test_the_augmentation_check_keeps_samples_that_help_and_refuses_samples_that
     x, codes = _two_blobs(15, 15, seed=0, gap=1.5)  # 12 rows a class to train on: more of the same helps
 
     def draw(k, n, rng):
-        centre = 1.5 * k if samples == "faithful" else 1.5 * (1 - k)
+        centre = 2.0 * k if samples == "faithful" else 2.0 * (1 - k)
         return rng.normal(centre, 1, (n, 4)).astype(np.float32)
 
     check = check_augmentation(

@@ -77,7 +77,9 @@ def compare_resampling(
         ``per_class_recall``, ``n_train`` (rows the classifier trained on;
         per epoch for an augmenter) and ``resample_seconds`` (fitting the
         sampler or GAN and resampling); for a ``GANOverSampler(self_check=True)``
-        also ``self_check``, the candidate its check chose.
+        also ``self_check``, the candidate its check chose (a check that
+        chose a loss adds no rows, and that entry's classifier trains with
+        the chosen loss unless the pair names another).
 
     Examples
     --------
@@ -141,6 +143,9 @@ def compare_resampling(
                         sampler.set_params(random_state=seed)
                     rx, ry = _resample(sampler, x, labels, gan_sampler_type=GANOverSampler)
                     loader = None
+                    check = getattr(sampler, "self_check_", None)
+                    if check is not None and check["loss"] is not None and loss == "cross_entropy":
+                        loss = check["loss"]  # its check chose a loss over any top-up: train as it advises
                 seconds = time.perf_counter() - t0
                 model = train_classifier(
                     rx,
