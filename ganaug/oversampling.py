@@ -369,12 +369,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
             if self.self_check_ is not None and self.self_check_["reach"] is not None:
                 set_reach(augmenter.generator_, self.self_check_["reach"])
 
-        top_up = (
-            self.self_check_ is None or self.self_check_["loss"] is None
-        )  # a chosen loss wants the rows as they are
-        wanted = [
-            np.full(int(n), code_of[c], dtype=np.int64) for c, n in self.sampling_strategy_.items() if n > 0 and top_up
-        ]
+        # the top-ups asked for; none when the self-check chose a loss, which wants the rows as they are
+        asked = self.sampling_strategy_ if self.self_check_ is None or self.self_check_["loss"] is None else {}
+        wanted = [np.full(int(n), code_of[c], dtype=np.int64) for c, n in asked.items() if n > 0]
         syn_codes = np.concatenate(wanted) if wanted else np.zeros(0, dtype=np.int64)
         syn_x = np.zeros((0,) + gan_x.shape[1:], dtype=gan_x.dtype)
         if len(syn_codes) and augmenter is None:  # the self-check chose duplicates: real rows of each class, drawn
