@@ -128,18 +128,19 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         Check on the user's own data that the samples help before using them
         (:mod:`ganaug.self_check`): hold out a fifth of every class, fit the
         GAN on the rest, and score by the held-out rows' balanced
-        log-likelihood a small classifier trained on the rest balanced with
-        the GAN's samples (the warp
-        generator at its trained deformation reach, half and a quarter of it),
-        one balanced by duplicating real rows, and one trained on the rest as
-        it is with each loss that weighs the classes (class-weighted
-        cross-entropy, logit adjustment). The best is used: a reach; when
+        probability of their own class a small classifier trained on the
+        rest balanced with the GAN's samples (the warp generator at its
+        trained deformation reach, half and a quarter of it), one balanced
+        by duplicating real rows, and one trained on the rest as it is with
+        each loss that weighs the classes (class-weighted cross-entropy,
+        logit adjustment); the last three, which need no GAN, by their mean
+        over three held-out splits. The best is used: a reach; when
         duplication wins, duplicates of real rows instead of samples; when a
         loss wins, nothing is added (train your classifier with that loss
         on the rows as they are: ``self_check_["loss"]``); the last two with
         a :class:`ganaug.self_check.SyntheticSamplesWarning`. Costs a
-        second GAN fit and six small classifiers (docs/settings.md, "Beyond
-        digits", for what it chose on four kinds of images).
+        second GAN fit and twelve small classifiers (docs/settings.md,
+        "Beyond digits", for what it chose on four kinds of images).
     device : str, default="auto"
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
@@ -158,10 +159,11 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         The EMA generator that drew the synthetic rows (``augmenter_.generator_``).
     self_check_ : dict or None
         With ``self_check=True``: ``scores`` (each candidate's balanced
-        log-likelihood of the held-out rows), ``chosen``, ``reach`` (the warp
-        generator's reach used, as a fraction of the trained one), ``loss``
-        (the loss to train with when one was chosen, else None) and
-        ``n_held_out``; None without.
+        held-out probability of the own class, what ``score`` names),
+        ``chosen``, ``reach`` (the warp generator's reach used, as a
+        fraction of the trained one), ``loss`` (the loss to train with when
+        one was chosen, else None), ``n_held_out`` and ``n_splits``; None
+        without.
     synthetic_mask_ : ndarray of bool, shape (n_samples_resampled,)
         ``True`` for the synthetic rows of the last ``fit_resample`` output.
     n_features_in_ : int

@@ -5,15 +5,17 @@ of every class, fits the GAN on the rest, and trains the same small classifier (
 DefaultClassifier`, a fixed budget) on the rest four ways: balanced with the GAN's samples (for the warp generator
 at several deformation reaches), balanced by duplicating real rows (random over-sampling), and as it is with each
 loss that weighs the classes instead (:data:`CHECK_LOSSES`: class weights, logit adjustment), the baselines a
-practitioner tries first. The held-out rows score each by their balanced log-likelihood (the mean over classes of
-the log-probability the classifier gives a held-out row's own class): with one or two held-out rows in the
-smallest classes, accuracy is too coarse to rank them. The sampler then uses what scored best; when duplication or
-a loss beats every synthetic variant, it says so (:class:`SyntheticSamplesWarning`) and appends duplicates, or
-nothing (the loss is the user's to apply), instead of samples that hurt.
+practitioner tries first. The held-out rows score each by their balanced probability (the mean over classes of the
+probability the classifier gives a held-out row's own class): with one or two held-out rows in the smallest
+classes, accuracy is too coarse to rank them, and the log-likelihood leant to logit adjustment where it was not
+the best. The candidates that generate nothing cost no GAN fit, so they are scored on :data:`BASELINE_SPLITS`
+held-out splits (the GAN's and more) and ranked by their mean. The sampler then uses what scored best; when
+duplication or a loss beats every synthetic variant, it says so (:class:`SyntheticSamplesWarning`) and appends
+duplicates, or nothing (the loss is the user's to apply), instead of samples that hurt.
 
 ``SyntheticAugmenter(self_check=True)`` runs the same kind of check for augmentation (:func:`check_augmentation`):
-the classifier trains on the fit part alone and with the GAN's samples at several ratios (and reaches), and the
-augmenter keeps what scored best, real data alone included.
+the classifier trains on the fit part alone and with the GAN's samples at several ratios (and reaches), scored by
+the held-out rows' balanced log-likelihood, and the augmenter keeps what scored best, real data alone included.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ RESAMPLING_CHECK_STEPS = 600
 #: The losses an over-sampling's check weighs against its top-ups (:data:`ganaug.classifier.LOSSES`), each on the
 #: fit part as it is.
 CHECK_LOSSES = ("class_weighted", "logit_adjusted")
+#: Held-out splits on which an over-sampling's check scores the candidates that generate nothing (duplicates and
+#: :data:`CHECK_LOSSES`; the first split is the GAN's, the only one its samples are scored on). Chosen with the
+#: score, by the worst image family, on held-out training images (benchmarks/check_choice.py; docs/settings.md,
+#: "Beyond digits").
+BASELINE_SPLITS = 3
+#: What each check ranks its candidates by (see :func:`_held_out_scores`).
+RESAMPLING_SCORE = "probability"
+AUGMENTATION_SCORE = "log-likelihood"
 
 
 class SyntheticSamplesWarning(UserWarning):
@@ -52,11 +62,11 @@ class SyntheticSamplesWarning(UserWarning):
 
 def warn_lost(owner: str, check: dict, *, lost: str, instead: str, stacklevel: int) -> None:
     """Say that a self-check found the GAN's samples did not help: ``owner(self_check=True): on N held-out training
-    rows, <lost> (balanced log-likelihood of the held-out rows: <scores>); <instead>``."""
+    rows, <lost> (balanced <score> of the held-out rows: <scores>); <instead>``."""
     scores = ", ".join(f"{k} {v:.3f}" for k, v in check["scores"].items())
     warnings.warn(
         f"{owner}(self_check=True): on {check['n_held_out']} held-out training rows, {lost} (balanced "
-        f"log-likelihood of the held-out rows: {scores}); {instead}",
+        f"{check['score']} of the held-out rows: {scores}); {instead}",
         SyntheticSamplesWarning,
         stacklevel=stacklevel + 1,
     )
@@ -116,22 +126,21 @@ def set_reach(generator: torch.nn.Module, reach: float) -> None:
         m.set_reach(reach)
 
 
-def _balanced_log_likelihood(model, x: torch.Tensor, codes: np.ndarray) -> float:
-    """Mean over classes of the mean log-probability the model gives held-out rows' own class."""
-    logp = torch.log(predict_proba(model, x).clamp(min=1e-6)).numpy()
-    own = logp[np.arange(len(codes)), codes]
-    return float(np.mean([own[codes == k].mean() for k in np.unique(codes)]))
+def _held_out_scores(model, x: torch.Tensor, codes: np.ndarray) -> dict:
+    """The mean over classes of the held-out rows' log-probability of their own class (``"log-likelihood"``) and
+    of that probability itself (``"probability"``)."""
+    own = predict_proba(model, x).numpy()[np.arange(len(codes)), codes]
+    per_row = {"log-likelihood": np.log(np.clip(own, 1e-6, None)), "probability": own}
+    return {name: float(np.mean([v[codes == k].mean() for k in np.unique(codes)])) for name, v in per_row.items()}
 
 
 @dataclasses.dataclass
-class _FitPart:
-    """What a held-out check trains on: the fit part's rows (float32) and class codes, the GAN fitted on them,
-    the reaches to try and the held-out rows that score every candidate."""
+class _Split:
+    """A held-out split of a check: the fit part's rows (float32) and class codes, and the held-out rows that score
+    every candidate trained on them (with the same seed and budget)."""
 
     x: torch.Tensor
     codes: np.ndarray
-    augmenter: object
-    reaches: tuple
     held_x: torch.Tensor
     held_codes: np.ndarray
     n_classes: int
@@ -139,16 +148,9 @@ class _FitPart:
     device: torch.device
     n_steps: int
 
-    def samples(self, wanted: np.ndarray, seed: int) -> torch.Tensor:
-        """The GAN's samples of the classes in ``wanted`` (one per entry), shaped as the fit part's rows."""
-        if not len(wanted):
-            return self.x[:0]
-        syn = np.asarray(self.augmenter.sample(len(wanted), y=wanted, random_state=seed)[0], dtype=np.float32)
-        return torch.as_tensor(syn).reshape((-1,) + self.x.shape[1:])
-
-    def score(self, extra_x: torch.Tensor, extra_codes: np.ndarray, loss: str = "cross_entropy") -> float:
-        """The held-out rows' balanced log-likelihood under the small classifier trained with ``loss`` on the fit
-        part plus ``extra_x`` (every candidate of a check with the same seed and budget)."""
+    def score(self, extra_x: torch.Tensor, extra_codes: np.ndarray, loss: str = "cross_entropy") -> dict:
+        """The held-out rows' scores (:func:`_held_out_scores`) under the small classifier trained with ``loss`` on
+        the fit part plus ``extra_x``."""
         model = train_classifier(
             torch.cat([self.x, extra_x]),
             np.r_[self.codes, extra_codes],
@@ -163,7 +165,32 @@ class _FitPart:
             base_x=self.x,
             loss=loss,
         )
-        return _balanced_log_likelihood(model, self.held_x, self.held_codes)
+        return _held_out_scores(model, self.held_x, self.held_codes)
+
+
+@dataclasses.dataclass
+class _FitPart(_Split):
+    """The split the GAN is fitted on: a :class:`_Split` with the fitted augmenter and the reaches to try."""
+
+    augmenter: object
+    reaches: tuple
+
+    def samples(self, wanted: np.ndarray, seed: int) -> torch.Tensor:
+        """The GAN's samples of the classes in ``wanted`` (one per entry), shaped as the fit part's rows."""
+        if not len(wanted):
+            return self.x[:0]
+        syn = np.asarray(self.augmenter.sample(len(wanted), y=wanted, random_state=seed)[0], dtype=np.float32)
+        return torch.as_tensor(syn).reshape((-1,) + self.x.shape[1:])
+
+
+def _rows(x, codes, fit: np.ndarray, held: np.ndarray) -> dict:
+    """The row fields of a :class:`_Split` with fit part ``fit`` and held-out part ``held`` (indices)."""
+    return {
+        "x": torch.as_tensor(np.asarray(x[fit], dtype=np.float32)),
+        "codes": codes[fit],
+        "held_x": torch.as_tensor(np.asarray(x[held], dtype=np.float32)),
+        "held_codes": codes[held],
+    }
 
 
 def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, device, n_steps: int):
@@ -177,18 +204,39 @@ def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, d
         return int(len(held)), None
     augmenter = fit_augmenter(x[fit], codes[fit])
     part = _FitPart(
-        x=torch.as_tensor(np.asarray(x[fit], dtype=np.float32)),
-        codes=codes[fit],
-        augmenter=augmenter,
-        reaches=REACHES if _warp_modules(augmenter.generator_) else (None,),
-        held_x=torch.as_tensor(np.asarray(x[held], dtype=np.float32)),
-        held_codes=codes[held],
+        **_rows(x, codes, fit, held),
         n_classes=n_classes,
         seed=clf_seed,
         device=device,
         n_steps=n_steps,
+        augmenter=augmenter,
+        reaches=REACHES if _warp_modules(augmenter.generator_) else (None,),
     )
     return int(len(held)), part
+
+
+def _more_splits(x, codes, part: _FitPart, seeds) -> list[_Split]:
+    """Further held-out splits of ``x``, one per seed of ``seeds`` (those whose held-out rows have 2 classes or
+    more), whose classifiers train as ``part``'s."""
+    splits = []
+    for split_seed in seeds:
+        fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
+        if len(np.unique(codes[held])) >= 2:
+            classifier = {k: getattr(part, k) for k in ("n_classes", "seed", "device", "n_steps")}
+            splits.append(_Split(**_rows(x, codes, fit, held), **classifier))
+    return splits
+
+
+def _baseline_scores(split: _Split, *, dup_seed: int) -> dict:
+    """Each candidate that generates nothing on ``split``: every class topped up to the largest by duplicates of its
+    rows, and each of :data:`CHECK_LOSSES` on the rows as they are; ``{candidate: scores}``."""
+    counts = np.bincount(split.codes, minlength=split.n_classes)
+    top_up = np.repeat(np.arange(split.n_classes), counts.max() - counts)
+    dup = duplicate_rows(split.codes, top_up, np.random.RandomState(dup_seed))
+    out = {"duplicates": split.score(split.x[dup], split.codes[dup])}
+    for loss in CHECK_LOSSES:
+        out[loss] = split.score(split.x[:0], split.codes[:0], loss=loss)
+    return out
 
 
 def run_self_check(
@@ -204,12 +252,15 @@ def run_self_check(
     was measured and chosen.
 
     ``fit_augmenter(x, codes)`` returns a fitted :class:`ganaug.SyntheticAugmenter` (the one the sampler would
-    use). Returns ``{"scores": {candidate: balanced held-out log-likelihood}, "chosen": candidate, "reach": float or
-    None, "loss": str or None, "n_held_out": int, "skipped": bool}``; candidates are ``"gan"`` (or ``"gan reach=R"``
-    for each of :data:`REACHES` with the warp generator), ``"duplicates"`` and each of :data:`CHECK_LOSSES` (the
-    fit part as it is, trained with that loss; ``loss`` names it when it was chosen). A tie keeps the GAN.
+    use). Returns ``{"scores": {candidate: balanced held-out probability}, "score": "probability", "chosen":
+    candidate, "reach": float or None, "loss": str or None, "n_held_out": int, "n_splits": int, "skipped": bool}``;
+    candidates are ``"gan"`` (or ``"gan reach=R"`` for each of :data:`REACHES` with the warp generator), scored on
+    the split the GAN was fitted on, and ``"duplicates"`` and each of :data:`CHECK_LOSSES` (the fit part as it is,
+    trained with that loss; ``loss`` names it when it was chosen), whose score is the mean over ``n_splits``
+    held-out splits (:data:`BASELINE_SPLITS`, fewer where a split leaves one class held out). A tie keeps the GAN.
     """
-    sample_seed, dup_seed = child_seeds(seed, 4)[2:]  # the first two are _fit_part's
+    # the first two are _fit_part's; then the samples', the duplicates' and the further splits'
+    sample_seed, dup_seed, *split_seeds = child_seeds(seed, 3 + BASELINE_SPLITS)[2:]
     n_held_out, part = _fit_part(
         x,
         codes,
@@ -220,7 +271,16 @@ def run_self_check(
         n_steps=RESAMPLING_CHECK_STEPS,
     )
     if part is None:
-        return {"scores": {}, "chosen": "gan", "reach": None, "loss": None, "n_held_out": n_held_out, "skipped": True}
+        return {
+            "scores": {},
+            "score": RESAMPLING_SCORE,
+            "chosen": "gan",
+            "reach": None,
+            "loss": None,
+            "n_held_out": n_held_out,
+            "n_splits": 0,
+            "skipped": True,
+        }
     counts = np.bincount(part.codes, minlength=n_classes)
     top_up = np.repeat(np.arange(n_classes), counts.max() - counts)  # every class to the largest of the fit part
     scores = {}
@@ -228,18 +288,20 @@ def run_self_check(
         if reach is not None:
             set_reach(part.augmenter.generator_, reach)
         name = "gan" if reach is None else f"gan reach={reach:g}"
-        scores[name] = part.score(part.samples(top_up, sample_seed), top_up)
-    dup = duplicate_rows(part.codes, top_up, np.random.RandomState(dup_seed))
-    scores["duplicates"] = part.score(part.x[dup], part.codes[dup])
-    for loss in CHECK_LOSSES:
-        scores[loss] = part.score(part.x[:0], part.codes[:0], loss=loss)
+        scores[name] = part.score(part.samples(top_up, sample_seed), top_up)[RESAMPLING_SCORE]
+    splits = [part, *_more_splits(x, codes, part, split_seeds)]
+    per_split = [_baseline_scores(split, dup_seed=dup_seed) for split in splits]
+    for name in per_split[0]:
+        scores[name] = float(np.mean([s[name][RESAMPLING_SCORE] for s in per_split]))
     chosen = max(scores, key=lambda k: (scores[k], k.startswith("gan")))  # a tie keeps the GAN
     return {
         "scores": scores,
+        "score": RESAMPLING_SCORE,
         "chosen": chosen,
         "reach": float(chosen.split("=")[1]) if chosen.startswith("gan reach=") else None,
         "loss": chosen if chosen in CHECK_LOSSES else None,
         "n_held_out": n_held_out,
+        "n_splits": len(splits),
         "skipped": False,
     }
 
@@ -261,7 +323,7 @@ def check_augmentation(
     settings of the augmenter being checked. The candidates are ``"real"`` and ``"gan xR"`` for each ratio ``R``
     (``round(R * n_k)`` samples of each class ``k`` of ``n_k`` fit rows), with the warp generator ``"gan xR
     reach=F"`` for each reach of :data:`REACHES`. Returns ``{"scores": {candidate: balanced held-out
-    log-likelihood}, "chosen": candidate, "ratio": float (0.0 for "real"), "reach": float or None, "n_held_out":
+    log-likelihood}, "score": "log-likelihood", "chosen": candidate, "ratio": float (0.0 for "real"), "reach": float or None, "n_held_out":
     int, "skipped": bool}``; a split that leaves fewer than 2 classes in the held-out part skips the check and keeps
     ratio 1 at the trained reach.
 
@@ -286,6 +348,7 @@ def check_augmentation(
     if part is None:
         return {
             "scores": {},
+            "score": AUGMENTATION_SCORE,
             "chosen": "gan x1",
             "ratio": 1.0,
             "reach": None,
@@ -293,7 +356,7 @@ def check_augmentation(
             "skipped": True,
         }
     counts = np.bincount(part.codes, minlength=n_classes)
-    scores = {"real": part.score(part.x[:0], part.codes[:0])}
+    scores = {"real": part.score(part.x[:0], part.codes[:0])[AUGMENTATION_SCORE]}
     candidates = {"real": (0.0, None)}
     for reach in part.reaches:
         if reach is not None:
@@ -302,11 +365,12 @@ def check_augmentation(
             wanted = np.repeat(np.arange(n_classes), np.round(ratio * counts).astype(np.int64))
             name = f"gan x{ratio:g}" + ("" if reach is None else f" reach={reach:g}")
             candidates[name] = (float(ratio), None if reach is None else float(reach))
-            scores[name] = part.score(part.samples(wanted, sample_seed), wanted)
+            scores[name] = part.score(part.samples(wanted, sample_seed), wanted)[AUGMENTATION_SCORE]
     chosen = max(scores, key=lambda k: (scores[k], k != "real"))  # a tie keeps the GAN
     ratio, reach = candidates[chosen]
     return {
         "scores": scores,
+        "score": AUGMENTATION_SCORE,
         "chosen": chosen,
         "ratio": ratio,
         "reach": reach,
@@ -316,6 +380,7 @@ def check_augmentation(
 
 
 __all__ = [
+    "BASELINE_SPLITS",
     "CHECK_LOSSES",
     "RATIOS",
     "RESAMPLING_CHECK_STEPS",

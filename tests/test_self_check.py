@@ -60,10 +60,28 @@ def test_the_check_keeps_samples_that_help_and_refuses_samples_that_hurt(samples
     best_baseline = max(v for k, v in scores.items() if k != "gan")
     if samples == "faithful":
         assert result["chosen"] == "gan" and result["loss"] is None
-        assert scores["gan"] > best_baseline + 0.05  # held-out log-likelihood, in nats
+        assert scores["gan"] > best_baseline + 0.05  # balanced held-out probability of the own class
     else:
         assert result["chosen"] != "gan" and scores["gan"] < best_baseline - 0.05
         assert result["loss"] == (result["chosen"] if result["chosen"] != "duplicates" else None)
+
+
+def test_the_baselines_are_scored_on_more_splits_than_the_gan(monkeypatch):
+    import ganaug.self_check
+
+    x, codes = _two_blobs(300, 20, seed=0, gap=2.0)
+
+    def check(n_splits):
+        monkeypatch.setattr(ganaug.self_check, "BASELINE_SPLITS", n_splits)
+        draw = lambda k, n, rng: rng.normal(2.0 * k, 1, (n, 4)).astype(np.float32)  # noqa: E731
+        fit = lambda *_: _Drawn(draw)  # noqa: E731
+        return run_self_check(x, codes, fit_augmenter=fit, n_classes=2, seed=0, device=torch.device("cpu"))
+
+    one, three = check(1), check(3)
+    assert (one["n_splits"], three["n_splits"]) == (1, 3)
+    assert one["scores"]["gan"] == three["scores"]["gan"]  # the GAN is fitted once: its split only
+    for baseline in ("duplicates", "class_weighted", "logit_adjusted"):  # the first split's, then the mean of three
+        assert one["scores"][baseline] != three["scores"][baseline]
 
 
 def test_sampler_falls_back_to_duplicates_of_real_rows_and_says_so(monkeypatch):
@@ -71,6 +89,7 @@ def test_sampler_falls_back_to_duplicates_of_real_rows_and_says_so(monkeypatch):
 
     lost = {
         "scores": {"gan": 0.61, "duplicates": 0.64},
+        "score": "probability",
         "chosen": "duplicates",
         "reach": None,
         "loss": None,
@@ -93,6 +112,7 @@ def test_sampler_adds_nothing_when_a_loss_did_best_and_compare_resampling_trains
 
     lost = {
         "scores": {"gan": 0.61, "duplicates": 0.62, "class_weighted": 0.63, "logit_adjusted": 0.70},
+        "score": "probability",
         "chosen": "logit_adjusted",
         "reach": None,
         "loss": "logit_adjusted",
@@ -130,9 +150,13 @@ def _self_checked_warp_sampler():
     return sampler, X_res, y_res
 
 
-def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
+def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one(monkeypatch):
+    import ganaug.self_check
+
+    monkeypatch.setattr(ganaug.self_check, "RESAMPLING_CHECK_STEPS", 50)  # what is scored, not how well
     sampler, X_res, y_res = _self_checked_warp_sampler()
     check = sampler.self_check_
+    assert check["n_splits"] == 3 and check["score"] == "probability"
     assert sorted(check["scores"]) == [
         "class_weighted",
         "duplicates",
@@ -141,7 +165,8 @@ def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one():
         "gan reach=1",
         "logit_adjusted",
     ]
-    assert X_res.shape == (80, 1, 28, 28) and X_res.dtype == np.uint8
+    added = 0 if check["loss"] else 20  # the small class topped up to 40, unless a loss was chosen
+    assert X_res.shape == (60 + added, 1, 28, 28) and X_res.dtype == np.uint8
     if check["reach"] is not None:
         warp = sampler.generator_
         assert warp.max_shift == pytest.approx(warp.trained_max_shift * check["reach"])
@@ -236,6 +261,7 @@ def _wrapped_counts(aug, x, y, **kw):
 def test_when_real_data_alone_did_best_the_augmenter_says_so_and_wrap_adds_nothing(monkeypatch, tmp_path):
     lost = {
         "scores": {"real": -0.40, "gan x1 reach=1": -0.52},
+        "score": "log-likelihood",
         "chosen": "real",
         "ratio": 0.0,
         "reach": None,
@@ -257,6 +283,7 @@ def test_when_real_data_alone_did_best_the_augmenter_says_so_and_wrap_adds_nothi
 def test_the_augmenter_samples_at_the_reach_and_wraps_at_the_ratio_its_check_chose(monkeypatch, tmp_path):
     won = {
         "scores": {"real": -0.5, "gan x2 reach=0.25": -0.3},
+        "score": "log-likelihood",
         "chosen": "gan x2 reach=0.25",
         "ratio": 2.0,
         "reach": 0.25,
