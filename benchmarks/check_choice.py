@@ -1,20 +1,22 @@
-"""How well does a self-check pick among the baselines? Scoring rule and number of held-out splits, by family.
+"""How well does a self-check pick? Its scoring rule and number of held-out splits, priced on every image family.
 
 ``GANOverSampler(self_check=True)`` holds out a fifth of every class, trains the small classifier on the rest in
-each candidate way, and keeps the candidate whose held-out rows score best. This benchmark asks how often that
-pick is right among the candidates that generate nothing (duplicates, class-weighted cross-entropy, logit
-adjustment), and what a wrong pick costs, for two scoring rules (the balanced log-likelihood the check uses and
-balanced accuracy) and for one held-out split against the mean of several.
+each candidate way, and keeps the candidate whose held-out rows score best. This benchmark prices that pick: the
+candidates are duplicates, class-weighted cross-entropy and logit adjustment (and, with ``--gan-steps N``, the
+GAN's top-ups at each reach of the check, from a GAN fitted on the first split's fit part); the rules are the
+balanced log-likelihood, accuracy and probability of the own class of the held-out rows, and the log-likelihood
+with the GAN kept only where accuracy agrees; each on the first split, and with the candidates that need no GAN
+averaged over ``--splits`` splits.
 
 For each family of ``benchmarks/family_defaults.py`` and each seed, the same long-tailed training set is drawn
-from the family's training pool, and every candidate also trains on the whole set and is scored on up to
-``--per-class`` other images a class of the pool (the reference: which candidate is really best; the test splits
-are never read). Each rule's pick then costs the reference's best balanced accuracy minus the pick's.
+from the family's training pool, and every candidate also trains on the whole set (the GAN fitted on it) and is
+scored on up to ``--per-class`` other images a class of the pool: what each is really worth (the test splits are
+never read). Each rule's pick is then priced against the family's best baseline.
 
-    python benchmarks/check_choice.py --families-dir data/families --seeds 0 1 2 3 4 --splits 3 --jobs 2
+    python benchmarks/check_choice.py --families-dir data/families --seeds 0 1 2 3 4 --splits 3 --gan-steps 400 --jobs 2
 
-Prints a line per (family, seed), then per family and rule how often each candidate was picked and the mean cost
-in points, and each rule's worst family.
+Prints a line per (family, seed), then per family and rule what was picked, the cost against the best candidate
+and the difference from the best baseline in points, and each rule's worst family.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ def run_seed(family, x, y, *, seed, counts, per_class, n_splits, n_steps, gan_st
     seeds = child_seeds(seed, 1 + n_splits)
     clf_seed, split_seeds = seeds[1], [seeds[0], *seeds[2:]]
 
-    def scored(x_fit, codes_fit, held, augmenter):
+    def scored(x_fit, codes_fit, *, held, augmenter):
         sets = candidates(x_fit, codes_fit, augmenter=augmenter, n_classes=len(classes), seed=clf_seed)
         return {
             c: scores((x_fit, codes_fit), held, loss=loss, extra=extra, seed=clf_seed, **kw)
@@ -128,12 +130,12 @@ def run_seed(family, x, y, *, seed, counts, per_class, n_splits, n_steps, gan_st
         }
 
     full_gan = fit_gan(x[train], codes, seed=seed, gan_steps=gan_steps) if gan_steps else None
-    ref = {c: v["accuracy"] for c, v in scored(xt, codes, pool_set, full_gan).items()}
+    ref = {c: v["accuracy"] for c, v in scored(xt, codes, held=pool_set, augmenter=full_gan).items()}
     splits = []
     for r, split_seed in enumerate(split_seeds):
         fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
         part_gan = fit_gan(x[train][fit], codes[fit], seed=seed, gan_steps=gan_steps) if gan_steps and r == 0 else None
-        splits.append(scored(xt[fit], codes[fit], (xt[held], codes[held]), part_gan))
+        splits.append(scored(xt[fit], codes[fit], held=(xt[held], codes[held]), augmenter=part_gan))
     print(
         f"  {family:<9} seed {seed}  reference "
         + ", ".join(f"{c} {v:.4f}" for c, v in ref.items())

@@ -183,7 +183,7 @@ class _FitPart(_Split):
         return torch.as_tensor(syn).reshape((-1,) + self.x.shape[1:])
 
 
-def _rows(x, codes, fit: np.ndarray, held: np.ndarray) -> dict:
+def _rows(x, codes, *, fit: np.ndarray, held: np.ndarray) -> dict:
     """The row fields of a :class:`_Split` with fit part ``fit`` and held-out part ``held`` (indices)."""
     return {
         "x": torch.as_tensor(np.asarray(x[fit], dtype=np.float32)),
@@ -204,7 +204,7 @@ def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, d
         return int(len(held)), None
     augmenter = fit_augmenter(x[fit], codes[fit])
     part = _FitPart(
-        **_rows(x, codes, fit, held),
+        **_rows(x, codes, fit=fit, held=held),
         n_classes=n_classes,
         seed=clf_seed,
         device=device,
@@ -223,7 +223,7 @@ def _more_splits(x, codes, part: _FitPart, seeds) -> list[_Split]:
         fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
         if len(np.unique(codes[held])) >= 2:
             classifier = {k: getattr(part, k) for k in ("n_classes", "seed", "device", "n_steps")}
-            splits.append(_Split(**_rows(x, codes, fit, held), **classifier))
+            splits.append(_Split(**_rows(x, codes, fit=fit, held=held), **classifier))
     return splits
 
 
