@@ -101,7 +101,15 @@ def test_cli_compare_with_self_check_mixes_at_the_ratio_each_cells_check_chose(t
     from ganaug.images import write_image_folder
 
     def check(x, codes, **kw):
-        return {"scores": {}, "chosen": chosen, "ratio": ratio, "reach": None, "n_held_out": 3, "skipped": False}
+        return {
+            "scores": {},
+            "score": "log-likelihood",
+            "chosen": chosen,
+            "ratio": ratio,
+            "reach": None,
+            "n_held_out": 3,
+            "skipped": False,
+        }
 
     monkeypatch.setattr(ganaug.augmenter, "check_augmentation", check)
     y = np.arange(30) % 3

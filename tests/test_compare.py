@@ -277,7 +277,15 @@ def test_the_gan_arms_report_what_a_self_checked_augmenter_chose(monkeypatch):
         calls.append(seed)
         name = chosen[len(calls) - 1]
         ratio = 0.0 if name == "real" else 2.0
-        return {"scores": {}, "chosen": name, "ratio": ratio, "reach": None, "n_held_out": 6, "skipped": False}
+        return {
+            "scores": {},
+            "score": "log-likelihood",
+            "chosen": name,
+            "ratio": ratio,
+            "reach": None,
+            "n_held_out": 6,
+            "skipped": False,
+        }
 
     monkeypatch.setattr(ganaug.augmenter, "check_augmentation", check)
     train, test = _brighter_top_half(48, 0.3)
