@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
+from joblib import Parallel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import family_defaults  # noqa: E402
@@ -214,19 +214,15 @@ def main(argv=None) -> int:
     print(f"families {families}; seeds {args.seeds}; counts {counts}; {args.splits} splits; {args.steps} steps")
     t0 = time.perf_counter()
     data = {fam: family_defaults.load_family(fam, args.families_dir) for fam in families}
-    tasks = (
-        delayed(run_seed)(
-            fam,
-            *data[fam],
-            seed=seed,
-            counts=counts,
-            per_class=args.per_class,
-            n_splits=args.splits,
-            n_steps=args.steps,
-            gan_steps=args.gan_steps,
-        )
-        for fam in families
-        for seed in args.seeds
+    tasks = family_defaults.each_family_and_seed(
+        run_seed,
+        data,
+        args.seeds,
+        counts=counts,
+        per_class=args.per_class,
+        n_splits=args.splits,
+        n_steps=args.steps,
+        gan_steps=args.gan_steps,
     )
     results = Parallel(n_jobs=args.jobs)(tasks)
     print(report(results, args.splits))

@@ -78,6 +78,12 @@ def held_out_split(y: np.ndarray, counts, seed: int, per_class: int):
     return np.concatenate(train), np.concatenate(score)
 
 
+def each_family_and_seed(run, data: dict, seeds, **kw):
+    """joblib tasks ``run(family, x, y, seed=seed, **kw)`` for every family of ``data`` (``{family: (x, y)}``)
+    and every seed, family by family."""
+    return (delayed(run)(fam, *xy, seed=seed, **kw) for fam, xy in data.items() for seed in seeds)
+
+
 def gan_arms(field, values, gan_steps, self_check: bool) -> dict:
     """The GANOverSampler arms: one per swept value, and with ``self_check`` the defaults with the check on."""
     arms = {
@@ -177,19 +183,15 @@ def main(argv=None) -> int:
     for fam, (_, y) in data.items():
         if capped_counts(y, counts, args.per_class) != counts:
             print(f"{fam}: counts capped to {capped_counts(y, counts, args.per_class)} (images left to score)")
-    tasks = (
-        delayed(run_family)(
-            fam,
-            *data[fam],
-            seed=seed,
-            counts=counts,
-            per_class=args.per_class,
-            arms=arms,
-            clf_steps=args.clf_steps,
-            check_steps=args.check_steps,
-        )
-        for fam in families
-        for seed in args.seeds
+    tasks = each_family_and_seed(
+        run_family,
+        data,
+        args.seeds,
+        counts=counts,
+        per_class=args.per_class,
+        arms=arms,
+        clf_steps=args.clf_steps,
+        check_steps=args.check_steps,
     )
     rows = [row for part in Parallel(n_jobs=args.jobs)(tasks) for row in part]
     print(report(rows, families, list(arms)))
