@@ -215,14 +215,14 @@ def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, d
     return int(len(held)), part
 
 
-def _more_splits(x, codes, part: _FitPart, seeds) -> list[_Split]:
+def _more_splits(x, codes, *, like: _FitPart, seeds) -> list[_Split]:
     """Further held-out splits of ``x``, one per seed of ``seeds`` (those whose held-out rows have 2 classes or
-    more), whose classifiers train as ``part``'s."""
+    more), whose classifiers train as those of ``like``."""
     splits = []
     for split_seed in seeds:
         fit, held = held_out_split(codes, fraction=HELD_OUT_FRACTION, seed=split_seed)
         if len(np.unique(codes[held])) >= 2:
-            classifier = {k: getattr(part, k) for k in ("n_classes", "seed", "device", "n_steps")}
+            classifier = {k: getattr(like, k) for k in ("n_classes", "seed", "device", "n_steps")}
             splits.append(_Split(**_rows(x, codes, fit=fit, held=held), **classifier))
     return splits
 
@@ -289,7 +289,7 @@ def run_self_check(
             set_reach(part.augmenter.generator_, reach)
         name = "gan" if reach is None else f"gan reach={reach:g}"
         scores[name] = part.score(part.samples(top_up, sample_seed), top_up)[RESAMPLING_SCORE]
-    splits = [part, *_more_splits(x, codes, part, split_seeds)]
+    splits = [part, *_more_splits(x, codes, like=part, seeds=split_seeds)]
     per_split = [_baseline_scores(split, dup_seed=dup_seed) for split in splits]
     for name in per_split[0]:
         scores[name] = float(np.mean([s[name][RESAMPLING_SCORE] for s in per_split]))
