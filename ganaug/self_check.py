@@ -227,12 +227,16 @@ def _more_splits(x, codes, *, like: _FitPart, seeds) -> list[_Split]:
     return splits
 
 
+def _top_up(split: _Split) -> np.ndarray:
+    """The class codes that bring every class of ``split``'s fit part to its largest, one entry per row to add."""
+    counts = np.bincount(split.codes, minlength=split.n_classes)
+    return np.repeat(np.arange(split.n_classes), counts.max() - counts)
+
+
 def _baseline_scores(split: _Split, *, dup_seed: int) -> dict:
     """Each candidate that generates nothing on ``split``: every class topped up to the largest by duplicates of its
     rows, and each of :data:`CHECK_LOSSES` on the rows as they are; ``{candidate: scores}``."""
-    counts = np.bincount(split.codes, minlength=split.n_classes)
-    top_up = np.repeat(np.arange(split.n_classes), counts.max() - counts)
-    dup = duplicate_rows(split.codes, top_up, np.random.RandomState(dup_seed))
+    dup = duplicate_rows(split.codes, _top_up(split), np.random.RandomState(dup_seed))
     out = {"duplicates": split.score(split.x[dup], split.codes[dup])}
     for loss in CHECK_LOSSES:
         out[loss] = split.score(split.x[:0], split.codes[:0], loss=loss)
@@ -281,8 +285,7 @@ def run_self_check(
             "n_splits": 0,
             "skipped": True,
         }
-    counts = np.bincount(part.codes, minlength=n_classes)
-    top_up = np.repeat(np.arange(n_classes), counts.max() - counts)  # every class to the largest of the fit part
+    top_up = _top_up(part)
     scores = {}
     for reach in part.reaches:
         if reach is not None:
@@ -323,9 +326,9 @@ def check_augmentation(
     settings of the augmenter being checked. The candidates are ``"real"`` and ``"gan xR"`` for each ratio ``R``
     (``round(R * n_k)`` samples of each class ``k`` of ``n_k`` fit rows), with the warp generator ``"gan xR
     reach=F"`` for each reach of :data:`REACHES`. Returns ``{"scores": {candidate: balanced held-out
-    log-likelihood}, "score": "log-likelihood", "chosen": candidate, "ratio": float (0.0 for "real"), "reach": float or None, "n_held_out":
-    int, "skipped": bool}``; a split that leaves fewer than 2 classes in the held-out part skips the check and keeps
-    ratio 1 at the trained reach.
+    log-likelihood}, "score": "log-likelihood", "chosen": candidate, "ratio": float (0.0 for "real"), "reach": float
+    or None, "n_held_out": int, "skipped": bool}``; a split that leaves fewer than 2 classes in the held-out part
+    skips the check and keeps ratio 1 at the trained reach.
 
     Examples
     --------
