@@ -127,6 +127,7 @@ def compare_resampling(
                 bar.set_postfix_str(f"seed {seed} {name}")
                 t0 = time.perf_counter()
                 seen = None  # the class frequencies of rx, ry
+                check = None  # what a GANOverSampler(self_check=True) chose on held-out training rows
                 if sampler is None:
                     rx, ry, loader = x, labels, None
                 elif isinstance(sampler, SyntheticAugmenter):
@@ -174,8 +175,7 @@ def compare_resampling(
                         "resample_seconds": round(seconds, 2),
                     }
                 )
-                check = getattr(sampler, "self_check_", None)
-                if check is not None:  # GANOverSampler(self_check=True): what it chose on held-out training rows
+                if check is not None:
                     rows[-1]["self_check"] = check["chosen"]
                 bar.update(1)
     return rows
