@@ -199,6 +199,14 @@ class GANConfig:
         and place. 0 (the default) keeps the exemplars' stroke width and the
         model's parameters as before. For data whose stroke width varies more
         than MNIST's (docs/history/experiments.md).
+    warp_grid : int or None
+        ``architecture="warp"`` only: the displacement field is averaged down
+        to a ``warp_grid`` x ``warp_grid`` grid before it is spread over the
+        image, so the bends are more rigid: 1 moves the whole image by one
+        shift, 2 gives smooth stretches, shears and shifts. None (the default)
+        keeps the networks' own grid (7 x 7 at 28 px): local bends. Rigid
+        moves keep a shape a shape where local bends turn it into another
+        (docs/settings.md, "Beyond digits").
     offset_scale : float
         ``architecture="offset"`` only: the largest offset the generator may
         add to a feature of a training row, in standard deviations of that
@@ -273,6 +281,7 @@ class GANConfig:
     g_upsample: str = "transposed"
     warp_shift: float = 0.5
     warp_stroke: float = 0.0
+    warp_grid: int | None = None
     offset_scale: float = 2.0
     pseudo_label_threshold: float = 0.95
     pseudo_label_steps: int = 600
@@ -407,7 +416,7 @@ CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GANConfig))
 #: architecture". ``mlp_hidden`` sizes both flat-feature networks.
 ARCHITECTURE_FIELDS = {
     "dcgan": ("g_upsample",),
-    "warp": ("warp_shift", "warp_stroke"),
+    "warp": ("warp_shift", "warp_stroke", "warp_grid"),
     "offset": ("offset_scale", "mlp_hidden"),
     "mlp": ("mlp_hidden",),
 }
@@ -458,6 +467,7 @@ _CONSTRAINTS = {
     "g_upsample": [Options(*UPSAMPLING)],
     "warp_shift": [Interval("real", 0, 1, closed="right")],
     "warp_stroke": [Interval("real", 0, 1)],
+    "warp_grid": [NONE, *_POSITIVE_INT],
     "offset_scale": [Interval("real", 0, closed="neither")],
     "pseudo_label_threshold": [Interval("real", 0, 1)],
     "pseudo_label_steps": _POSITIVE_INT,

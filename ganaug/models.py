@@ -190,9 +190,10 @@ class WarpGenerator(_Exemplars, nn.Module):
     ``z[:, 0]`` picks one stored exemplar of class ``y`` (through the normal
     CDF, so a standard-normal ``z`` picks them uniformly); a small network
     reads the exemplar, the noise and the label and outputs a smooth
-    displacement field on a coarse (``base_h`` x ``base_w``) grid, upsampled
-    bilinearly and applied with ``grid_sample``: the sample is the exemplar,
-    bent. With ``stroke > 0`` a second head outputs a coarse map ``t`` in
+    displacement field on a coarse (``base_h`` x ``base_w``) grid, averaged
+    down to ``field_grid`` x ``field_grid`` when that is given (1: one shift
+    for the whole image), upsampled bilinearly and applied with
+    ``grid_sample``: the sample is the exemplar, bent. With ``stroke > 0`` a second head outputs a coarse map ``t`` in
     ``[-stroke, stroke]`` and each pixel of the bent image is moved the
     fraction ``t`` of the way to its 3x3 dilation (``t > 0``: thicker strokes)
     or ``-t`` of the way to its 3x3 erosion (``t < 0``: thinner ones), a kind
@@ -230,9 +231,12 @@ class WarpGenerator(_Exemplars, nn.Module):
         width: int = 32,
         max_shift: float = 0.125,
         stroke: float = 0.0,
+        field_grid: int | None = None,
     ):
         super().__init__()
         n_down, bh, bw = grid(size)
+        # the displacement field's own grid, or a coarser one it is averaged down to (more rigid bends)
+        self.field_grid = (bh, bw) if field_grid is None else (min(field_grid, bh), min(field_grid, bw))
         self.n_classes, self.latent_dim, self.base = n_classes, latent_dim, (bh, bw)
         self.max_shift = 2 * max_shift  # grid_sample coordinates span 2 per image size
         self.trained_max_shift = self.max_shift
@@ -317,13 +321,20 @@ class WarpGenerator(_Exemplars, nn.Module):
         target = expand(codes, self.native_book, z.dtype) if decode else codes.to(z.dtype)
         return self._bend(src, target, z, y, identity=_identity_grid(*target.shape[-2:], like=target))
 
+    def field(self, h: torch.Tensor, *, size) -> torch.Tensor:
+        """The displacement field read from ``h`` (the exemplar's and the noise's features, ``(B, 2c, base_h,
+        base_w)``), on ``field_grid`` and spread bilinearly to ``size``: ``(B, 2, H, W)``, in grid_sample units."""
+        shift = self.flow(h) * self.max_shift  # (B, 2, base_h, base_w)
+        if self.field_grid != tuple(shift.shape[-2:]):
+            shift = F.adaptive_avg_pool2d(shift, self.field_grid)
+        return F.interpolate(shift, size=size, mode="bilinear", align_corners=False)
+
     def _bend(self, src, target, z, y, identity: torch.Tensor | None = None) -> torch.Tensor:
         """``target`` bent by the field (and stroke map) the networks read from ``src``, noise and label
         (``identity``: the target's unbent sampling grid, ``(1, H, W, 2)``, when it is at hand)."""
         code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, *self.base)
         h = torch.cat([self.enc(src), code], dim=1)
-        shift = self.flow(h) * self.max_shift  # (B, 2, base_h, base_w)
-        shift = F.interpolate(shift, size=target.shape[-2:], mode="bilinear", align_corners=False)
+        shift = self.field(h, size=target.shape[-2:])
         if identity is None:
             theta = torch.eye(2, 3, device=z.device, dtype=shift.dtype).expand(z.shape[0], 2, 3)
             identity = F.affine_grid(theta, list(target.shape), align_corners=False)
@@ -564,6 +575,7 @@ def build_models(
                 width=cfg.g_width,
                 max_shift=cfg.warp_shift,
                 stroke=cfg.warp_stroke,
+                field_grid=cfg.warp_grid,
             )
         else:
             g = ConvGenerator(

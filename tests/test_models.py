@@ -125,6 +125,37 @@ def test_warp_stroke_moves_pixels_towards_the_dilation_or_erosion_of_the_bent_im
             GANConfig(warp_stroke=bad)
 
 
+def test_warp_grid_makes_the_bends_rigid_one_shift_for_the_whole_image_at_1():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(4, 1, 28, 28, generator=g) * 2 - 1, torch.tensor([0, 1, 0, 1])
+    z, label = torch.randn(4, 16, generator=g), torch.tensor([0, 1, 1, 0])
+
+    def field(grid):
+        torch.manual_seed(0)  # the same weights for every grid
+        gen, _ = build_models(GANConfig(architecture="warp", latent_dim=16, warp_grid=grid), 2, (1, 28, 28))
+        gen.set_exemplars(x, y)
+        code = gen.fc(torch.cat([z, gen.embed(label)], dim=1)).view(4, gen.c, *gen.base)
+        with torch.no_grad():
+            h = torch.cat([gen.enc(gen._pick(z, label)), code], dim=1)
+            return gen.field(h, size=(28, 28)), gen.flow(h) * gen.max_shift, gen
+
+    local, coarse, gen = field(None)
+    one, _, _ = field(1)
+    two, _, _ = field(2)
+
+    def spread(f):  # how much the shift varies over each image, at most
+        return f.flatten(2).std(dim=2).max().item()
+
+    assert spread(local) > 1e-3 and spread(two) > 1e-3
+    assert spread(one) < 1e-6  # one shift per image: the mean of the networks' own coarse field
+    assert torch.allclose(one[:, :, 0, 0], coarse.mean(dim=(2, 3)), atol=1e-6)
+    # None keeps the networks' own grid (models saved before the option sample as they did)
+    assert gen.field_grid == gen.base
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ValueError, match="warp_grid"):
+            GANConfig(warp_grid=bad)
+
+
 def test_warp_generator_refuses_what_it_cannot_serve():
     with pytest.raises(ValueError, match="needs images"):
         build_models(GANConfig(architecture="warp"), 2, (13,))
