@@ -193,11 +193,12 @@ class WarpGenerator(_Exemplars, nn.Module):
     displacement field on a coarse (``base_h`` x ``base_w``) grid, averaged
     down to ``field_grid`` x ``field_grid`` when that is given (1: one shift
     for the whole image), upsampled bilinearly and applied with
-    ``grid_sample``: the sample is the exemplar, bent. With ``stroke > 0`` a second head outputs a coarse map ``t`` in
-    ``[-stroke, stroke]`` and each pixel of the bent image is moved the
-    fraction ``t`` of the way to its 3x3 dilation (``t > 0``: thicker strokes)
-    or ``-t`` of the way to its 3x3 erosion (``t < 0``: thinner ones), a kind
-    of variation that affine and elastic augmentation lack. The adversarial
+    ``grid_sample``: the sample is the exemplar, bent. With ``stroke > 0`` a
+    second head outputs a coarse map ``t`` in ``[-stroke, stroke]`` and each
+    pixel of the bent image is moved the fraction ``t`` of the way to its 3x3
+    dilation (``t > 0``: thicker strokes) or ``-t`` of the way to its 3x3
+    erosion (``t < 0``: thinner ones), a kind of variation that affine and
+    elastic augmentation lack. The adversarial
     loss keeps the deformations plausible, the mode-seeking term
     (``diversity_weight``) makes them vary with the noise.
     Exemplars live in buffers (:meth:`set_exemplars`), so they travel with
