@@ -198,9 +198,9 @@ class WarpGenerator(_Exemplars, nn.Module):
     pixel of the bent image is moved the fraction ``t`` of the way to its 3x3
     dilation (``t > 0``: thicker strokes) or ``-t`` of the way to its 3x3
     erosion (``t < 0``: thinner ones), a kind of variation that affine and
-    elastic augmentation lack. The adversarial
-    loss keeps the deformations plausible, the mode-seeking term
-    (``diversity_weight``) makes them vary with the noise.
+    elastic augmentation lack. The adversarial loss keeps the deformations
+    plausible, the mode-seeking term (``diversity_weight``) makes them vary
+    with the noise.
     Exemplars live in buffers (:meth:`set_exemplars`), so they travel with
     ``state_dict`` and with saved models.
 
@@ -323,18 +323,23 @@ class WarpGenerator(_Exemplars, nn.Module):
         return self._bend(src, target, z, y, identity=_identity_grid(*target.shape[-2:], like=target))
 
     def field(self, h: torch.Tensor, *, size) -> torch.Tensor:
-        """The displacement field read from ``h`` (the exemplar's and the noise's features, ``(B, 2c, base_h,
-        base_w)``), on ``field_grid`` and spread bilinearly to ``size``: ``(B, 2, H, W)``, in grid_sample units."""
+        """The displacement field read from ``h`` (:meth:`features`), on ``field_grid`` and spread bilinearly to
+        ``size``: ``(B, 2, H, W)``, in grid_sample units."""
         shift = self.flow(h) * self.max_shift  # (B, 2, base_h, base_w)
         if self.field_grid != tuple(shift.shape[-2:]):
             shift = F.adaptive_avg_pool2d(shift, self.field_grid)
         return F.interpolate(shift, size=size, mode="bilinear", align_corners=False)
 
+    def features(self, src: torch.Tensor, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """What the field's and the stroke map's heads read: the exemplars ``src``, encoded, beside the noise and
+        label, ``(B, 2c, base_h, base_w)``."""
+        code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, *self.base)
+        return torch.cat([self.enc(src), code], dim=1)
+
     def _bend(self, src, target, z, y, identity: torch.Tensor | None = None) -> torch.Tensor:
         """``target`` bent by the field (and stroke map) the networks read from ``src``, noise and label
         (``identity``: the target's unbent sampling grid, ``(1, H, W, 2)``, when it is at hand)."""
-        code = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.c, *self.base)
-        h = torch.cat([self.enc(src), code], dim=1)
+        h = self.features(src, z, y)
         shift = self.field(h, size=target.shape[-2:])
         if identity is None:
             theta = torch.eye(2, 3, device=z.device, dtype=shift.dtype).expand(z.shape[0], 2, 3)

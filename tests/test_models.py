@@ -134,9 +134,8 @@ def test_warp_grid_makes_the_bends_rigid_one_shift_for_the_whole_image_at_1():
         torch.manual_seed(0)  # the same weights for every grid
         gen, _ = build_models(GANConfig(architecture="warp", latent_dim=16, warp_grid=grid), 2, (1, 28, 28))
         gen.set_exemplars(x, y)
-        code = gen.fc(torch.cat([z, gen.embed(label)], dim=1)).view(4, gen.c, *gen.base)
         with torch.no_grad():
-            h = torch.cat([gen.enc(gen._pick(z, label)), code], dim=1)
+            h = gen.features(gen._pick(z, label), z, label)
             return gen.field(h, size=(28, 28)), gen.flow(h) * gen.max_shift, gen
 
     local, coarse, gen = field(None)
