@@ -82,7 +82,8 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int
-        0 silent, 1 a progress bar while fitting.
+        0 silent, 1 a progress bar while fitting (the GAN's training, and
+        with ``self_check=True`` the check's classifiers).
     checkpoint_dir : str or Path, optional
         Where to write training checkpoints; ``fit(..., resume=True)``
         continues from the newest one there.
@@ -349,6 +350,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             n_classes=n_classes,
             seed=derived_seed(seed, "self_check"),
             device=resolve_device(self.device),
+            verbose=self.verbose,
         )
         if check["chosen"] == "real":
             warn_lost(

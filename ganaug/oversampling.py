@@ -144,7 +144,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     device : str, default="auto"
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
-        0 silent, 1 a progress bar while the GAN trains.
+        0 silent, 1 a progress bar while the GAN trains, and with
+        ``self_check=True`` one over the check's classifiers (with the time
+        left).
 
     Attributes
     ----------
@@ -425,6 +427,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
             n_classes=n_classes,
             seed=seed,
             device=resolve_device(self.device),
+            verbose=self.verbose,
         )
         if result["chosen"] == "duplicates":
             warn_lost(

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from ._validation import child_seeds
 from .classifier import predict_proba, train_classifier
@@ -183,6 +184,19 @@ class _FitPart(_Split):
         return torch.as_tensor(syn).reshape((-1,) + self.x.shape[1:])
 
 
+def _progress(total: int, verbose: int):
+    """The progress bar over a check's ``total`` classifiers: shown with ``verbose >= 1``, left on screen with 2 (as
+    the GAN's own bar)."""
+    return tqdm(
+        total=total,
+        desc="ganaug self-check",
+        unit="classifier",
+        disable=verbose <= 0,
+        leave=verbose > 1,
+        dynamic_ncols=True,
+    )
+
+
 def _rows(x, codes, *, fit: np.ndarray, held: np.ndarray) -> dict:
     """The row fields of a :class:`_Split` with fit part ``fit`` and held-out part ``held`` (indices)."""
     return {
@@ -233,13 +247,16 @@ def _top_up(split: _Split) -> np.ndarray:
     return np.repeat(np.arange(split.n_classes), counts.max() - counts)
 
 
-def _baseline_scores(split: _Split, *, dup_seed: int) -> dict:
+def _baseline_scores(split: _Split, *, dup_seed: int, bar) -> dict:
     """Each candidate that generates nothing on ``split``: every class topped up to the largest by duplicates of its
-    rows, and each of :data:`CHECK_LOSSES` on the rows as they are; ``{candidate: scores}``."""
+    rows, and each of :data:`CHECK_LOSSES` on the rows as they are; ``{candidate: scores}``. Each classifier
+    trained moves ``bar`` (:func:`_progress`) on by one."""
     dup = duplicate_rows(split.codes, _top_up(split), np.random.RandomState(dup_seed))
     out = {"duplicates": split.score(split.x[dup], split.codes[dup])}
+    bar.update(1)
     for loss in CHECK_LOSSES:
         out[loss] = split.score(split.x[:0], split.codes[:0], loss=loss)
+        bar.update(1)
     return out
 
 
@@ -251,6 +268,7 @@ def run_self_check(
     n_classes: int,
     seed: int,
     device: torch.device,
+    verbose: int = 0,
 ) -> dict:
     """Score the GAN's top-ups against duplication and the class-weighing losses on held-out rows; returns what
     was measured and chosen.
@@ -262,6 +280,7 @@ def run_self_check(
     the split the GAN was fitted on, and ``"duplicates"`` and each of :data:`CHECK_LOSSES` (the fit part as it is,
     trained with that loss; ``loss`` names it when it was chosen), whose score is the mean over ``n_splits``
     held-out splits (:data:`BASELINE_SPLITS`, fewer where a split leaves one class held out). A tie keeps the GAN.
+    ``verbose >= 1`` shows a progress bar over the classifiers (after the GAN's own, if ``fit_augmenter`` shows one).
     """
     # the first two are _fit_part's; then the samples', the duplicates' and the further splits'
     sample_seed, dup_seed, *split_seeds = child_seeds(seed, 3 + BASELINE_SPLITS)[2:]
@@ -286,14 +305,16 @@ def run_self_check(
             "skipped": True,
         }
     top_up = _top_up(part)
-    scores = {}
-    for reach in part.reaches:
-        if reach is not None:
-            set_reach(part.augmenter.generator_, reach)
-        name = "gan" if reach is None else f"gan reach={reach:g}"
-        scores[name] = part.score(part.samples(top_up, sample_seed), top_up)[RESAMPLING_SCORE]
     splits = [part, *_more_splits(x, codes, like=part, seeds=split_seeds)]
-    per_split = [_baseline_scores(split, dup_seed=dup_seed) for split in splits]
+    scores = {}
+    with _progress(len(part.reaches) + len(splits) * (1 + len(CHECK_LOSSES)), verbose) as bar:
+        for reach in part.reaches:
+            if reach is not None:
+                set_reach(part.augmenter.generator_, reach)
+            name = "gan" if reach is None else f"gan reach={reach:g}"
+            scores[name] = part.score(part.samples(top_up, sample_seed), top_up)[RESAMPLING_SCORE]
+            bar.update(1)
+        per_split = [_baseline_scores(split, dup_seed=dup_seed, bar=bar) for split in splits]
     for name in per_split[0]:
         scores[name] = float(np.mean([s[name][RESAMPLING_SCORE] for s in per_split]))
     chosen = max(scores, key=lambda k: (scores[k], k.startswith("gan")))  # a tie keeps the GAN
@@ -318,6 +339,7 @@ def check_augmentation(
     seed: int,
     device: torch.device,
     ratios: tuple[float, ...] = RATIOS,
+    verbose: int = 0,
 ) -> dict:
     """Score real data alone against real plus the GAN's samples on held-out rows; returns what was measured and
     chosen.
@@ -328,7 +350,8 @@ def check_augmentation(
     reach=F"`` for each reach of :data:`REACHES`. Returns ``{"scores": {candidate: balanced held-out
     log-likelihood}, "score": "log-likelihood", "chosen": candidate, "ratio": float (0.0 for "real"), "reach": float
     or None, "n_held_out": int, "skipped": bool}``; a split that leaves fewer than 2 classes in the held-out part
-    skips the check and keeps ratio 1 at the trained reach.
+    skips the check and keeps ratio 1 at the trained reach. ``verbose >= 1`` shows a progress bar over the
+    classifiers.
 
     Examples
     --------
@@ -359,16 +382,19 @@ def check_augmentation(
             "skipped": True,
         }
     counts = np.bincount(part.codes, minlength=n_classes)
-    scores = {"real": part.score(part.x[:0], part.codes[:0])[AUGMENTATION_SCORE]}
-    candidates = {"real": (0.0, None)}
-    for reach in part.reaches:
-        if reach is not None:
-            set_reach(part.augmenter.generator_, reach)
-        for ratio in ratios:
-            wanted = np.repeat(np.arange(n_classes), np.round(ratio * counts).astype(np.int64))
-            name = f"gan x{ratio:g}" + ("" if reach is None else f" reach={reach:g}")
-            candidates[name] = (float(ratio), None if reach is None else float(reach))
-            scores[name] = part.score(part.samples(wanted, sample_seed), wanted)[AUGMENTATION_SCORE]
+    with _progress(1 + len(part.reaches) * len(ratios), verbose) as bar:
+        scores = {"real": part.score(part.x[:0], part.codes[:0])[AUGMENTATION_SCORE]}
+        bar.update(1)
+        candidates = {"real": (0.0, None)}
+        for reach in part.reaches:
+            if reach is not None:
+                set_reach(part.augmenter.generator_, reach)
+            for ratio in ratios:
+                wanted = np.repeat(np.arange(n_classes), np.round(ratio * counts).astype(np.int64))
+                name = f"gan x{ratio:g}" + ("" if reach is None else f" reach={reach:g}")
+                candidates[name] = (float(ratio), None if reach is None else float(reach))
+                scores[name] = part.score(part.samples(wanted, sample_seed), wanted)[AUGMENTATION_SCORE]
+                bar.update(1)
     chosen = max(scores, key=lambda k: (scores[k], k != "real"))  # a tie keeps the GAN
     ratio, reach = candidates[chosen]
     return {

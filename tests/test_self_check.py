@@ -84,6 +84,32 @@ def test_the_baselines_are_scored_on_more_splits_than_the_gan(monkeypatch):
         assert one["scores"][baseline] != three["scores"][baseline]
 
 
+@pytest.mark.parametrize("owner", ["GANOverSampler", "SyntheticAugmenter"])
+@pytest.mark.parametrize("verbose", [0, 2])
+def test_a_verbose_check_shows_a_bar_over_every_classifier_it_trains(owner, verbose, monkeypatch, capsys):
+    import ganaug.self_check
+
+    monkeypatch.setattr(ganaug.self_check, "RESAMPLING_CHECK_STEPS", 5)  # how many classifiers, not how good
+    monkeypatch.setattr(ganaug.self_check, "CHECK_STEPS", 5)
+    x, y = _two_blobs(40, 20, seed=0)
+    params = dict(gan=GANConfig(mlp_hidden=16), architecture="mlp", n_steps=2, self_check=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        if owner == "GANOverSampler":
+            checked = GANOverSampler(**params, verbose=verbose)
+            checked.fit_resample(x, y)
+            n = 1 + 3 * checked.self_check_["n_splits"]  # the GAN's top-ups, then 3 baselines on each split
+        else:
+            checked = SyntheticAugmenter(**params, verbose=verbose).fit(x, y)
+            n = 4  # real data alone, then the GAN's samples at 3 ratios
+    assert len(checked.self_check_["scores"]) == (4 if owner == "GANOverSampler" else n)
+    err = capsys.readouterr().err
+    if verbose:
+        assert "ganaug self-check: 100%" in err and f"{n}/{n} [" in err, err
+    else:
+        assert "self-check" not in err
+
+
 def test_sampler_falls_back_to_duplicates_of_real_rows_and_says_so(monkeypatch):
     import ganaug.oversampling
 
