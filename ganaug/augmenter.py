@@ -139,9 +139,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         With ``self_check=True``: ``scores`` (each candidate's balanced
         log-likelihood of the held-out rows), ``chosen`` (``"real"``, ``"gan
         xR"`` or ``"gan xR reach=F"``), ``ratio`` (0.0 for ``"real"``),
-        ``reach`` (None: as trained), ``n_held_out`` and ``skipped`` (too few
-        rows to hold any out: ratio 1 at the trained reach). ``None``
-        otherwise.
+        ``reach`` (None: as trained), ``n_held_out``, ``skipped`` (too few
+        rows to hold any out: ratio 1 at the trained reach) and ``seconds``
+        (what the check took: ``"gan fit"`` on the fit part,
+        ``"classifiers"``). ``None`` otherwise.
 
     Examples
     --------

@@ -164,8 +164,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         held-out probability of the own class, what ``score`` names),
         ``chosen``, ``reach`` (the warp generator's reach used, as a
         fraction of the trained one), ``loss`` (the loss to train with when
-        one was chosen, else None), ``n_held_out`` and ``n_splits``; None
-        without.
+        one was chosen, else None), ``n_held_out``, ``n_splits`` and
+        ``seconds`` (what the check took: ``"gan fit"`` on the fit part,
+        ``"classifiers"``); None without.
     synthetic_mask_ : ndarray of bool, shape (n_samples_resampled,)
         ``True`` for the synthetic rows of the last ``fit_resample`` output.
     n_features_in_ : int

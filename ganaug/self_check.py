@@ -21,6 +21,7 @@ the held-out rows' balanced log-likelihood, and the augmenter keeps what scored 
 from __future__ import annotations
 
 import dataclasses
+import time
 import warnings
 from collections.abc import Callable
 
@@ -275,7 +276,9 @@ def run_self_check(
 
     ``fit_augmenter(x, codes)`` returns a fitted :class:`ganaug.SyntheticAugmenter` (the one the sampler would
     use). Returns ``{"scores": {candidate: balanced held-out probability}, "score": "probability", "chosen":
-    candidate, "reach": float or None, "loss": str or None, "n_held_out": int, "n_splits": int, "skipped": bool}``;
+    candidate, "reach": float or None, "loss": str or None, "n_held_out": int, "n_splits": int, "skipped": bool,
+    "seconds": {"gan fit": float, "classifiers": float}}`` (``seconds``: the wall time of the GAN's fit on the fit
+    part, and of the classifiers with the samples they train on);
     candidates are ``"gan"`` (or ``"gan reach=R"`` for each of :data:`REACHES` with the warp generator), scored on
     the split the GAN was fitted on, and ``"duplicates"`` and each of :data:`CHECK_LOSSES` (the fit part as it is,
     trained with that loss; ``loss`` names it when it was chosen), whose score is the mean over ``n_splits``
@@ -284,6 +287,7 @@ def run_self_check(
     """
     # the first two are _fit_part's; then the samples', the duplicates' and the further splits'
     sample_seed, dup_seed, *split_seeds = child_seeds(seed, 3 + BASELINE_SPLITS)[2:]
+    start = time.perf_counter()
     n_held_out, part = _fit_part(
         x,
         codes,
@@ -303,7 +307,9 @@ def run_self_check(
             "n_held_out": n_held_out,
             "n_splits": 0,
             "skipped": True,
+            "seconds": {"gan fit": 0.0, "classifiers": 0.0},
         }
+    gan_seconds = time.perf_counter() - start
     top_up = _top_up(part)
     splits = [part, *_more_splits(x, codes, like=part, seeds=split_seeds)]
     scores = {}
@@ -327,6 +333,7 @@ def run_self_check(
         "n_held_out": n_held_out,
         "n_splits": len(splits),
         "skipped": False,
+        "seconds": {"gan fit": gan_seconds, "classifiers": time.perf_counter() - start - gan_seconds},
     }
 
 
@@ -349,7 +356,8 @@ def check_augmentation(
     (``round(R * n_k)`` samples of each class ``k`` of ``n_k`` fit rows), with the warp generator ``"gan xR
     reach=F"`` for each reach of :data:`REACHES`. Returns ``{"scores": {candidate: balanced held-out
     log-likelihood}, "score": "log-likelihood", "chosen": candidate, "ratio": float (0.0 for "real"), "reach": float
-    or None, "n_held_out": int, "skipped": bool}``; a split that leaves fewer than 2 classes in the held-out part
+    or None, "n_held_out": int, "skipped": bool, "seconds": {"gan fit": float, "classifiers": float}}`` (as
+    :func:`run_self_check`'s); a split that leaves fewer than 2 classes in the held-out part
     skips the check and keeps ratio 1 at the trained reach. ``verbose >= 1`` shows a progress bar over the
     classifiers.
 
@@ -368,6 +376,7 @@ def check_augmentation(
     True
     """
     sample_seed = child_seeds(seed, 3)[2]  # the first two are _fit_part's
+    start = time.perf_counter()
     n_held_out, part = _fit_part(
         x, codes, fit_augmenter=fit_augmenter, n_classes=n_classes, seed=seed, device=device, n_steps=CHECK_STEPS
     )
@@ -380,7 +389,9 @@ def check_augmentation(
             "reach": None,
             "n_held_out": n_held_out,
             "skipped": True,
+            "seconds": {"gan fit": 0.0, "classifiers": 0.0},
         }
+    gan_seconds = time.perf_counter() - start
     counts = np.bincount(part.codes, minlength=n_classes)
     with _progress(1 + len(part.reaches) * len(ratios), verbose) as bar:
         scores = {"real": part.score(part.x[:0], part.codes[:0])[AUGMENTATION_SCORE]}
@@ -405,6 +416,7 @@ def check_augmentation(
         "reach": reach,
         "n_held_out": n_held_out,
         "skipped": False,
+        "seconds": {"gan fit": gan_seconds, "classifiers": time.perf_counter() - start - gan_seconds},
     }
 
 

@@ -121,6 +121,8 @@ def test_imbalanced_recipe_runs_every_arm_and_writes_its_outputs(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert all(f"| {arm} |" in summary for arm in (*recipe.ARMS, recipe.CHECKED))
     assert re.search(r"chose, on a held-out fifth of each class: seed 0 \S+.*; seed 1 \S+", summary)
+    took = re.search(r"the check's GAN fit (\d+\.\d) s, its classifiers (\d+\.\d) s", summary)
+    assert took and float(took[2]) > 0, summary  # where the check's time went
     assert (tmp_path / "recall.png").stat().st_size > 0 and (tmp_path / "samples.png").stat().st_size > 0
     # the GANs' counts: every class topped up to the largest (12); half-way in log count for the one with the loss
     rows = [line.split(",") for line in lines[1:]]

@@ -143,6 +143,7 @@ def test_sampler_adds_nothing_when_a_loss_did_best_and_compare_resampling_trains
         "reach": None,
         "loss": "logit_adjusted",
         "n_held_out": 26,
+        "seconds": {"gan fit": 1.5, "classifiers": 4.0},
     }
     monkeypatch.setattr(ganaug.oversampling, "run_self_check", lambda *args, **kw: dict(lost))
     x, y = _two_blobs(120, 12, seed=1)
@@ -159,6 +160,7 @@ def test_sampler_adds_nothing_when_a_loss_did_best_and_compare_resampling_trains
         rows = compare_resampling((x, y), test, arms, seeds=(0,), n_steps=30, verbose=0)
     by = {r["arm"]: r for r in rows}
     assert by["checked"]["self_check"] == "logit_adjusted" and by["checked"]["n_train"] == len(y)
+    assert by["checked"]["self_check_seconds"] == lost["seconds"]  # what the check took, reported beside its choice
     assert by["checked"]["per_class_recall"] == by["logit adjustment"]["per_class_recall"]
     assert by["checked"]["per_class_recall"] != by["plain"]["per_class_recall"]
 
@@ -183,6 +185,7 @@ def test_warp_sampler_tries_three_reaches_and_samples_at_the_chosen_one(monkeypa
     sampler, X_res, y_res = _self_checked_warp_sampler()
     check = sampler.self_check_
     assert check["n_splits"] == 3 and check["score"] == "probability"
+    assert set(check["seconds"]) == {"gan fit", "classifiers"} and min(check["seconds"].values()) > 0
     assert sorted(check["scores"]) == [
         "class_weighted",
         "duplicates",
@@ -258,6 +261,9 @@ def test_the_augmenters_check_trains_its_gan_without_the_held_out_rows(monkeypat
         warnings.simplefilter("ignore", UserWarning)
         aug.set_params(random_state=0, verbose=0).fit(x, y)
     assert aug.self_check_ == seen["result"] and aug.self_check_["n_held_out"] == 12
+    assert (
+        set(aug.self_check_["seconds"]) == {"gan fit", "classifiers"} and min(aug.self_check_["seconds"].values()) > 0
+    )
     fitted_rows = {row.tobytes() for row in np.asarray(seen["fit"], dtype=np.float32)}
     held = [row for row in x if row.tobytes() not in fitted_rows]
     assert len(seen["fit"]) == 48 and len(held) == 12  # the check's GAN never saw the rows that score it

@@ -79,7 +79,9 @@ def compare_resampling(
         sampler or GAN and resampling); for a ``GANOverSampler(self_check=True)``
         also ``self_check``, the candidate its check chose (a check that
         chose a loss adds no rows, and that entry's classifier trains with
-        the chosen loss unless the pair names another).
+        the chosen loss unless the pair names another), and
+        ``self_check_seconds``, what the check took (part of
+        ``resample_seconds``: ``self_check_["seconds"]``).
 
     Examples
     --------
@@ -177,6 +179,7 @@ def compare_resampling(
                 )
                 if check is not None:
                     rows[-1]["self_check"] = check["chosen"]
+                    rows[-1]["self_check_seconds"] = dict(check["seconds"])
                 bar.update(1)
     return rows
 
