@@ -12,7 +12,7 @@ defaults; only the step budget of the profile is set. Scored by balanced accurac
 (``ganaug.evaluation.compare_resampling``). ``--self-check`` adds ``GANOverSampler(self_check=True)``, which
 first weighs its samples against duplicates and the two losses on a held-out fifth of each class and then uses
 what did best there (a chosen loss: no rows added, the classifier trains with that loss); the summary lists each
-seed's choice.
+seed's choice and where the check's time went (its GAN fit, its classifiers).
 
     python recipes/mnist_imbalanced.py --quick       # 2-core CPU
     python recipes/mnist_imbalanced.py               # sized for one GPU
