@@ -108,9 +108,12 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         :class:`ganaug.self_check.SyntheticSamplesWarning` says so and
         ``wrap`` yields the real data only unless given a ratio. Costs a
         second GAN fit on four fifths of the data and ten classifier trainings
-        (four without the warp generator). Unlabelled data takes no part in
-        the check. Off by default: with a few images a class the held-out
-        part is small and its choice noisy (docs/evaluation.md measures it).
+        (four without the warp generator), which judge images larger than 32
+        px shrunk to 32 px on the longer side
+        (:func:`ganaug.self_check.judged`; the samples themselves are drawn
+        at the images' own size). Unlabelled data takes no part in the
+        check. Off by default: with a few images a class the held-out part is
+        small and its choice noisy (docs/evaluation.md measures it).
 
     Attributes
     ----------

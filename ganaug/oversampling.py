@@ -139,8 +139,11 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         loss wins, nothing is added (train your classifier with that loss
         on the rows as they are: ``self_check_["loss"]``); the last two with
         a :class:`ganaug.self_check.SyntheticSamplesWarning`. Costs a
-        second GAN fit and twelve small classifiers (docs/settings.md,
-        "Beyond digits", for what it chose on four kinds of images).
+        second GAN fit and twelve small classifiers, which judge images
+        larger than 32 px shrunk to 32 px on the longer side
+        (:func:`ganaug.self_check.judged`); about 5 times a plain fit, at 28
+        x 28 as at 96 x 128 (docs/settings.md, "Beyond digits", for what it
+        chose on five kinds of images).
     device : str, default="auto"
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0

@@ -13,6 +13,10 @@ held-out splits (the GAN's and more) and ranked by their mean. The sampler then 
 duplication or a loss beats every synthetic variant, it says so (:class:`SyntheticSamplesWarning`) and appends
 duplicates, or nothing (the loss is the user's to apply), instead of samples that hurt.
 
+Both checks' classifiers judge images larger than :data:`CHECK_SIDE` px on the longer side shrunk to it
+(:func:`judged`; the GAN still samples at the images' own size): at full size their classifiers were most of a
+check's cost (at 96 x 128 in colour, 44 times the plain fit; shrunk, 4.7 times, as at 28 x 28).
+
 ``SyntheticAugmenter(self_check=True)`` runs the same kind of check for augmentation (:func:`check_augmentation`):
 the classifier trains on the fit part alone and with the GAN's samples at several ratios (and reaches), scored by
 the held-out rows' balanced log-likelihood, and the augmenter keeps what scored best, real data alone included.
@@ -27,10 +31,13 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ._validation import child_seeds
 from .classifier import predict_proba, train_classifier
+from .resolution import WORK_SIDE
+from .scaling import MIN_IMAGE_SIZE
 
 #: The share of every class (of at least 2 rows; at least one row each) held out to score the candidates.
 HELD_OUT_FRACTION = 0.2
@@ -53,6 +60,11 @@ CHECK_LOSSES = ("class_weighted", "logit_adjusted")
 #: score, by the worst image family, on held-out training images (benchmarks/check_choice.py; docs/settings.md,
 #: "Beyond digits").
 BASELINE_SPLITS = 3
+#: The longer side, in pixels, of the images the checks' classifiers train and score on (:func:`judged`): larger
+#: images are shrunk to it, as the warp generator's networks see them (:data:`ganaug.resolution.WORK_SIDE`). At
+#: full size the classifiers of a check of colour images at 96 x 128 took 44 times the plain fit (docs/settings.md,
+#: "Beyond digits").
+CHECK_SIDE = WORK_SIDE
 #: What each check ranks its candidates by (see :func:`_held_out_scores`).
 RESAMPLING_SCORE = "probability"
 AUGMENTATION_SCORE = "log-likelihood"
@@ -128,6 +140,28 @@ def set_reach(generator: torch.nn.Module, reach: float) -> None:
         m.set_reach(reach)
 
 
+def judged(x: torch.Tensor) -> torch.Tensor:
+    """Images as the checks' classifiers see them: ``(N, [C,] H, W)`` images whose longer side is over
+    :data:`CHECK_SIDE` px are shrunk by area averages so that it is :data:`CHECK_SIDE` (aspect kept, no side under
+    its own size or :data:`ganaug.scaling.MIN_IMAGE_SIZE`, whichever is smaller); smaller images and flat rows are
+    returned as they are.
+
+    Examples
+    --------
+    >>> judged(torch.zeros(2, 3, 96, 128)).shape, judged(torch.zeros(2, 28, 28)).shape
+    (torch.Size([2, 3, 24, 32]), torch.Size([2, 28, 28]))
+    >>> judged(torch.zeros(2, 1, 16, 512)).shape, judged(torch.zeros(2, 784)).shape
+    (torch.Size([2, 1, 8, 32]), torch.Size([2, 784]))
+    """
+    if x.dim() not in (3, 4) or max(x.shape[-2:]) <= CHECK_SIDE:
+        return x
+    h, w = x.shape[-2:]
+    scale = CHECK_SIDE / max(h, w)
+    size = tuple(max(min(side, MIN_IMAGE_SIZE), round(side * scale)) for side in (h, w))
+    shrunk = F.interpolate(x.unsqueeze(1) if x.dim() == 3 else x, size=size, mode="area")
+    return shrunk.squeeze(1) if x.dim() == 3 else shrunk
+
+
 def _held_out_scores(model, x: torch.Tensor, codes: np.ndarray) -> dict:
     """The mean over classes of the held-out rows' log-probability of their own class (``"log-likelihood"``) and
     of that probability itself (``"probability"``)."""
@@ -138,8 +172,8 @@ def _held_out_scores(model, x: torch.Tensor, codes: np.ndarray) -> dict:
 
 @dataclasses.dataclass
 class _Split:
-    """A held-out split of a check: the fit part's rows (float32) and class codes, and the held-out rows that score
-    every candidate trained on them (with the same seed and budget)."""
+    """A held-out split of a check: the fit part's rows (float32, as :func:`judged` sees them) and class codes, and
+    the held-out rows that score every candidate trained on them (with the same seed and budget)."""
 
     x: torch.Tensor
     codes: np.ndarray
@@ -152,7 +186,7 @@ class _Split:
 
     def score(self, extra_x: torch.Tensor, extra_codes: np.ndarray, loss: str = "cross_entropy") -> dict:
         """The held-out rows' scores (:func:`_held_out_scores`) under the small classifier trained with ``loss`` on
-        the fit part plus ``extra_x``."""
+        the fit part plus ``extra_x`` (rows as :func:`judged` sees them)."""
         model = train_classifier(
             torch.cat([self.x, extra_x]),
             np.r_[self.codes, extra_codes],
@@ -176,13 +210,15 @@ class _FitPart(_Split):
 
     augmenter: object
     reaches: tuple
+    native_shape: tuple
 
     def samples(self, wanted: np.ndarray, seed: int) -> torch.Tensor:
-        """The GAN's samples of the classes in ``wanted`` (one per entry), shaped as the fit part's rows."""
+        """The GAN's samples of the classes in ``wanted`` (one per entry), shaped as the fit part's rows (drawn at
+        the training rows' own shape, then :func:`judged`)."""
         if not len(wanted):
             return self.x[:0]
         syn = np.asarray(self.augmenter.sample(len(wanted), y=wanted, random_state=seed)[0], dtype=np.float32)
-        return torch.as_tensor(syn).reshape((-1,) + self.x.shape[1:])
+        return judged(torch.as_tensor(syn).reshape((-1,) + self.native_shape))
 
 
 def _progress(total: int, verbose: int):
@@ -199,11 +235,12 @@ def _progress(total: int, verbose: int):
 
 
 def _rows(x, codes, *, fit: np.ndarray, held: np.ndarray) -> dict:
-    """The row fields of a :class:`_Split` with fit part ``fit`` and held-out part ``held`` (indices)."""
+    """The row fields of a :class:`_Split` with fit part ``fit`` and held-out part ``held`` (indices), the rows as
+    :func:`judged` sees them."""
     return {
-        "x": torch.as_tensor(np.asarray(x[fit], dtype=np.float32)),
+        "x": judged(torch.as_tensor(np.asarray(x[fit], dtype=np.float32))),
         "codes": codes[fit],
-        "held_x": torch.as_tensor(np.asarray(x[held], dtype=np.float32)),
+        "held_x": judged(torch.as_tensor(np.asarray(x[held], dtype=np.float32))),
         "held_codes": codes[held],
     }
 
@@ -226,6 +263,7 @@ def _fit_part(x, codes, *, fit_augmenter: Callable, n_classes: int, seed: int, d
         n_steps=n_steps,
         augmenter=augmenter,
         reaches=REACHES if _warp_modules(augmenter.generator_) else (None,),
+        native_shape=tuple(x.shape[1:]),
     )
     return int(len(held)), part
 
@@ -423,6 +461,7 @@ def check_augmentation(
 __all__ = [
     "BASELINE_SPLITS",
     "CHECK_LOSSES",
+    "CHECK_SIDE",
     "RATIOS",
     "RESAMPLING_CHECK_STEPS",
     "REACHES",
@@ -430,6 +469,7 @@ __all__ = [
     "check_augmentation",
     "duplicate_rows",
     "held_out_split",
+    "judged",
     "run_self_check",
     "set_reach",
 ]

@@ -85,7 +85,10 @@ SMOKE = {
         + TINY_GAN,
         "tuned_threshold",
     ),
-    "benchmarks/quick_fit_time.py": (["--device", "cpu", "--n-per-class", "2", "--seeds", "0", *TINY_GAN], "s"),
+    "benchmarks/quick_fit_time.py": (
+        ["--device", "cpu", "--n-per-class", "2", "--seeds", "0", "--self-check", *TINY_GAN],
+        "self_check=True: fit",
+    ),
     "benchmarks/sample_speed.py": (["--device", "cpu", "--n", "64", *TINY_GAN], "images/s"),
     "benchmarks/classifier_choice.py": (
         ["--fonts", "12", "--test-per-class", "2", "--n", "2", "--val-per-class", "1", "--seeds", "1", "--steps", "2"],

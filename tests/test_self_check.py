@@ -84,6 +84,44 @@ def test_the_baselines_are_scored_on_more_splits_than_the_gan(monkeypatch):
         assert one["scores"][baseline] != three["scores"][baseline]
 
 
+def _quadrant_images(features):
+    """(n, 4) -> (n, 1, 64, 96) images whose four quadrants hold the four features: shrinking them by area averages
+    keeps the features, so a classifier of the shrunk images faces the problem of the features."""
+    quadrants = features.reshape(-1, 1, 2, 2)
+    return np.repeat(np.repeat(quadrants, 32, axis=2), 48, axis=3)
+
+
+@pytest.mark.parametrize("samples", ["faithful", "wrong class"])
+def test_large_images_are_judged_shrunk_to_the_check_side_and_the_samples_still_decide(samples, monkeypatch):
+    import ganaug.self_check
+
+    monkeypatch.setattr(ganaug.self_check, "BASELINE_SPLITS", 1)
+    monkeypatch.setattr(ganaug.self_check, "RESAMPLING_CHECK_STEPS", 200)
+    trained_on, train = [], ganaug.self_check.train_classifier
+
+    def recording(x, *args, **kwargs):
+        trained_on.append(tuple(x.shape[1:]))
+        return train(x, *args, **kwargs)
+
+    monkeypatch.setattr(ganaug.self_check, "train_classifier", recording)
+    features, codes = _two_blobs(300, 20, seed=0, gap=2.0)
+
+    def draw(k, n, rng):  # at the images' own size, as the GAN samples
+        centre = 2.0 * k if samples == "faithful" else 2.0 * (1 - k)
+        return _quadrant_images(rng.normal(centre, 1, (n, 4)).astype(np.float32))
+
+    result = run_self_check(
+        _quadrant_images(features),
+        codes,
+        fit_augmenter=lambda *_: _Drawn(draw),
+        n_classes=2,
+        seed=0,
+        device=torch.device("cpu"),
+    )
+    assert trained_on == [(1, 21, 32)] * 4  # 64 x 96 shrunk to a longer side of CHECK_SIDE = 32 px
+    assert (result["chosen"] == "gan") == (samples == "faithful"), result["scores"]
+
+
 @pytest.mark.parametrize("owner", ["GANOverSampler", "SyntheticAugmenter"])
 @pytest.mark.parametrize("verbose", [0, 2])
 def test_a_verbose_check_shows_a_bar_over_every_classifier_it_trains(owner, verbose, monkeypatch, capsys):
