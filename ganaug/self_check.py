@@ -62,8 +62,8 @@ CHECK_LOSSES = ("class_weighted", "logit_adjusted")
 BASELINE_SPLITS = 3
 #: The longer side, in pixels, of the images the checks' classifiers train and score on (:func:`judged`): larger
 #: images are shrunk to it, as the warp generator's networks see them (:data:`ganaug.resolution.WORK_SIDE`). At
-#: full size the classifiers of a check of colour images at 96 x 128 took 44 times the plain fit (docs/settings.md,
-#: "Beyond digits").
+#: full size a check of colour images at 96 x 128 took 44 times the plain fit, nearly all of it in its classifiers
+#: (docs/settings.md, "Beyond digits").
 CHECK_SIDE = WORK_SIDE
 #: What each check ranks its candidates by (see :func:`_held_out_scores`).
 RESAMPLING_SCORE = "probability"
