@@ -45,7 +45,7 @@ from .models import build_models, init_weights, stratified_normal
 from .persistence import FITTED, read_model_file, write_model_file
 from .resolution import code_map, compact, samples_at_native_size, working_shape
 from .scaling import cast, class_spread, fit_value_space, resize_images, to_value_space
-from .self_check import HELD_OUT_FRACTION, check_augmentation, set_reach, warn_lost
+from .self_check import GAN_BAR, HELD_OUT_FRACTION, check_augmentation, set_reach, warn_lost
 from .training import GANTrainer
 from .unlabelled import split_unlabelled, with_pseudo_labelled
 
@@ -83,7 +83,8 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int
         0 silent, 1 a progress bar while fitting (the GAN's training, and
-        with ``self_check=True`` the check's classifiers).
+        with ``self_check=True`` first the check's own GAN, labelled
+        "ganaug self-check: GAN", and its classifiers).
     checkpoint_dir : str or Path, optional
         Where to write training checkpoints; ``fit(..., resume=True)``
         continues from the newest one there.
@@ -235,7 +236,25 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         x, labels, xu = split_unlabelled(x, labels, dtype=dtype, unlabelled=unlabelled)
         return self._fit_arrays(x, labels, dtype=dtype, was_numpy=was_numpy, resume=resume, unlabelled=xu)
 
-    def _fit_arrays(self, x, labels: np.ndarray, *, dtype: str, was_numpy: bool, resume: bool, unlabelled):
+    def _fit_check_part(self, x: np.ndarray, codes: np.ndarray) -> SyntheticAugmenter:
+        """``fit((x, codes))`` on a self-check's fit part, under a progress bar of its own name
+        (:data:`ganaug.self_check.GAN_BAR`), not to be taken for the fit on all the data."""
+        xt, labels, dtype, was_numpy = collect_xy((x, codes))
+        return self._fit_arrays(
+            xt, labels, dtype=dtype, was_numpy=was_numpy, resume=False, unlabelled=None, bar=GAN_BAR
+        )
+
+    def _fit_arrays(
+        self,
+        x,
+        labels: np.ndarray,
+        *,
+        dtype: str,
+        was_numpy: bool,
+        resume: bool,
+        unlabelled,
+        bar: str = "ganaug fit",
+    ):
         check_params(self._constraints, self.get_params(deep=False))
         cfg = self._gan_config()
         if resume and self.checkpoint_dir is None:
@@ -302,6 +321,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             checkpoint_dir=self.checkpoint_dir,
             checkpoint_every=self.checkpoint_every,
             extra=extra,
+            desc=bar,
         )
         self.config_ = cfg
         self.classes_ = classes
@@ -344,7 +364,13 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             with warnings.catch_warnings():  # about four fifths of the data; the fit on all of it warns for itself
                 warnings.simplefilter("ignore", UserWarning)
                 return twin._fit_arrays(
-                    torch.as_tensor(fx), fc, dtype=dtype, was_numpy=was_numpy, resume=False, unlabelled=None
+                    torch.as_tensor(fx),
+                    fc,
+                    dtype=dtype,
+                    was_numpy=was_numpy,
+                    resume=False,
+                    unlabelled=None,
+                    bar=GAN_BAR,
                 )
 
         check = check_augmentation(

@@ -148,8 +148,8 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     verbose : int, default=0
         0 silent, 1 a progress bar while the GAN trains, and with
-        ``self_check=True`` one over the check's classifiers (with the time
-        left).
+        ``self_check=True`` first one over the check's own GAN ("ganaug
+        self-check: GAN") and one over its classifiers (with the time left).
 
     Attributes
     ----------
@@ -422,7 +422,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         duplicating real rows or a loss beat every synthetic variant."""
 
         def fit_augmenter(x, c):
-            return self._augmenter(seed).fit((x, c.astype(np.int64)))
+            return self._augmenter(seed)._fit_check_part(x, c.astype(np.int64))
 
         result = run_self_check(
             gan_x,

@@ -144,6 +144,10 @@ def test_a_verbose_check_shows_a_bar_over_every_classifier_it_trains(owner, verb
     err = capsys.readouterr().err
     if verbose:
         assert "ganaug self-check: 100%" in err and f"{n}/{n} [" in err, err
+        # the check's own GAN fit first, under a name of its own; the fit on all the data (if any) as any fit
+        assert 0 <= err.find("ganaug self-check: GAN: 100%") < err.find("ganaug self-check: 100%"), err
+        final = owner == "SyntheticAugmenter" or checked.augmenter_ is not None
+        assert ("ganaug fit: 100%" in err) == final, err
     else:
         assert "self-check" not in err
 
