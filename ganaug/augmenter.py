@@ -46,7 +46,7 @@ from .persistence import FITTED, read_model_file, write_model_file
 from .resolution import code_map, compact, samples_at_native_size, working_shape
 from .scaling import cast, class_spread, fit_value_space, resize_images, to_value_space
 from .self_check import GAN_BAR, HELD_OUT_FRACTION, check_augmentation, set_reach, warn_lost
-from .training import GANTrainer
+from .training import FIT_BAR, GANTrainer
 from .unlabelled import split_unlabelled, with_pseudo_labelled
 
 STRATEGIES = ("conditional", "per_class")
@@ -253,7 +253,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         was_numpy: bool,
         resume: bool,
         unlabelled,
-        bar: str = "ganaug fit",
+        bar: str = FIT_BAR,
     ):
         check_params(self._constraints, self.get_params(deep=False))
         cfg = self._gan_config()

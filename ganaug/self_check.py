@@ -65,7 +65,8 @@ BASELINE_SPLITS = 3
 #: full size a check of colour images at 96 x 128 took 44 times the plain fit, nearly all of it in its classifiers
 #: (docs/settings.md, "Beyond digits").
 CHECK_SIDE = WORK_SIDE
-#: The label of the progress bar of a check's GAN fit on its fit part (the fit on all the data shows "ganaug fit").
+#: The label of the progress bar of a check's GAN fit on its fit part (the fit on all the data shows
+#: :data:`ganaug.training.FIT_BAR`).
 GAN_BAR = "ganaug self-check: GAN"
 #: What each check ranks its candidates by (see :func:`_held_out_scores`).
 RESAMPLING_SCORE = "probability"

@@ -37,6 +37,9 @@ from .distributed import (
 from .losses import d_loss_fn, g_loss_fn, gradient_penalty, mode_seeking_loss, paired_choice, paired_labels
 from .models import PerClass
 
+#: The label of a fit's progress bar (a self-check's own GAN fit shows :data:`ganaug.self_check.GAN_BAR`).
+FIT_BAR = "ganaug fit"
+
 
 class GANTrainer:
     """Trains a (generator, discriminator) pair on tensors resident on one device.
@@ -331,7 +334,7 @@ class GANTrainer:
         checkpoint_dir: str | Path | None = None,
         checkpoint_every: int = 500,
         extra: dict | None = None,
-        desc: str = "ganaug fit",
+        desc: str = FIT_BAR,
     ) -> GANTrainer:
         """Train until ``config.n_steps`` generator updates have been made.
 
