@@ -22,15 +22,12 @@ and the difference from the best baseline in points, and each rule's worst famil
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import family_defaults  # noqa: E402
@@ -195,9 +192,7 @@ def report(results: list[dict], n_splits: int) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--families", nargs="+", choices=family_defaults.FAMILIES, default=None)
-    p.add_argument("--families-dir", default=None, help="the --out folder of benchmarks/image_families.py")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    family_defaults.add_family_arguments(p)
     p.add_argument("--counts", default=",".join(map(str, family_defaults.COUNTS)))
     p.add_argument("--per-class", type=int, default=100, help="held-out training images scored per class")
     p.add_argument("--splits", type=int, default=3, help="held-out splits a check may average over")
@@ -205,29 +200,21 @@ def main(argv=None) -> int:
     p.add_argument(
         "--gan-steps", type=int, default=0, help="with N > 0 the GAN's top-ups at each reach are candidates too"
     )
-    p.add_argument("--jobs", type=int, default=1)
     args = p.parse_args(argv)
     counts = [int(c) for c in args.counts.split(",")]
-    families = args.families or ["mnist"] + [
-        f for f in family_defaults.FAMILIES[1:] if args.families_dir and (Path(args.families_dir) / f).is_dir()
-    ]
+    families = family_defaults.chosen_families(args.families, args.families_dir)
     print(f"families {families}; seeds {args.seeds}; counts {counts}; {args.splits} splits; {args.steps} steps")
-    t0 = time.perf_counter()
-    data = {fam: family_defaults.load_family(fam, args.families_dir) for fam in families}
-    tasks = family_defaults.each_family_and_seed(
+    return family_defaults.run_and_report(
         run_seed,
-        data,
-        args.seeds,
+        lambda results: report(results, args.splits),
+        args,
+        families=families,
         counts=counts,
         per_class=args.per_class,
         n_splits=args.splits,
         n_steps=args.steps,
         gan_steps=args.gan_steps,
     )
-    results = Parallel(n_jobs=args.jobs)(tasks)
-    print(report(results, args.splits))
-    print(json.dumps({"wall_seconds": round(time.perf_counter() - t0, 1)}))
-    return 0
 
 
 if __name__ == "__main__":

@@ -78,6 +78,37 @@ def held_out_split(y: np.ndarray, counts, seed: int, per_class: int):
     return np.concatenate(train), np.concatenate(score)
 
 
+def add_family_arguments(p: argparse.ArgumentParser) -> None:
+    """The options every family benchmark takes: ``--families``, ``--families-dir``, ``--seeds`` and ``--jobs``."""
+    p.add_argument("--families", nargs="+", choices=FAMILIES, default=None, help="default: every family found")
+    p.add_argument("--families-dir", default=None, help="the --out folder of benchmarks/image_families.py")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--jobs", type=int, default=1, help="(family, seed) pairs run at once")
+
+
+def chosen_families(families, families_dir) -> list[str]:
+    """The families a run covers: those named, else the MNIST sample and every family written under
+    ``families_dir``."""
+    return families or ["mnist"] + [f for f in FAMILIES[1:] if families_dir and (Path(families_dir) / f).is_dir()]
+
+
+def run_each(run, families, families_dir, seeds, *, jobs: int, **kw) -> list:
+    """``run(family, x, y, seed=seed, **kw)`` for every family (its training pool) and seed, ``jobs`` at a time;
+    the results in that order."""
+    data = {fam: load_family(fam, families_dir) for fam in families}
+    return Parallel(n_jobs=jobs)(each_family_and_seed(run, data, seeds, **kw))
+
+
+def run_and_report(run, report, args, *, families, **kw) -> int:
+    """:func:`run_each` over ``families`` with the ``families_dir``, ``seeds`` and ``jobs`` of the parsed ``args``,
+    then ``print(report(results))`` and the wall time as JSON; returns 0 (the exit status)."""
+    t0 = time.perf_counter()
+    results = run_each(run, families, args.families_dir, args.seeds, jobs=args.jobs, **kw)
+    print(report(results))
+    print(json.dumps({"wall_seconds": round(time.perf_counter() - t0, 1)}))
+    return 0
+
+
 def each_family_and_seed(run, data: dict, seeds, **kw):
     """joblib tasks ``run(family, x, y, seed=seed, **kw)`` for every family of ``data`` (``{family: (x, y)}``)
     and every seed, family by family."""
@@ -143,10 +174,8 @@ def report(rows: list[dict], families, gan_arms) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--families", nargs="+", choices=FAMILIES, default=None, help="default: every family found")
-    p.add_argument("--families-dir", default=None, help="the --out folder of benchmarks/image_families.py")
+    add_family_arguments(p)
     p.add_argument("--sweep", default="warp_shift=[0.5]", metavar="FIELD=[V1,V2,...]", help="a GANConfig field")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--counts", default=",".join(map(str, COUNTS)))
     p.add_argument("--per-class", type=int, default=100, help="held-out training images scored per class")
     p.add_argument("--gan-steps", type=int, default=400)
@@ -158,7 +187,6 @@ def main(argv=None) -> int:
         default=ganaug.self_check.RESAMPLING_CHECK_STEPS,
         help="the self-check's classifier steps",
     )
-    p.add_argument("--jobs", type=int, default=1, help="(family, seed) runs at once, one torch thread each")
     args = p.parse_args(argv)
     field, values = parse_assignment(args.sweep)
     values = values if isinstance(values, list) else [values]
@@ -168,9 +196,7 @@ def main(argv=None) -> int:
     except (TypeError, ValueError) as exc:
         p.error(f"--sweep: {exc}")
     counts = [int(c) for c in args.counts.split(",")]
-    families = args.families or ["mnist"] + [
-        f for f in FAMILIES[1:] if args.families_dir and (Path(args.families_dir) / f).is_dir()
-    ]
+    families = chosen_families(args.families, args.families_dir)
     print(
         f"families {families}; sweep {field} over {values}; seeds {args.seeds}; counts {counts}; "
         f"GAN steps {args.gan_steps}, classifier steps {args.clf_steps}"

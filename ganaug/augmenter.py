@@ -544,7 +544,12 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         Keeps the loader's batch_size, shuffling, collate_fn, num_workers,
         pin_memory, drop_last, worker settings and the dataset's transforms
         (synthetic samples are already in the post-transform space; give
-        ``synthetic_transform`` to augment them too).
+        ``synthetic_transform`` to augment them too). With few images, build
+        the loader with ``drop_last=True``: the mixed epoch's last batch can
+        be a handful of samples (200 samples in batches of 64 leave 8), and
+        a step on them cost ganaug's evaluation classifier more than the
+        samples gave until it skipped such batches (docs/evaluation.md,
+        "Full batches").
 
         Parameters
         ----------

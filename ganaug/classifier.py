@@ -253,14 +253,25 @@ def _train_loop(
     loss_fn: Callable,
 ) -> nn.Module:
     """Adam on ``loss_fn`` (:func:`class_loss`) for exactly ``n_steps`` batches, cycling over the loader's epochs
-    (synthetic samples weighted by ``synthetic_weight`` when batches carry the flag)."""
+    (synthetic samples weighted by ``synthetic_weight`` when batches carry the flag).
+
+    Every step sees a full batch: an epoch's last batch, when smaller than its first, is left out (as
+    ``drop_last=True`` would). Otherwise how the number of samples divides by the batch size decides how often a
+    step sees only a few of them: 10 images of each of 10 classes with 1 synthetic image per real one make 200 a
+    epoch, and one step in four would see 8, which cost the classifier more than the samples added (see
+    docs/evaluation.md, "Full batches").
+    """
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     step = 0
     with tqdm(total=n_steps, desc=desc, disable=verbose < 2, leave=False) as bar:
         while step < n_steps:
-            seen = 0
+            seen, full = 0, None
             for batch in loader:
+                size = len(batch[1])
+                full = size if full is None else full
+                if size < full:  # the epoch's remainder: a step on a few samples would outweigh them
+                    continue
                 x, y = batch[0].to(device, torch.float32), label_indices(batch[1], lookup).to(device)
                 flags = batch[2] if len(batch) == 3 else None
                 loss = loss_fn(model(x), y, flags, synthetic_weight)

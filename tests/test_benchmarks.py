@@ -53,6 +53,11 @@ ROOT = BENCHMARKS.parent
 TINY_GAN = ["--set", "n_steps=2", "--set", "batch_size=8"]
 #: The command-line arguments that shrink each script to a smoke run, and a line its output must contain.
 SMOKE = {
+    "benchmarks/augment_check_choice.py": (
+        ["--families", "mnist", "--seeds", "0", "--n-per-class", "5", "--per-class", "3", "--splits", "2"]
+        + ["--gan-steps", "2", "--clf-steps", "2"],
+        "worst family",
+    ),
     "benchmarks/check_choice.py": (
         ["--families", "mnist", "--seeds", "0", "--counts", "6,5,5,5,5,4,4,4,4,3", "--per-class", "3"]
         + ["--splits", "2", "--steps", "2"],

@@ -94,3 +94,27 @@ def test_images_above_64_px_get_the_residual_network_and_it_learns():
     x[y == 1, :, :40] += 0.6  # class 1: a bright top half
     clf = fit_classifier((x, y), n_steps=60, random_state=0)
     assert (clf(x).argmax(1) == y).float().mean() > 0.9
+
+
+class _BatchSizes(torch.nn.Module):
+    """A linear classifier that records the size of every batch it trains on."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear, self.sizes = torch.nn.Linear(2, 2), []
+
+    def forward(self, x):
+        if self.training:
+            self.sizes.append(x.shape[0])
+        return self.linear(x)
+
+
+@pytest.mark.parametrize("n, expected", [(70, 64), (30, 30)])
+def test_every_step_sees_a_full_batch(n, expected):
+    # 70 samples in batches of 64 leave 6 at the end of each epoch: that step is skipped, so that how the data
+    # divides by the batch size never gives a few samples a step of their own; fewer than a batch train as one
+    X = torch.randn(n, 2)
+    y = [0, 1] * (n // 2)
+    model = _BatchSizes()
+    fit_classifier((X, y), model_fn=lambda: model, n_steps=5, batch_size=64, random_state=0)
+    assert model.sizes == [expected] * 5
