@@ -17,6 +17,7 @@ IMAGE_ARCHITECTURES = ("dcgan", "warp")
 FLAT_ARCHITECTURES = ("mlp", "offset")
 EXEMPLAR_ARCHITECTURES = ("warp", "offset")
 UPSAMPLING = ("transposed", "nearest")
+RESAMPLING = ("bilinear", "nearest")
 IMAGE_SIZES = (28, 32, 64)
 DIFFAUGMENT_OPS = ("translation", "cutout", "color")
 #: Flat features with at least this many classes get the offset generator from ``architecture="auto"``, fewer
@@ -207,6 +208,13 @@ class GANConfig:
         keeps the networks' own grid (7 x 7 at 28 px): local bends. Rigid
         moves keep a shape a shape where local bends turn it into another
         (docs/settings.md, "Beyond digits").
+    warp_resample : {"bilinear", "nearest"}
+        ``architecture="warp"`` only: how a bent exemplar reads its pixels.
+        "bilinear" (the default) blends the four around each point, a blur
+        at the scale of a pixel; "nearest" copies the nearest one, so every
+        pixel of a sample is a pixel of its exemplar (gradients flow as for
+        bilinear). Nearest helps fine textures and costs digits
+        (docs/settings.md, "Beyond digits").
     offset_scale : float
         ``architecture="offset"`` only: the largest offset the generator may
         add to a feature of a training row, in standard deviations of that
@@ -282,6 +290,7 @@ class GANConfig:
     warp_shift: float = 0.5
     warp_stroke: float = 0.0
     warp_grid: int | None = None
+    warp_resample: str = "bilinear"
     offset_scale: float = 2.0
     pseudo_label_threshold: float = 0.95
     pseudo_label_steps: int = 600
@@ -416,7 +425,7 @@ CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GANConfig))
 #: architecture". ``mlp_hidden`` sizes both flat-feature networks.
 ARCHITECTURE_FIELDS = {
     "dcgan": ("g_upsample",),
-    "warp": ("warp_shift", "warp_stroke", "warp_grid"),
+    "warp": ("warp_shift", "warp_stroke", "warp_grid", "warp_resample"),
     "offset": ("offset_scale", "mlp_hidden"),
     "mlp": ("mlp_hidden",),
 }
@@ -468,6 +477,7 @@ _CONSTRAINTS = {
     "warp_shift": [Interval("real", 0, 1, closed="right")],
     "warp_stroke": [Interval("real", 0, 1)],
     "warp_grid": [NONE, *_POSITIVE_INT],
+    "warp_resample": [Options(*RESAMPLING)],
     "offset_scale": [Interval("real", 0, closed="neither")],
     "pseudo_label_threshold": [Interval("real", 0, 1)],
     "pseudo_label_steps": _POSITIVE_INT,

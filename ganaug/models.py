@@ -193,7 +193,9 @@ class WarpGenerator(_Exemplars, nn.Module):
     displacement field on a coarse (``base_h`` x ``base_w``) grid, averaged
     down to ``field_grid`` x ``field_grid`` when that is given (1: one shift
     for the whole image), upsampled bilinearly and applied with
-    ``grid_sample``: the sample is the exemplar, bent. With ``stroke > 0`` a
+    ``grid_sample``: the sample is the exemplar, bent. ``resample="nearest"``
+    reads each of its pixels from the nearest exemplar pixel (the gradient
+    is bilinear's); ``"bilinear"`` blends the four around it. With ``stroke > 0`` a
     second head outputs a coarse map ``t`` in ``[-stroke, stroke]`` and each
     pixel of the bent image is moved the fraction ``t`` of the way to its 3x3
     dilation (``t > 0``: thicker strokes) or ``-t`` of the way to its 3x3
@@ -233,8 +235,10 @@ class WarpGenerator(_Exemplars, nn.Module):
         max_shift: float = 0.125,
         stroke: float = 0.0,
         field_grid: int | None = None,
+        resample: str = "bilinear",
     ):
         super().__init__()
+        self.resample = resample
         n_down, bh, bw = grid(size)
         # the displacement field's own grid, or a coarser one it is averaged down to (more rigid bends)
         self.field_grid = (bh, bw) if field_grid is None else (min(field_grid, bh), min(field_grid, bw))
@@ -345,7 +349,11 @@ class WarpGenerator(_Exemplars, nn.Module):
             theta = torch.eye(2, 3, device=z.device, dtype=shift.dtype).expand(z.shape[0], 2, 3)
             identity = F.affine_grid(theta, list(target.shape), align_corners=False)
         grid_ = identity + shift.permute(0, 2, 3, 1)
-        out = F.grid_sample(target, grid_.to(target.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+        grid_ = grid_.to(target.dtype)
+        out = F.grid_sample(target, grid_, mode="bilinear", padding_mode="border", align_corners=False)
+        if self.resample == "nearest":  # the nearest pixel's value, the bilinear gradient (straight through)
+            nearest = F.grid_sample(target, grid_, mode="nearest", padding_mode="border", align_corners=False)
+            out = nearest + (out - out.detach())  # exactly the nearest values forward
         if self.thickness is None:
             return out
         t = F.interpolate(
@@ -582,6 +590,7 @@ def build_models(
                 max_shift=cfg.warp_shift,
                 stroke=cfg.warp_stroke,
                 field_grid=cfg.warp_grid,
+                resample=cfg.warp_resample,
             )
         else:
             g = ConvGenerator(

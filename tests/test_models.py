@@ -155,6 +155,28 @@ def test_warp_grid_makes_the_bends_rigid_one_shift_for_the_whole_image_at_1():
             GANConfig(warp_grid=bad)
 
 
+def test_warp_resample_nearest_copies_exemplar_pixels_and_still_passes_gradients():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(4, 1, 28, 28, generator=g) * 2 - 1, torch.tensor([0, 1, 0, 1])
+    z, label = torch.randn(4, 16, generator=g), torch.tensor([0, 1, 1, 0])
+
+    def bent(resample):
+        torch.manual_seed(0)  # the same weights for both
+        gen, _ = build_models(GANConfig(architecture="warp", latent_dim=16, warp_resample=resample), 2, (1, 28, 28))
+        return gen.set_exemplars(x, y), gen(z, label)
+
+    _, smooth = bent("bilinear")
+    gen, sharp = bent("nearest")
+    values = x.flatten()
+    # every pixel of a nearest sample is one of the exemplars' pixels; bilinear blends them into new values
+    assert torch.isin(sharp.detach().flatten(), values).all()
+    assert not torch.isin(smooth.detach().flatten(), values).all()
+    sharp.square().sum().backward()
+    assert gen.flow[-2].weight.grad.abs().sum() > 0  # the field still learns through the bilinear gradient
+    with pytest.raises(ValueError, match="warp_resample"):
+        GANConfig(warp_resample="bicubic")
+
+
 def test_warp_generator_refuses_what_it_cannot_serve():
     with pytest.raises(ValueError, match="needs images"):
         build_models(GANConfig(architecture="warp"), 2, (13,))
