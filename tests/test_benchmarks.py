@@ -77,6 +77,10 @@ SMOKE = {
         + ["--check-steps", "2"],
         "worst family",
     ),
+    "benchmarks/resampling_blur.py": (
+        ["--families", "mnist", "--seeds", "0", "1", "--n-per-class", "3", "--per-class", "2", "--clf-steps", "2"],
+        "vs real only",
+    ),
     "benchmarks/image_families.py": (
         ["--out", "{tmp}", "--families", "shapes", "textures", "--n-per-class", "6", "--test-per-class", "2"],
         "textures:",
