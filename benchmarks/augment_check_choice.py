@@ -186,9 +186,7 @@ def report(results: list[dict], n_splits: int) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    family_defaults.add_family_arguments(p)
-    p.add_argument("--n-per-class", type=int, default=10, help="training images drawn per class")
-    p.add_argument("--per-class", type=int, default=100, help="other training images scored per class")
+    family_defaults.add_family_arguments(p, balanced=True)
     p.add_argument("--splits", type=int, default=3, help="held-out splits real data alone may be averaged over")
     p.add_argument("--gan-steps", type=int, default=0, help="GAN generator updates (0: the library's default)")
     p.add_argument("--clf-steps", type=int, default=300, help="steps of the classifiers that price the candidates")

@@ -78,12 +78,17 @@ def held_out_split(y: np.ndarray, counts, seed: int, per_class: int):
     return np.concatenate(train), np.concatenate(score)
 
 
-def add_family_arguments(p: argparse.ArgumentParser) -> None:
-    """The options every family benchmark takes: ``--families``, ``--families-dir``, ``--seeds`` and ``--jobs``."""
+def add_family_arguments(p: argparse.ArgumentParser, *, balanced: bool = False) -> None:
+    """The options every family benchmark takes: ``--families``, ``--families-dir``, ``--seeds`` and ``--jobs``;
+    with ``balanced``, those of a benchmark that draws the same number of images from every class as well:
+    ``--n-per-class`` (drawn to train on) and ``--per-class`` (other training images scored)."""
     p.add_argument("--families", nargs="+", choices=FAMILIES, default=None, help="default: every family found")
     p.add_argument("--families-dir", default=None, help="the --out folder of benchmarks/image_families.py")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--jobs", type=int, default=1, help="(family, seed) pairs run at once")
+    if balanced:
+        p.add_argument("--n-per-class", type=int, default=10, help="training images drawn per class")
+        p.add_argument("--per-class", type=int, default=100, help="other training images scored per class")
 
 
 def chosen_families(families, families_dir) -> list[str]:

@@ -44,7 +44,7 @@ def shifted(x: torch.Tensor, *, mode: str, max_px: float, gen: torch.Generator) 
     return F.grid_sample(x, grid, mode=mode, padding_mode="border", align_corners=False).clamp(-1, 1)
 
 
-def run_seed(family, x, y, *, seed, n_per_class, per_class, max_px, clf_steps) -> dict:
+def run_seed(family, x, y, *, seed, n_per_class, per_class, shift, clf_steps) -> dict:
     torch.set_num_threads(1)
     classes = np.unique(y)
     train, pool = family_defaults.held_out_split(y, [n_per_class] * len(classes), seed, per_class)
@@ -59,7 +59,7 @@ def run_seed(family, x, y, *, seed, n_per_class, per_class, max_px, clf_steps) -
     real, codes = images[train], labels[train]
     scores = {"real only": accuracy(real, codes)}
     for mode in MODES:
-        copies = shifted(real, mode=mode, max_px=max_px, gen=gen)
+        copies = shifted(real, mode=mode, max_px=shift, gen=gen)
         scores[f"+ {mode} shift"] = accuracy(torch.cat([real, copies]), np.concatenate([codes, codes]))
     print(f"  {family:<9} seed {seed}  " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()), flush=True)
     return {"family": family, "seed": seed, "scores": scores}
@@ -85,24 +85,14 @@ def report(results: list[dict]) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    family_defaults.add_family_arguments(p)
-    p.add_argument("--n-per-class", type=int, default=10, help="training images drawn per class")
-    p.add_argument("--per-class", type=int, default=100, help="other training images scored per class")
+    family_defaults.add_family_arguments(p, balanced=True)
     p.add_argument("--shift", type=float, default=3.0, help="largest translation along each axis, px")
     p.add_argument("--clf-steps", type=int, default=DEFAULT_N_STEPS, help="classifier steps (the library's default)")
     args = p.parse_args(argv)
     families = family_defaults.chosen_families(args.families, args.families_dir)
     print(f"families {families}; seeds {args.seeds}; {args.n_per_class} images a class; shifts up to {args.shift} px")
-    return family_defaults.run_and_report(
-        run_seed,
-        report,
-        args,
-        families=families,
-        n_per_class=args.n_per_class,
-        per_class=args.per_class,
-        max_px=args.shift,
-        clf_steps=args.clf_steps,
-    )
+    options = {name: getattr(args, name) for name in ("n_per_class", "per_class", "shift", "clf_steps")}
+    return family_defaults.run_and_report(run_seed, report, args, families=families, **options)
 
 
 if __name__ == "__main__":
