@@ -101,3 +101,19 @@ def test_a_reduced_deformation_reach_is_kept_by_the_model_file(tmp_path):
     loaded = SyntheticAugmenter.load(path)
     assert loaded.generator_.reach == 0.25
     assert torch.equal(loaded.sample(8, random_state=3)[0], quarter)
+
+
+def test_a_model_fitted_with_nearest_resampling_loads_and_samples_as_it_did(tmp_path):
+    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
+    gan = GANConfig(batch_size=4, g_width=4, d_width=4, warp_resample="nearest")
+    aug = SyntheticAugmenter(gan=gan, n_steps=2, random_state=0, verbose=0).fit((x, y))
+    before = aug.sample(8, random_state=3)[0]
+    values = x.flatten().sort().values  # every pixel is an exemplar's (read by nearest), up to the value scaling
+    at = torch.searchsorted(values, before.flatten()).clamp(1, len(values) - 1)
+    gap = torch.minimum((before.flatten() - values[at - 1]).abs(), (before.flatten() - values[at]).abs())
+    assert gap.max() < 1e-5
+    with pytest.warns(UserWarning, match="holds the 12 training images"):
+        path = aug.save(tmp_path / "nearest.pt")
+    loaded = SyntheticAugmenter.load(path)
+    assert loaded.config_.warp_resample == "nearest" and loaded.generator_.resample == "nearest"
+    assert torch.equal(loaded.sample(8, random_state=3)[0], before)
