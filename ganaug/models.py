@@ -350,10 +350,17 @@ class WarpGenerator(_Exemplars, nn.Module):
             identity = F.affine_grid(theta, list(target.shape), align_corners=False)
         grid_ = identity + shift.permute(0, 2, 3, 1)
         grid_ = grid_.to(target.dtype)
-        out = F.grid_sample(target, grid_, mode="bilinear", padding_mode="border", align_corners=False)
-        if self.resample == "nearest":  # the nearest pixel's value, the bilinear gradient (straight through)
-            nearest = F.grid_sample(target, grid_, mode="nearest", padding_mode="border", align_corners=False)
-            out = nearest + (out - out.detach())  # exactly the nearest values forward
+
+        def read(mode: str) -> torch.Tensor:
+            return F.grid_sample(target, grid_, mode=mode, padding_mode="border", align_corners=False)
+
+        if self.resample == "bilinear":
+            out = read("bilinear")
+        elif grid_.requires_grad:  # training: the nearest pixel's value, the bilinear gradient (straight through)
+            blend = read("bilinear")
+            out = read("nearest") + (blend - blend.detach())
+        else:  # sampling: the nearest pixel's value, with no gradient to carry
+            out = read("nearest")
         if self.thickness is None:
             return out
         t = F.interpolate(

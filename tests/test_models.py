@@ -171,6 +171,8 @@ def test_warp_resample_nearest_copies_exemplar_pixels_and_still_passes_gradients
     # every pixel of a nearest sample is one of the exemplars' pixels; bilinear blends them into new values
     assert torch.isin(sharp.detach().flatten(), values).all()
     assert not torch.isin(smooth.detach().flatten(), values).all()
+    with torch.no_grad():  # sampling reads only the nearest pixels: the same values as in training
+        assert torch.equal(gen(z, label), sharp.detach())
     sharp.square().sum().backward()
     assert gen.flow[-2].weight.grad.abs().sum() > 0  # the field still learns through the bilinear gradient
     with pytest.raises(ValueError, match="warp_resample"):
