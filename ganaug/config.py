@@ -210,11 +210,13 @@ class GANConfig:
         (docs/settings.md, "Beyond digits").
     warp_resample : {"bilinear", "nearest"}
         ``architecture="warp"`` only: how a bent exemplar reads its pixels.
-        "bilinear" (the default) blends the four around each point, a blur
-        at the scale of a pixel; "nearest" copies the nearest one, so every
-        pixel of a sample is a pixel of its exemplar (gradients flow as for
-        bilinear). Nearest helps fine textures and costs digits
-        (docs/settings.md, "Beyond digits").
+        "nearest" (the default) copies the nearest one, so every pixel of a
+        sample is a pixel of its exemplar (gradients flow as for bilinear);
+        "bilinear" blends the four around each point, a blur at the scale of
+        a pixel. Chosen by the worst of four image families: nearest keeps
+        textures and noisy backgrounds and costs smooth digits part of their
+        gain (docs/settings.md, "Beyond digits"). Model files written before
+        this field existed load with "bilinear", as they were trained.
     offset_scale : float
         ``architecture="offset"`` only: the largest offset the generator may
         add to a feature of a training row, in standard deviations of that
@@ -290,7 +292,7 @@ class GANConfig:
     warp_shift: float = 0.5
     warp_stroke: float = 0.0
     warp_grid: int | None = None
-    warp_resample: str = "bilinear"
+    warp_resample: str = "nearest"
     offset_scale: float = 2.0
     pseudo_label_threshold: float = 0.95
     pseudo_label_steps: int = 600

@@ -235,7 +235,7 @@ class WarpGenerator(_Exemplars, nn.Module):
         max_shift: float = 0.125,
         stroke: float = 0.0,
         field_grid: int | None = None,
-        resample: str = "bilinear",
+        resample: str = "nearest",
     ):
         super().__init__()
         self.resample = resample

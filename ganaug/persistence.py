@@ -21,11 +21,20 @@ from ._version import __version__
 from .checkpoint import FORMAT_VERSION, atomic_save, safe_load
 from .config import CONFIG_FIELDS, GANConfig
 
+#: GANConfig fields added after model files were first written, each with the value that every file written
+#: before it was trained with: a file without the field loads with that value, not today's default.
+LATER_FIELDS = {"warp_resample": "bilinear"}
+
+
+def _config_from_file(d: dict) -> GANConfig:
+    return GANConfig.from_dict({**LATER_FIELDS, **d})
+
+
 #: Fitted attributes a model file stores as they are (builtins and CPU tensors), under their name without underscores.
 PLAIN = ("value_low_", "value_high_", "images_", "dtype_", "return_numpy_", "history_", "n_steps_", "seed_")
 #: Fitted attributes converted to builtins on the way to the file, and back: (write, read).
 CONVERTED = {
-    "config_": (GANConfig.to_dict, GANConfig.from_dict),
+    "config_": (GANConfig.to_dict, _config_from_file),
     "classes_": (np.ndarray.tolist, np.asarray),
     "n_samples_per_class_": (np.ndarray.tolist, np.asarray),
     "sample_shape_": (list, tuple),
@@ -108,7 +117,7 @@ def _params_from_file(saved: dict) -> dict:
     """Constructor parameters from a model file: format 2 stores ``gan`` as a dict; files of
     ganaug 0.1.0 (format 1) store every GAN hyperparameter as a keyword of its own."""
     if "gan" in saved:
-        return {**saved, "gan": None if saved["gan"] is None else GANConfig.from_dict(saved["gan"])}
+        return {**saved, "gan": None if saved["gan"] is None else _config_from_file(saved["gan"])}
     params = {k: v for k, v in saved.items() if k not in CONFIG_FIELDS}
-    params["gan"] = GANConfig.from_dict({k: v for k, v in saved.items() if k in CONFIG_FIELDS})
+    params["gan"] = _config_from_file({k: v for k, v in saved.items() if k in CONFIG_FIELDS})
     return params

@@ -90,8 +90,9 @@ def test_a_reduced_deformation_reach_is_kept_by_the_model_file(tmp_path):
     from ganaug.self_check import set_reach
 
     x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
-    fast = dict(gan=GANConfig(batch_size=4, g_width=4, d_width=4), n_steps=2, random_state=0, verbose=0)
-    aug = SyntheticAugmenter(**fast).fit((x, y))
+    # read bilinearly: a 2-step model bends by less than half a pixel, which nearest reading rounds away
+    gan = GANConfig(batch_size=4, g_width=4, d_width=4, warp_resample="bilinear")
+    aug = SyntheticAugmenter(gan=gan, n_steps=2, random_state=0, verbose=0).fit((x, y))
     full = aug.sample(8, random_state=3)[0]
     set_reach(aug.generator_, 0.25)
     quarter = aug.sample(8, random_state=3)[0]
@@ -117,3 +118,21 @@ def test_a_model_fitted_with_nearest_resampling_loads_and_samples_as_it_did(tmp_
     loaded = SyntheticAugmenter.load(path)
     assert loaded.config_.warp_resample == "nearest" and loaded.generator_.resample == "nearest"
     assert torch.equal(loaded.sample(8, random_state=3)[0], before)
+
+
+def test_a_file_from_before_warp_resample_loads_bilinear_as_it_was_trained(tmp_path):
+    # files written before the field existed hold no "warp_resample"; they were trained reading bilinearly,
+    # and must not take today's default ("nearest")
+    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
+    gan = GANConfig(batch_size=4, g_width=4, d_width=4, warp_resample="bilinear")
+    aug = SyntheticAugmenter(gan=gan, n_steps=2, random_state=0, verbose=0).fit((x, y))
+    before = aug.sample(8, random_state=3)[0]
+    with pytest.warns(UserWarning, match="holds the 12 training images"):
+        path = aug.save(tmp_path / "bilinear.pt")
+    state = torch.load(path, weights_only=True)
+    del state["config"]["warp_resample"], state["params"]["gan"]["warp_resample"]
+    torch.save(state, path)
+    loaded = SyntheticAugmenter.load(path)
+    assert loaded.config_.warp_resample == "bilinear" and loaded.gan.warp_resample == "bilinear"
+    assert torch.equal(loaded.sample(8, random_state=3)[0], before)
+    assert GANConfig().warp_resample == "nearest"  # what the file would have taken without its own value
