@@ -84,38 +84,43 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert loaded.config_ == aug.config_
 
 
+def _tiny_warp(resample: str):
+    """The 12 random images and a 2-step warp augmenter fitted on them, reading pixels by ``resample``."""
+    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
+    gan = GANConfig(batch_size=4, g_width=4, d_width=4, warp_resample=resample)
+    return x, SyntheticAugmenter(gan=gan, n_steps=2, random_state=0, verbose=0).fit((x, y))
+
+
+def _save_warp(aug, path):
+    """``aug.save(path)``, which warns that a warp model file holds the training images."""
+    with pytest.warns(UserWarning, match="holds the 12 training images"):
+        return aug.save(path)
+
+
 def test_a_reduced_deformation_reach_is_kept_by_the_model_file(tmp_path):
     # GANOverSampler(self_check=True) may bend less far than the generator was trained to; a saved and loaded
     # augmenter must sample at that reach, not the trained one
     from ganaug.self_check import set_reach
 
-    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
     # read bilinearly: a 2-step model bends by less than half a pixel, which nearest reading rounds away
-    gan = GANConfig(batch_size=4, g_width=4, d_width=4, warp_resample="bilinear")
-    aug = SyntheticAugmenter(gan=gan, n_steps=2, random_state=0, verbose=0).fit((x, y))
+    _, aug = _tiny_warp("bilinear")
     full = aug.sample(8, random_state=3)[0]
     set_reach(aug.generator_, 0.25)
     quarter = aug.sample(8, random_state=3)[0]
     assert not torch.equal(full, quarter)
-    with pytest.warns(UserWarning, match="holds the 12 training images"):
-        path = aug.save(tmp_path / "quarter.pt")
-    loaded = SyntheticAugmenter.load(path)
+    loaded = SyntheticAugmenter.load(_save_warp(aug, tmp_path / "quarter.pt"))
     assert loaded.generator_.reach == 0.25
     assert torch.equal(loaded.sample(8, random_state=3)[0], quarter)
 
 
 def test_a_model_fitted_with_nearest_resampling_loads_and_samples_as_it_did(tmp_path):
-    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
-    gan = GANConfig(batch_size=4, g_width=4, d_width=4, warp_resample="nearest")
-    aug = SyntheticAugmenter(gan=gan, n_steps=2, random_state=0, verbose=0).fit((x, y))
+    x, aug = _tiny_warp("nearest")
     before = aug.sample(8, random_state=3)[0]
     values = x.flatten().sort().values  # every pixel is an exemplar's (read by nearest), up to the value scaling
     at = torch.searchsorted(values, before.flatten()).clamp(1, len(values) - 1)
     gap = torch.minimum((before.flatten() - values[at - 1]).abs(), (before.flatten() - values[at]).abs())
     assert gap.max() < 1e-5
-    with pytest.warns(UserWarning, match="holds the 12 training images"):
-        path = aug.save(tmp_path / "nearest.pt")
-    loaded = SyntheticAugmenter.load(path)
+    loaded = SyntheticAugmenter.load(_save_warp(aug, tmp_path / "nearest.pt"))
     assert loaded.config_.warp_resample == "nearest" and loaded.generator_.resample == "nearest"
     assert torch.equal(loaded.sample(8, random_state=3)[0], before)
 
@@ -123,12 +128,9 @@ def test_a_model_fitted_with_nearest_resampling_loads_and_samples_as_it_did(tmp_
 def test_a_file_from_before_warp_resample_loads_bilinear_as_it_was_trained(tmp_path):
     # files written before the field existed hold no "warp_resample"; they were trained reading bilinearly,
     # and must not take today's default ("nearest")
-    x, y = torch.rand(12, 1, 28, 28), torch.arange(12) % 2
-    gan = GANConfig(batch_size=4, g_width=4, d_width=4, warp_resample="bilinear")
-    aug = SyntheticAugmenter(gan=gan, n_steps=2, random_state=0, verbose=0).fit((x, y))
+    _, aug = _tiny_warp("bilinear")
     before = aug.sample(8, random_state=3)[0]
-    with pytest.warns(UserWarning, match="holds the 12 training images"):
-        path = aug.save(tmp_path / "bilinear.pt")
+    path = _save_warp(aug, tmp_path / "bilinear.pt")
     state = torch.load(path, weights_only=True)
     del state["config"]["warp_resample"], state["params"]["gan"]["warp_resample"]
     torch.save(state, path)
