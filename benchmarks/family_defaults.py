@@ -5,7 +5,8 @@ each seed, a long-tailed training set is drawn from the family's training pool (
 125, 90, 60, 40, 25, 12, 8 and 5 images of the 10 classes) and scored on up to ``--per-class`` other images of
 each class from the same pool: the test splits are never read. The same small CNN and budget
 (``ganaug.evaluation.compare_resampling``) trains on the set balanced by RandomOverSampler, with the class-weighted
-and the logit-adjusted loss, and balanced by ``GANOverSampler`` with each value of the swept GANConfig field.
+and the logit-adjusted loss, and balanced by ``GANOverSampler(self_check=False)`` (its samples always) with each
+value of the swept GANConfig field.
 
     python benchmarks/family_defaults.py --families-dir data/families --sweep warp_shift=[0.125,0.25,0.5]
     python benchmarks/family_defaults.py --families-dir data/families --sweep warp_shift=[0.5] --self-check --jobs 2
@@ -121,9 +122,11 @@ def each_family_and_seed(run, data: dict, seeds, **kw):
 
 
 def gan_arms(field, values, gan_steps, self_check: bool) -> dict:
-    """The GANOverSampler arms: one per swept value, and with ``self_check`` the defaults with the check on."""
+    """The GANOverSampler arms: one per swept value (its samples always, ``self_check=False``: the GAN's setting
+    is what is chosen), and with ``self_check`` the defaults with the check on."""
     arms = {
-        f"GANOverSampler {field}={v}": GANOverSampler(gan=GANConfig(**{field: v}, n_steps=gan_steps)) for v in values
+        f"GANOverSampler {field}={v}": GANOverSampler(gan=GANConfig(**{field: v}, n_steps=gan_steps), self_check=False)
+        for v in values
     }
     if self_check:
         arms["GANOverSampler(self_check=True)"] = GANOverSampler(gan=GANConfig(n_steps=gan_steps), self_check=True)

@@ -78,11 +78,11 @@ class SyntheticSamplesWarning(UserWarning):
 
 
 def warn_lost(owner: str, check: dict, *, lost: str, instead: str, stacklevel: int) -> None:
-    """Say that a self-check found the GAN's samples did not help: ``owner(self_check=True): on N held-out training
+    """Say that a self-check found the GAN's samples did not help: ``owner's self-check: on N held-out training
     rows, <lost> (balanced <score> of the held-out rows: <scores>); <instead>``."""
     scores = ", ".join(f"{k} {v:.3f}" for k, v in check["scores"].items())
     warnings.warn(
-        f"{owner}(self_check=True): on {check['n_held_out']} held-out training rows, {lost} (balanced "
+        f"{owner}'s self-check: on {check['n_held_out']} held-out training rows, {lost} (balanced "
         f"{check['score']} of the held-out rows: {scores}); {instead}",
         SyntheticSamplesWarning,
         stacklevel=stacklevel + 1,

@@ -29,7 +29,10 @@ pytestmark = [
 
 # a GAN budget small enough to fit in ~0.1 s on one CPU thread
 FAST = dict(gan=GANConfig(mlp_hidden=32, latent_dim=16, batch_size=16), n_steps=5)
-FAST_DCGAN = dict(gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8, architecture="dcgan"), n_steps=2)
+# image arrays: the self-check (on for them by default) has tests of its own in test_self_check.py
+FAST_DCGAN = dict(
+    gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8, architecture="dcgan"), n_steps=2, self_check=False
+)
 
 
 @pytest.fixture
@@ -185,7 +188,8 @@ def test_image_arrays_train_a_dcgan_and_keep_shape_and_dtype(grey_images):
     assert sampler.augmenter_.images_
     # "auto" weights resolve to the image settings: the auxiliary loss and the mode-seeking term are on
     assert sampler.augmenter_.config_.aux_weight == 3.0 and sampler.augmenter_.config_.diversity_weight == 0.3
-    auto = GANOverSampler(gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8), n_steps=2, random_state=0)
+    tiny = GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8)
+    auto = GANOverSampler(gan=tiny, n_steps=2, self_check=False, random_state=0)
     auto.fit_resample(X, y)
     assert auto.augmenter_.config_.architecture == "warp" and auto.augmenter_.config_.diversity_weight == 1.0
 

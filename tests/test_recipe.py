@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import ganaug.self_check
 from ganaug import GANConfig
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "mnist_augment.py"
@@ -114,19 +115,24 @@ def test_imbalanced_recipe_runs_every_arm_and_writes_its_outputs(tmp_path):
     spec = importlib.util.spec_from_file_location("mnist_imbalanced", path)
     recipe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipe)
-    args = "--offline --counts 12,10,8,8,6,6,5,5,4,4 --seeds 2 --gan-steps 2 --clf-steps 3 --jobs 1".split()
-    assert recipe.main([*args, "--self-check", "--out", str(tmp_path)]) == 0
+    args = "--offline --counts 12,10,8,8,6,6,5,5,4,4 --seeds 2 --gan-steps 2 --clf-steps 3 --check-steps 5".split()
+    library_steps = ganaug.self_check.RESAMPLING_CHECK_STEPS
+    assert recipe.main([*args, "--jobs", "1", "--out", str(tmp_path)]) == 0
+    assert ganaug.self_check.RESAMPLING_CHECK_STEPS == library_steps  # --check-steps does not outlive the run
     lines = (tmp_path / "results.csv").read_text().splitlines()
-    assert len(lines) == 1 + 2 * (len(recipe.ARMS) + 1)
+    assert len(lines) == 1 + 2 * len(recipe.ARMS)
     summary = (tmp_path / "summary.md").read_text()
-    assert all(f"| {arm} |" in summary for arm in (*recipe.ARMS, recipe.CHECKED))
-    assert re.search(r"chose, on a held-out fifth of each class: seed 0 \S+.*; seed 1 \S+", summary)
+    assert all(f"| {arm} |" in summary for arm in recipe.ARMS)
+    # the sampler as it comes checks itself on these image arrays
+    assert re.search(r"GANOverSampler chose, on a held-out fifth of each class: seed 0 \S+.*; seed 1 \S+", summary)
     took = re.search(r"the check's GAN fit (\d+\.\d) s, its classifiers (\d+\.\d) s", summary)
     assert took and float(took[2]) > 0, summary  # where the check's time went
     assert (tmp_path / "recall.png").stat().st_size > 0 and (tmp_path / "samples.png").stat().st_size > 0
     # the GANs' counts: every class topped up to the largest (12); half-way in log count for the one with the loss
     rows = [line.split(",") for line in lines[1:]]
-    assert {int(row[5]) for row in rows if row[0] == "GANOverSampler"} == {120}
+    assert {int(row[5]) for row in rows if row[0] == "GANOverSampler(self_check=False)"} == {120}
+    # checked: topped up (samples or duplicates), or the rows as they are when it chose a loss
+    assert {int(row[5]) for row in rows if row[0] == "GANOverSampler"} <= {120, 68}
     halfway = sum(max(n, round((n * 12) ** 0.5)) for n in (12, 10, 8, 8, 6, 6, 5, 5, 4, 4))
     assert {int(row[5]) for row in rows if row[0] == "GANOverSampler + logit adjustment"} == {halfway}
     assert {int(row[5]) for row in rows if row[0] in ("class-weighted CE", "logit adjustment")} == {68}

@@ -379,3 +379,42 @@ def test_the_augmenter_samples_at_the_reach_and_wraps_at_the_ratio_its_check_cho
     assert unchecked.self_check_ is None and unchecked.generator_.reach == pytest.approx(1.0)
     assert _wrapped_counts(unchecked, x, y) == (24, 24)  # without a check: one synthetic sample per real one
     assert loaded.generator_.reach == pytest.approx(0.25) and _wrapped_counts(loaded, x, y) == (24, 48)
+
+
+def test_by_default_the_sampler_checks_image_arrays_and_not_2d_rows(monkeypatch):
+    import ganaug.oversampling
+
+    calls = []
+
+    def recorded(x, codes, **kw):
+        calls.append(x.shape)
+        return {"scores": {"gan": 0.7}, "score": "probability", "chosen": "gan", "reach": None, "loss": None}
+
+    monkeypatch.setattr(ganaug.oversampling, "run_self_check", recorded)
+    tiny = dict(gan=GANConfig(g_width=8, d_width=8, latent_dim=16, batch_size=8, mlp_hidden=16), n_steps=1)
+    images = (np.random.RandomState(0).rand(30, 28, 28) * 255).astype(np.uint8)
+    table, y = _two_blobs(20, 10, seed=0)
+    samplers = {
+        "images": (GANOverSampler(**tiny, random_state=0), images),
+        "table": (GANOverSampler(**tiny, random_state=0), table),
+        "flattened images": (GANOverSampler(**tiny, image_shape=(1, 28, 28), random_state=0), images.reshape(30, -1)),
+        "images, False": (GANOverSampler(**tiny, self_check=False, random_state=0), images),
+        "table, True": (GANOverSampler(**tiny, self_check=True, random_state=0), table),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for sampler, X in samplers.values():
+            sampler.fit_resample(X, y)
+    assert GANOverSampler().get_params()["self_check"] == "auto"
+    assert calls == [(30, 28, 28), (30, 4)]  # the image array by default, and the table when asked
+    ran = {name: sampler.self_check_ is not None for name, (sampler, _) in samplers.items()}
+    assert ran == {
+        "images": True,
+        "table": False,
+        "flattened images": False,
+        "images, False": False,
+        "table, True": True,
+    }
+    assert samplers["images"][0].self_check_["chosen"] == "gan"
+    with pytest.raises(ValueError, match="self_check"):
+        GANOverSampler(self_check="yes").fit_resample(table, y)

@@ -76,8 +76,9 @@ def compare_resampling(
         ``accuracy``, ``balanced_accuracy``, ``macro_f1``,
         ``per_class_recall``, ``n_train`` (rows the classifier trained on;
         per epoch for an augmenter) and ``resample_seconds`` (fitting the
-        sampler or GAN and resampling); for a ``GANOverSampler(self_check=True)``
-        also ``self_check``, the candidate its check chose (a check that
+        sampler or GAN and resampling); for a ``GANOverSampler`` whose
+        self-check ran (``self_check_``) also ``self_check``, the candidate
+        its check chose (a check that
         chose a loss adds no rows, and that entry's classifier trains with
         the chosen loss unless the pair names another), and
         ``self_check_seconds``, what the check took (part of
@@ -129,7 +130,7 @@ def compare_resampling(
                 bar.set_postfix_str(f"seed {seed} {name}")
                 t0 = time.perf_counter()
                 seen = None  # the class frequencies of rx, ry
-                check = None  # what a GANOverSampler(self_check=True) chose on held-out training rows
+                check = None  # what a GANOverSampler's self-check chose on held-out training rows
                 if sampler is None:
                     rx, ry, loader = x, labels, None
                 elif isinstance(sampler, SyntheticAugmenter):
