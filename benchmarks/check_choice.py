@@ -4,9 +4,10 @@
 each candidate way, and keeps the candidate whose held-out rows score best. This benchmark prices that pick: the
 candidates are duplicates, class-weighted cross-entropy and logit adjustment (and, with ``--gan-steps N``, the
 GAN's top-ups at each reach of the check, from a GAN fitted on the first split's fit part); the rules are the
-balanced log-likelihood, accuracy and probability of the own class of the held-out rows, and the log-likelihood
-with the GAN kept only where accuracy agrees; each on the first split, and with the candidates that need no GAN
-averaged over ``--splits`` splits.
+balanced log-likelihood, accuracy and probability of the own class of the held-out rows, the log-likelihood
+with the GAN kept only where accuracy agrees, and the probability under the one-standard-error rule (the GAN kept
+only where it scores more than one standard error above the best baseline); each on the first split, and with
+the candidates that need no GAN averaged over ``--splits`` splits.
 
 For each family of ``benchmarks/family_defaults.py`` and each seed, the same long-tailed training set is drawn
 from the family's training pool, and every candidate also trains on the whole set (the GAN fitted on it) and is
@@ -16,7 +17,8 @@ never read). Each rule's pick is then priced against the family's best baseline.
     python benchmarks/check_choice.py --families-dir data/families --seeds 0 1 2 3 4 --splits 3 --gan-steps 400 --jobs 2
 
 Prints a line per (family, seed), then per family and rule what was picked, the cost against the best candidate
-and the difference from the best baseline in points, and each rule's worst family.
+and the difference from the best baseline in points, and each rule's worst family; and per family the bound no
+rule can pass: the best candidate of each seed (and the best of the GAN's reaches) against the best baseline.
 """
 
 from __future__ import annotations
@@ -46,9 +48,13 @@ from ganaug.self_check import (  # noqa: E402
 
 BASELINES = ("duplicates",) + CHECK_LOSSES
 METRICS = ("log-likelihood", "accuracy", "probability")
-#: The scoring rules compared: each metric alone, and the log-likelihood with the GAN kept only where held-out
-#: accuracy agrees that it beats the best baseline.
-RULES = METRICS + ("log-likelihood, GAN also by accuracy",)
+#: The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani & Friedman, ESL 7.10): the candidates that
+#: generate nothing are the simpler model, kept unless the GAN's best top-up scores more than one standard error
+#: above the best of them (the error of the mean over classes of its per-class difference on the first split).
+ONE_SE = "probability, GAN only 1 SE above"
+#: The scoring rules compared: each metric alone, the log-likelihood with the GAN kept only where held-out
+#: accuracy agrees that it beats the best baseline, and the probability under the one-standard-error rule.
+RULES = METRICS + ("log-likelihood, GAN also by accuracy", ONE_SE)
 
 
 def scores(fit, held, *, loss="cross_entropy", extra=None, n_classes, seed, n_steps):
@@ -79,7 +85,8 @@ def scores(fit, held, *, loss="cross_entropy", extra=None, n_classes, seed, n_st
         "probability": own,
     }
     ks = np.unique(held_codes)
-    return {m: float(np.mean([v[held_codes == k].mean() for k in ks])) for m, v in per_row.items()}
+    by_class = {m: [float(v[held_codes == k].mean()) for k in ks] for m, v in per_row.items()}
+    return {**{m: float(np.mean(v)) for m, v in by_class.items()}, "probability by class": by_class["probability"]}
 
 
 def fit_gan(x, codes, *, seed, gan_steps):
@@ -153,11 +160,17 @@ def picks(result: dict, rule: str, k: int) -> str:
     mean = {c: {m: np.mean([v[m] for v in vs]) for m in METRICS} for c, vs in s.items()}
     if rule in METRICS:
         return max(mean, key=lambda c: (mean[c][rule], c.startswith("gan")))
-    base = max(BASELINES, key=lambda c: mean[c]["log-likelihood"])
+    metric = "probability" if rule == ONE_SE else "log-likelihood"
+    base = max(BASELINES, key=lambda c: mean[c][metric])
     gans = [c for c in mean if c.startswith("gan")]
     if not gans:
         return base
-    gan = max(gans, key=lambda c: mean[c]["log-likelihood"])
+    gan = max(gans, key=lambda c: mean[c][metric])
+    if rule == ONE_SE:
+        first = result["splits"][0]
+        diff = np.subtract(first[gan]["probability by class"], first[base]["probability by class"])
+        se = diff.std(ddof=1) / np.sqrt(len(diff))
+        return gan if mean[gan][metric] - mean[base][metric] > se else base
     wins = all(mean[gan][m] >= mean[base][m] for m in ("log-likelihood", "accuracy"))
     return gan if wins else base
 
@@ -184,6 +197,13 @@ def report(results: list[dict], n_splits: int) -> str:
                 f"  {rule:<38} {k} split(s): picked {counts}; cost {100 * np.mean(cost):.1f} points; "
                 f"vs best baseline {100 * np.mean(gap):+.1f}"
             )
+        bound = [max(r["reference"].values()) - r["reference"][best] for r in fr]
+        gans = [c for c in fr[0]["reference"] if c.startswith("gan")]
+        gan_bound = [max(r["reference"][c] for c in gans) - r["reference"][best] for r in fr] if gans else None
+        lines.append(
+            f"  {'bound: the best candidate of each seed':<49} vs best baseline {100 * np.mean(bound):+.1f}"
+            + (f" (the best GAN reach of each seed {100 * np.mean(gan_bound):+.1f})" if gans else "")
+        )
     lines.append("\nworst family, the pick minus the family's best baseline (points):")
     for (rule, k), v in worst.items():
         lines.append(f"  {rule:<38} {k} split(s): {v:+.1f}")

@@ -34,11 +34,11 @@ import torch
 from imblearn.over_sampling import RandomOverSampler
 from joblib import Parallel, delayed
 
-import ganaug.self_check
 from ganaug import GANConfig, GANOverSampler
 from ganaug.config import parse_assignment
 from ganaug.evaluation import compare_resampling, paired_difference
 from ganaug.io import load_idx_folder, load_mnist_sample
+from ganaug.self_check import RESAMPLING_CHECK_STEPS, resampling_check_steps
 
 COUNTS = (500, 250, 125, 90, 60, 40, 25, 12, 8, 5)
 FAMILIES = ("mnist", "glyphs", "shapes", "textures")
@@ -135,10 +135,9 @@ def gan_arms(field, values, gan_steps, self_check: bool) -> dict:
 
 def run_family(family, x, y, *, seed, counts, per_class, arms, clf_steps, check_steps) -> list[dict]:
     torch.set_num_threads(1)
-    ganaug.self_check.RESAMPLING_CHECK_STEPS = check_steps  # in this worker process
     train, score = held_out_split(y, counts, seed, per_class)
     arms = {**BASELINES, **arms}
-    with warnings.catch_warnings():
+    with resampling_check_steps(check_steps), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         rows = compare_resampling(
             (x[train], y[train]), (x[score], y[score]), arms, seeds=(seed,), n_steps=clf_steps, verbose=0
@@ -192,7 +191,7 @@ def main(argv=None) -> int:
     p.add_argument(
         "--check-steps",
         type=int,
-        default=ganaug.self_check.RESAMPLING_CHECK_STEPS,
+        default=RESAMPLING_CHECK_STEPS,
         help="the self-check's classifier steps",
     )
     args = p.parse_args(argv)

@@ -24,6 +24,7 @@ the held-out rows' balanced log-likelihood, and the augmenter keeps what scored 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import warnings
@@ -34,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ._validation import child_seeds
+from ._validation import check_positive_int, child_seeds
 from .classifier import predict_proba, train_classifier
 from .resolution import WORK_SIDE
 from .scaling import MIN_IMAGE_SIZE
@@ -71,6 +72,32 @@ GAN_BAR = "ganaug self-check: GAN"
 #: What each check ranks its candidates by (see :func:`_held_out_scores`).
 RESAMPLING_SCORE = "probability"
 AUGMENTATION_SCORE = "log-likelihood"
+
+
+@contextlib.contextmanager
+def resampling_check_steps(n_steps: int):
+    """Within the ``with`` block, an over-sampling's check trains each classifier ``n_steps`` batches instead of
+    :data:`RESAMPLING_CHECK_STEPS`, which is given back on leaving it (also on an error).
+
+    For benchmarks and quick runs: the default budget is what the check was chosen with.
+
+    Examples
+    --------
+    >>> import ganaug.self_check as sc
+    >>> with sc.resampling_check_steps(5):
+    ...     sc.RESAMPLING_CHECK_STEPS
+    5
+    >>> sc.RESAMPLING_CHECK_STEPS
+    600
+    """
+    global RESAMPLING_CHECK_STEPS
+    n_steps = check_positive_int(n_steps, "n_steps")
+    before = RESAMPLING_CHECK_STEPS
+    RESAMPLING_CHECK_STEPS = n_steps
+    try:
+        yield
+    finally:
+        RESAMPLING_CHECK_STEPS = before
 
 
 class SyntheticSamplesWarning(UserWarning):
@@ -474,6 +501,7 @@ __all__ = [
     "duplicate_rows",
     "held_out_split",
     "judged",
+    "resampling_check_steps",
     "run_self_check",
     "set_reach",
 ]

@@ -23,6 +23,7 @@ Outputs in --out: results.csv, summary.md, recall.png, samples.png, config.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -39,10 +40,10 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler  # noqa: E402
 from mnist_augment import load_dataset, resolve_jobs, run_info  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-import ganaug.self_check  # noqa: E402
 from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter, save_grid  # noqa: E402
 from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.evaluation import compare_resampling, paired_difference  # noqa: E402
+from ganaug.self_check import resampling_check_steps  # noqa: E402
 
 COUNTS = (400, 200, 100, 75, 50, 35, 20, 10, 6, 4)
 PROFILES = {
@@ -118,23 +119,19 @@ def run_seed(seed, train_set, scored_fn, cfg, device, threads=None) -> list:
     xtr, ytr = train_set
     idx = imbalanced_subset(ytr, cfg["counts"], seed)
     scored = scored_fn(idx, seed)
-    library_steps = ganaug.self_check.RESAMPLING_CHECK_STEPS
-    if cfg["check_steps"] is not None:  # for this seed only: given back below, also in a caller's own process
-        ganaug.self_check.RESAMPLING_CHECK_STEPS = cfg["check_steps"]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # small-class warnings are the point of this recipe
-            return compare_resampling(
-                (xtr[idx], ytr[idx]),
-                scored,
-                samplers(cfg["gan"], device),
-                seeds=(seed,),
-                device=device,
-                n_steps=cfg["clf_steps"],
-                verbose=0,
-            )
-    finally:
-        ganaug.self_check.RESAMPLING_CHECK_STEPS = library_steps
+    # --check-steps for this seed only: given back after it, also in a caller's own process
+    budget = contextlib.nullcontext() if cfg["check_steps"] is None else resampling_check_steps(cfg["check_steps"])
+    with budget, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # small-class warnings are the point of this recipe
+        return compare_resampling(
+            (xtr[idx], ytr[idx]),
+            scored,
+            samplers(cfg["gan"], device),
+            seeds=(seed,),
+            device=device,
+            n_steps=cfg["clf_steps"],
+            verbose=0,
+        )
 
 
 def summarise(rows: list, confidence: float = 0.95) -> list[dict]:

@@ -84,6 +84,31 @@ def test_the_baselines_are_scored_on_more_splits_than_the_gan(monkeypatch):
         assert one["scores"][baseline] != three["scores"][baseline]
 
 
+def test_a_check_budget_set_for_a_block_reaches_its_classifiers_and_is_given_back_also_after_an_error(monkeypatch):
+    import ganaug.self_check as sc
+
+    before, steps, train = sc.RESAMPLING_CHECK_STEPS, [], sc.train_classifier
+
+    def recording(*args, n_steps, **kwargs):
+        steps.append(n_steps)
+        return train(*args, n_steps=n_steps, **kwargs)
+
+    monkeypatch.setattr(sc, "train_classifier", recording)
+    x, codes = _two_blobs(60, 10, seed=0)
+    draw = lambda k, n, rng: rng.normal(2.5 * k, 1, (n, 4)).astype(np.float32)  # noqa: E731
+    with pytest.raises(RuntimeError, match="inside the block"):
+        with sc.resampling_check_steps(7):
+            sc.run_self_check(
+                x, codes, fit_augmenter=lambda *_: _Drawn(draw), n_classes=2, seed=0, device=torch.device("cpu")
+            )
+            raise RuntimeError("inside the block")
+    assert len(steps) == 1 + 3 * (1 + len(sc.CHECK_LOSSES)) and set(steps) == {7}
+    assert sc.RESAMPLING_CHECK_STEPS == before
+    with pytest.raises(ValueError, match="positive integer"):
+        with sc.resampling_check_steps(0):
+            pass
+
+
 def _quadrant_images(features):
     """(n, 4) -> (n, 1, 64, 96) images whose four quadrants hold the four features: shrinking them by area averages
     keeps the features, so a classifier of the shrunk images faces the problem of the features."""
