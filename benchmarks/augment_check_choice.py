@@ -17,8 +17,8 @@ of the pool: what each is really worth (the test splits are never read). The che
     python benchmarks/augment_check_choice.py --families-dir data/families --seeds 0 1 2 3 4 --jobs 2
 
 Prints a line per (family, seed), then per family each candidate's accuracy, and per rule what it picked and the
-pick's accuracy minus real only and minus the default, without and with classical augmentation; then each rule's
-worst family.
+pick's accuracy minus real only and minus the default, without and with classical augmentation, and the bound no
+rule can pass (the best candidate of each seed); then each rule's worst family.
 """
 
 from __future__ import annotations
@@ -175,6 +175,14 @@ def report(results: list[dict], n_splits: int) -> str:
                 f"  {label:<58} vs real {vs_real[0]:+5.1f} / {vs_real[1]:+5.1f}, vs default {vs_default[0]:+5.1f} / "
                 f"{vs_default[1]:+5.1f} points; picked {counts}"
             )
+        best = np.array([np.max([v for v in r["reference"].values()], axis=0) for r in fr])  # (seeds, 2)
+        lines.append(
+            f"  {'bound: the best candidate of each seed':<58} vs real "
+            + " / ".join(f"{v:+5.1f}" for v in 100 * (best - [r["reference"]["real"] for r in fr]).mean(0))
+            + ", vs default "
+            + " / ".join(f"{v:+5.1f}" for v in 100 * (best - [r["reference"][DEFAULT] for r in fr]).mean(0))
+            + " points"
+        )
     lines.append(
         f"\nworst family (points; real alone on {n_splits} splits where named), pick minus real only and minus the "
         "default, without / with classical augmentation:"
