@@ -90,9 +90,9 @@ SMOKE = {
     "benchmarks/memorisation.py": (["--n", "5", "--seeds", "0", "--gan-steps", "2", "--samples", "20"], "5"),
     "benchmarks/oversampling_tabular.py": (
         ["--tables", "breast_cancer", "--ratios", "0.25", "--seeds", "0", "--samplers", "RandomOverSampler"]
-        + ["GANOverSampler", "class_weight", "tuned_threshold"]
+        + ["GANOverSampler", "GANOverSampler+check", "class_weight", "tuned_threshold"]
         + TINY_GAN,
-        "tuned_threshold",
+        "self-check chose",
     ),
     "benchmarks/quick_fit_time.py": (
         ["--device", "cpu", "--n-per-class", "2", "--seeds", "0", "--self-check", *TINY_GAN],

@@ -221,3 +221,13 @@ def test_a_constant_column_stays_constant(table):
     X = X.assign(site=7.5)
     X_res, _ = GANOverSampler(**FAST, random_state=0).fit_resample(X, y)
     assert (X_res["site"] == 7.5).all()
+
+
+def test_a_balanced_table_with_categories_comes_back_as_it_is(table):
+    """Nothing to top up (a balanced fold of a cross-validation, say): the rows come back unchanged."""
+    X, y = table
+    X, y = X.iloc[30:], y.iloc[30:]  # 30 rows of each class
+    sampler = GANOverSampler(**FAST, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    pd.testing.assert_frame_equal(X_res.reset_index(drop=True), X.reset_index(drop=True))
+    assert y_res.tolist() == y.tolist() and not sampler.synthetic_mask_.any()
