@@ -175,7 +175,7 @@ def report(results: list[dict], n_splits: int) -> str:
                 f"  {label:<58} vs real {vs_real[0]:+5.1f} / {vs_real[1]:+5.1f}, vs default {vs_default[0]:+5.1f} / "
                 f"{vs_default[1]:+5.1f} points; picked {counts}"
             )
-        best = np.array([np.max([v for v in r["reference"].values()], axis=0) for r in fr])  # (seeds, 2)
+        best = np.array([np.max(list(r["reference"].values()), axis=0) for r in fr])  # (seeds, 2)
         lines.append(
             f"  {'bound: the best candidate of each seed':<58} vs real "
             + " / ".join(f"{v:+5.1f}" for v in 100 * (best - [r["reference"]["real"] for r in fr]).mean(0))

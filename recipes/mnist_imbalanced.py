@@ -23,7 +23,6 @@ Outputs in --out: results.csv, summary.md, recall.png, samples.png, config.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -43,7 +42,7 @@ from tqdm.auto import tqdm  # noqa: E402
 from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter, save_grid  # noqa: E402
 from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.evaluation import compare_resampling, paired_difference  # noqa: E402
-from ganaug.self_check import resampling_check_steps  # noqa: E402
+from ganaug.self_check import RESAMPLING_CHECK_STEPS, resampling_check_steps  # noqa: E402
 
 COUNTS = (400, 200, 100, 75, 50, 35, 20, 10, 6, 4)
 PROFILES = {
@@ -120,8 +119,7 @@ def run_seed(seed, train_set, scored_fn, cfg, device, threads=None) -> list:
     idx = imbalanced_subset(ytr, cfg["counts"], seed)
     scored = scored_fn(idx, seed)
     # --check-steps for this seed only: given back after it, also in a caller's own process
-    budget = contextlib.nullcontext() if cfg["check_steps"] is None else resampling_check_steps(cfg["check_steps"])
-    with budget, warnings.catch_warnings():
+    with resampling_check_steps(cfg["check_steps"]), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # small-class warnings are the point of this recipe
         return compare_resampling(
             (xtr[idx], ytr[idx]),
@@ -231,7 +229,7 @@ def main(argv=None) -> int:
     p.add_argument(
         "--check-steps",
         type=int,
-        default=None,
+        default=RESAMPLING_CHECK_STEPS,
         help="the self-check's classifier steps (default: ganaug.self_check.RESAMPLING_CHECK_STEPS)",
     )
     p.add_argument(
