@@ -6,8 +6,9 @@ candidates are duplicates, class-weighted cross-entropy and logit adjustment (an
 GAN's top-ups at each reach of the check, from a GAN fitted on the first split's fit part); the rules are the
 balanced log-likelihood, accuracy and probability of the own class of the held-out rows, the log-likelihood
 with the GAN kept only where accuracy agrees, and the probability under the one-standard-error rule (the GAN kept
-only where it scores more than one standard error above the best baseline); each on the first split, and with
-the candidates that need no GAN averaged over ``--splits`` splits.
+only where it scores more than one standard error above the best baseline) and under the paired rule (the GAN kept
+only where it scores at least the best baseline on the GAN's own split); each on the first split, and with the
+candidates that need no GAN averaged over ``--splits`` splits.
 
 For each family of ``benchmarks/family_defaults.py`` and each seed, the same long-tailed training set is drawn
 from the family's training pool, and every candidate also trains on the whole set (the GAN fitted on it) and is
@@ -52,9 +53,13 @@ METRICS = ("log-likelihood", "accuracy", "probability")
 #: generate nothing are the simpler model, kept unless the GAN's best top-up scores more than one standard error
 #: above the best of them (the error of the mean over classes of its per-class difference on the first split).
 ONE_SE = "probability, GAN only 1 SE above"
+#: The paired rule: the best baseline by its mean over the splits, then the GAN's best top-up kept only where it
+#: scores at least that baseline on the split the GAN was fitted on, so both are read on the same held-out rows.
+PAIRED = "probability, GAN paired on its split"
 #: The scoring rules compared: each metric alone, the log-likelihood with the GAN kept only where held-out
-#: accuracy agrees that it beats the best baseline, and the probability under the one-standard-error rule.
-RULES = METRICS + ("log-likelihood, GAN also by accuracy", ONE_SE)
+#: accuracy agrees that it beats the best baseline, and the probability under the one-standard-error and the
+#: paired rules.
+RULES = METRICS + ("log-likelihood, GAN also by accuracy", ONE_SE, PAIRED)
 
 
 def scores(fit, held, *, loss="cross_entropy", extra=None, n_classes, seed, n_steps):
@@ -160,14 +165,16 @@ def picks(result: dict, rule: str, k: int) -> str:
     mean = {c: {m: np.mean([v[m] for v in vs]) for m in METRICS} for c, vs in s.items()}
     if rule in METRICS:
         return max(mean, key=lambda c: (mean[c][rule], c.startswith("gan")))
-    metric = "probability" if rule == ONE_SE else "log-likelihood"
+    metric = "probability" if rule in (ONE_SE, PAIRED) else "log-likelihood"
     base = max(BASELINES, key=lambda c: mean[c][metric])
     gans = [c for c in mean if c.startswith("gan")]
     if not gans:
         return base
     gan = max(gans, key=lambda c: mean[c][metric])
+    first = result["splits"][0]
+    if rule == PAIRED:
+        return gan if first[gan][metric] >= first[base][metric] else base
     if rule == ONE_SE:
-        first = result["splits"][0]
         diff = np.subtract(first[gan]["probability by class"], first[base]["probability by class"])
         se = diff.std(ddof=1) / np.sqrt(len(diff))
         return gan if mean[gan][metric] - mean[base][metric] > se else base

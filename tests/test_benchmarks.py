@@ -61,7 +61,7 @@ SMOKE = {
     "benchmarks/check_choice.py": (
         ["--families", "mnist", "--seeds", "0", "--counts", "6,5,5,5,5,4,4,4,4,3", "--per-class", "3"]
         + ["--splits", "2", "--steps", "2", "--gan-steps", "2"],
-        "probability, GAN only 1 SE above       2 split(s): ",
+        f"{'probability, GAN paired on its split':<38} 2 split(s): ",
     ),
     "benchmarks/classifier_speed.py": (
         ["--steps", "2", "--batch", "8", "--images", "64", "--rounds", "1"],
