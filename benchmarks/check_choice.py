@@ -20,11 +20,14 @@ never read). Each rule's pick is then priced against the family's best baseline.
 Prints a line per (family, seed), then per family and rule what was picked, the cost against the best candidate
 and the difference from the best baseline in points, and each rule's worst family; and per family the bound no
 rule can pass: the best candidate of each seed (and the best of the GAN's reaches) against the best baseline.
+``--save FILE`` keeps every seed's scores; ``--load FILE`` reports them again (say, after adding a rule) without
+training anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -227,13 +230,27 @@ def main(argv=None) -> int:
     p.add_argument(
         "--gan-steps", type=int, default=0, help="with N > 0 the GAN's top-ups at each reach are candidates too"
     )
+    p.add_argument("--save", type=Path, default=None, help="write every seed's scores to this JSON file")
+    p.add_argument(
+        "--load", type=Path, default=None, help="report the scores a --save wrote (other rules) without running"
+    )
     args = p.parse_args(argv)
+    if args.load is not None:
+        saved = json.loads(args.load.read_text())
+        print(report(saved["results"], saved["splits"]))
+        return 0
     counts = [int(c) for c in args.counts.split(",")]
     families = family_defaults.chosen_families(args.families, args.families_dir)
     print(f"families {families}; seeds {args.seeds}; counts {counts}; {args.splits} splits; {args.steps} steps")
+
+    def saved_and_reported(results):
+        if args.save is not None:
+            args.save.write_text(json.dumps({"splits": args.splits, "results": results}))
+        return report(results, args.splits)
+
     return family_defaults.run_and_report(
         run_seed,
-        lambda results: report(results, args.splits),
+        saved_and_reported,
         args,
         families=families,
         counts=counts,

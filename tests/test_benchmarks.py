@@ -159,6 +159,23 @@ def test_script_runs_at_tiny_sizes(script, tmp_path):
     assert expected in done.stdout, f"{script} printed:\n{done.stdout[-2000:]}"
 
 
+@pytest.mark.slow
+def test_check_choice_reports_saved_scores_again_as_it_reported_them(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    args, _ = SMOKE["benchmarks/check_choice.py"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    saved = tmp_path / "scores.json"
+    run = [sys.executable, "benchmarks/check_choice.py"]
+    first = subprocess.run(run + args + ["--save", str(saved)], cwd=ROOT, env=env, capture_output=True, text=True)
+    again = subprocess.run(run + ["--load", str(saved)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert first.returncode == 0 and again.returncode == 0, first.stderr[-2000:] + again.stderr[-2000:]
+    report = again.stdout.strip()
+    assert "worst family" in report and report in first.stdout  # the same figures, nothing trained the second time
+
+
 # -- the image families: rendered from whatever the machine has ------------------------------------------------
 def test_glyphs_render_from_pillows_own_font_when_the_machine_has_no_font_files():
     families = load("image_families")
