@@ -143,37 +143,35 @@ def test_every_script_has_a_smoke_test():
     assert scripts == set(SMOKE), "add the new script to SMOKE with arguments that make it run in seconds"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("script", sorted(SMOKE))
-def test_script_runs_at_tiny_sizes(script, tmp_path):
+def run_script(script: str, args: list, tmp_path) -> str:
+    """Run ``script`` (from the repository root, ``{tmp}`` in ``args`` and $OUT being ``tmp_path``); its stdout,
+    after asserting that it succeeded."""
     import os
     import subprocess
     import sys
 
-    args, expected = SMOKE[script]
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     command = ["bash", script] if script.endswith(".sh") else [sys.executable, script]
     env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "OUT": str(tmp_path), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{script} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    assert expected in done.stdout, f"{script} printed:\n{done.stdout[-2000:]}"
+    return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_script_runs_at_tiny_sizes(script, tmp_path):
+    args, expected = SMOKE[script]
+    out = run_script(script, args, tmp_path)
+    assert expected in out, f"{script} printed:\n{out[-2000:]}"
 
 
 @pytest.mark.slow
 def test_check_choice_reports_saved_scores_again_as_it_reported_them(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    args, _ = SMOKE["benchmarks/check_choice.py"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    saved = tmp_path / "scores.json"
-    run = [sys.executable, "benchmarks/check_choice.py"]
-    first = subprocess.run(run + args + ["--save", str(saved)], cwd=ROOT, env=env, capture_output=True, text=True)
-    again = subprocess.run(run + ["--load", str(saved)], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert first.returncode == 0 and again.returncode == 0, first.stderr[-2000:] + again.stderr[-2000:]
-    report = again.stdout.strip()
-    assert "worst family" in report and report in first.stdout  # the same figures, nothing trained the second time
+    script = "benchmarks/check_choice.py"
+    first = run_script(script, SMOKE[script][0] + ["--save", "{tmp}/scores.json"], tmp_path)
+    report = run_script(script, ["--load", "{tmp}/scores.json"], tmp_path).strip()
+    assert "worst family" in report and report in first  # the same figures, nothing trained the second time
 
 
 # -- the image families: rendered from whatever the machine has ------------------------------------------------
