@@ -38,7 +38,16 @@ from ganaug import GANConfig, SyntheticAugmenter  # noqa: E402
 from ganaug._validation import child_seeds, derived_seed  # noqa: E402
 from ganaug.classical import classical_for  # noqa: E402
 from ganaug.evaluation import compare_augmentation  # noqa: E402
-from ganaug.self_check import CHECK_STEPS, RATIOS, REACHES, _fit_part, _more_splits, set_reach  # noqa: E402
+from ganaug.self_check import (  # noqa: E402
+    CHECK_STEPS,
+    RATIOS,
+    REACHES,
+    _augmentation_scores,
+    _best,
+    _fit_part,
+    _more_splits,
+    set_reach,
+)
 
 DEFAULT = "gan x1 reach=1"
 SCORES = ("log-likelihood", "probability")
@@ -101,13 +110,7 @@ def check_scores(x, codes, *, seed, gan_steps, n_splits) -> dict:
         device=torch.device("cpu"),
         n_steps=CHECK_STEPS,
     )
-    out = {"real": part.score(part.x[:0], part.codes[:0])}
-    counts = np.bincount(part.codes, minlength=n_classes)
-    for reach in REACHES:
-        set_reach(part.augmenter.generator_, reach)
-        for ratio in RATIOS:
-            wanted = np.repeat(np.arange(n_classes), np.round(ratio * counts).astype(np.int64))
-            out[name(ratio, reach)] = part.score(part.samples(wanted, sample_seed), wanted)
+    out, _ = _augmentation_scores(part, ratios=RATIOS, sample_seed=sample_seed)
     more = _more_splits(x, codes, like=part, seeds=child_seeds(check_seed, 3 + n_splits)[3:])
     out["real splits"] = [out["real"]] + [s.score(s.x[:0], s.codes[:0]) for s in more]
     return out
@@ -142,7 +145,7 @@ def picks(check: dict, rule: tuple) -> str:
         s["real"] = float(np.mean([v[score] for v in check["real splits"]]))
     if among != "all":
         s = {c: s[c] for c in ("real", DEFAULT)}
-    return max(s, key=lambda c: (s[c], c != "real"))
+    return _best(s)
 
 
 def rule_name(rule: tuple) -> str:

@@ -45,6 +45,7 @@ from ganaug.self_check import (  # noqa: E402
     CHECK_LOSSES,
     HELD_OUT_FRACTION,
     REACHES,
+    _best,
     duplicate_rows,
     held_out_split,
     set_reach,
@@ -166,8 +167,8 @@ def picks(result: dict, rule: str, k: int) -> str:
         for c, v in split.items():
             s.setdefault(c, []).append(v)
     mean = {c: {m: np.mean([v[m] for v in vs]) for m in METRICS} for c, vs in s.items()}
-    if rule in METRICS:
-        return max(mean, key=lambda c: (mean[c][rule], c.startswith("gan")))
+    if rule in METRICS:  # the check's own choice, by this metric
+        return _best({c: v[rule] for c, v in mean.items()})
     metric = "probability" if rule in (ONE_SE, PAIRED) else "log-likelihood"
     base = max(BASELINES, key=lambda c: mean[c][metric])
     gans = [c for c in mean if c.startswith("gan")]

@@ -210,26 +210,22 @@ def main(argv=None) -> int:
         + (f", self-check classifier steps {args.check_steps}" if args.self_check else "")
         + "; scored on held-out training images"
     )
-    t0 = time.perf_counter()
+    for fam in families:
+        capped = capped_counts(load_family(fam, args.families_dir)[1], counts, args.per_class)
+        if capped != counts:
+            print(f"{fam}: counts capped to {capped} (images left to score)")
     arms = gan_arms(field, values, args.gan_steps, args.self_check)
-    data = {fam: load_family(fam, args.families_dir) for fam in families}
-    for fam, (_, y) in data.items():
-        if capped_counts(y, counts, args.per_class) != counts:
-            print(f"{fam}: counts capped to {capped_counts(y, counts, args.per_class)} (images left to score)")
-    tasks = each_family_and_seed(
+    return run_and_report(
         run_family,
-        data,
-        args.seeds,
+        lambda parts: report([row for part in parts for row in part], families, list(arms)),
+        args,
+        families=families,
         counts=counts,
         per_class=args.per_class,
         arms=arms,
         clf_steps=args.clf_steps,
         check_steps=args.check_steps,
     )
-    rows = [row for part in Parallel(n_jobs=args.jobs)(tasks) for row in part]
-    print(report(rows, families, list(arms)))
-    print(json.dumps({"wall_seconds": round(time.perf_counter() - t0, 1)}))
-    return 0
 
 
 if __name__ == "__main__":

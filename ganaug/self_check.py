@@ -329,6 +329,12 @@ def _baseline_scores(split: _Split, *, dup_seed: int, bar) -> dict:
     return out
 
 
+def _best(scores: dict) -> str:
+    """The candidate of ``scores`` (``{candidate: score}``) that scores highest; a tie keeps the GAN (candidates
+    whose name starts with ``"gan"``)."""
+    return max(scores, key=lambda k: (scores[k], k.startswith("gan")))
+
+
 def run_self_check(
     x: np.ndarray,
     codes: np.ndarray,
@@ -391,7 +397,7 @@ def run_self_check(
         per_split = [_baseline_scores(split, dup_seed=dup_seed, bar=bar) for split in splits]
     for name in per_split[0]:
         scores[name] = float(np.mean([s[name][RESAMPLING_SCORE] for s in per_split]))
-    chosen = max(scores, key=lambda k: (scores[k], k.startswith("gan")))  # a tie keeps the GAN
+    chosen = _best(scores)
     return {
         "scores": scores,
         "score": RESAMPLING_SCORE,
@@ -403,6 +409,27 @@ def run_self_check(
         "skipped": False,
         "seconds": {"gan fit": gan_seconds, "classifiers": time.perf_counter() - start - gan_seconds},
     }
+
+
+def _augmentation_scores(part: _FitPart, *, ratios: tuple[float, ...], sample_seed: int, bar=None) -> tuple:
+    """``(scores, candidates)``: the held-out scores (:func:`_held_out_scores`, both) of the fit part alone
+    (``"real"``) and with the GAN's samples at each ratio and reach, and ``{candidate: (ratio, reach)}``; what
+    :func:`check_augmentation` chooses from. Each classifier trained moves ``bar`` on by one."""
+    counts = np.bincount(part.codes, minlength=part.n_classes)
+    scores, candidates = {"real": part.score(part.x[:0], part.codes[:0])}, {"real": (0.0, None)}
+    if bar is not None:
+        bar.update(1)
+    for reach in part.reaches:
+        if reach is not None:
+            set_reach(part.augmenter.generator_, reach)
+        for ratio in ratios:
+            wanted = np.repeat(np.arange(part.n_classes), np.round(ratio * counts).astype(np.int64))
+            name = f"gan x{ratio:g}" + ("" if reach is None else f" reach={reach:g}")
+            candidates[name] = (float(ratio), None if reach is None else float(reach))
+            scores[name] = part.score(part.samples(wanted, sample_seed), wanted)
+            if bar is not None:
+                bar.update(1)
+    return scores, candidates
 
 
 def check_augmentation(
@@ -460,21 +487,10 @@ def check_augmentation(
             "seconds": {"gan fit": 0.0, "classifiers": 0.0},
         }
     gan_seconds = time.perf_counter() - start
-    counts = np.bincount(part.codes, minlength=n_classes)
     with _progress(1 + len(part.reaches) * len(ratios), verbose) as bar:
-        scores = {"real": part.score(part.x[:0], part.codes[:0])[AUGMENTATION_SCORE]}
-        bar.update(1)
-        candidates = {"real": (0.0, None)}
-        for reach in part.reaches:
-            if reach is not None:
-                set_reach(part.augmenter.generator_, reach)
-            for ratio in ratios:
-                wanted = np.repeat(np.arange(n_classes), np.round(ratio * counts).astype(np.int64))
-                name = f"gan x{ratio:g}" + ("" if reach is None else f" reach={reach:g}")
-                candidates[name] = (float(ratio), None if reach is None else float(reach))
-                scores[name] = part.score(part.samples(wanted, sample_seed), wanted)[AUGMENTATION_SCORE]
-                bar.update(1)
-    chosen = max(scores, key=lambda k: (scores[k], k != "real"))  # a tie keeps the GAN
+        measured, candidates = _augmentation_scores(part, ratios=ratios, sample_seed=sample_seed, bar=bar)
+    scores = {name: s[AUGMENTATION_SCORE] for name, s in measured.items()}
+    chosen = _best(scores)
     ratio, reach = candidates[chosen]
     return {
         "scores": scores,
