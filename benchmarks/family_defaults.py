@@ -23,6 +23,7 @@ and the worst family's difference: the number a default is chosen by. ``--self-c
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -49,8 +50,10 @@ BASELINES = {
 }
 
 
+@functools.cache
 def load_family(name: str, families_dir: str | None):
-    """The family's training pool ``(x uint8 (N, 1, 28, 28), y)``: its test split is not loaded."""
+    """The family's training pool ``(x uint8 (N, 1, 28, 28), y)``: its test split is not loaded. Read once a
+    process (``main`` reads the labels before :func:`run_each` reads the images)."""
     if name == "mnist":
         return load_mnist_sample()[0]
     if families_dir is None:
