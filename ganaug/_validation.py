@@ -207,7 +207,7 @@ def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
     xs, ys, dtype = [], [], None
     for batch in _reading(batches):
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-            raise ValueError("each batch/item must be (x, y) (extra entries are ignored); got " + type(batch).__name__)
+            raise ValueError(_not_a_pair("each batch/item", batch))
         xb, yb = batch[0], batch[1]
         if not isinstance(xb, torch.Tensor):
             xb = _image_to_tensor(xb)
@@ -221,6 +221,17 @@ def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
         raise ValueError(_MIXED_SIZES.format(shapes=", ".join("x".join(map(str, s)) for s in shapes[:4])))
     x = to_float_tensor(torch.cat(xs))
     return x, np.concatenate(ys), dtype, False
+
+
+def _not_a_pair(what: str, got) -> str:
+    """The message for a batch or item that is not (x, y); dicts (Hugging Face style) get the fix."""
+    msg = f"{what} must be (x, y) (extra entries are ignored); got {type(got).__name__}"
+    if isinstance(got, dict):
+        msg += (
+            f" with keys {sorted(map(str, got))}: hand over pairs, e.g. with a Dataset whose __getitem__ returns "
+            "(item['image'], item['label'])"
+        )
+    return msg
 
 
 _MIXED_SIZES = (
@@ -242,7 +253,7 @@ def _reading(batches):
 
 def _as_batch(item, i):
     if not isinstance(item, (tuple, list)) or len(item) < 2:
-        raise ValueError(f"dataset item {i} must be (x, y); got {type(item).__name__}")
+        raise ValueError(_not_a_pair(f"dataset item {i}", item))
     x, y = item[0], item[1]
     x = x if isinstance(x, torch.Tensor) else _image_to_tensor(x)
     y = torch.as_tensor([y]) if not isinstance(y, str) else np.array([y])

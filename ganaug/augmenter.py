@@ -586,6 +586,14 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         Returns
         -------
         DataLoader
+
+        Raises
+        ------
+        ValueError
+            When the loader's samples have another shape than the data the
+            augmenter was fitted on (a warning when their values lie far
+            from that data's: another scaling or normalisation), or classes
+            it was not fitted on.
         """
         check_is_fitted(self, "generator_")
         if ratio is None:

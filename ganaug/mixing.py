@@ -66,7 +66,10 @@ def mixed_loader(
     real = loader.dataset
     with torch.random.fork_rng(devices=[]):  # reading items may run the user's random transforms
         real_labels = _dataset_labels(real)
-        first = real[0][1] if len(real) else None
+        # a few items spread over the dataset, for their shape and the range of their values
+        items = [real[int(i)] for i in np.unique(np.linspace(0, len(real) - 1, min(len(real), 32)).round())]
+    first = items[0][1] if items else None
+    _check_batches_with_samples(augmenter, [item[0] for item in items])
     unknown = set(np.unique(real_labels).tolist()) - set(augmenter.classes_.tolist())
     if unknown:
         raise ValueError(
@@ -97,6 +100,43 @@ def mixed_loader(
         persistent_workers=False,
         generator=torch.Generator().manual_seed(seed),  # worker seeds come from here, not the global stream
     )
+
+
+def _check_batches_with_samples(augmenter, items: list) -> None:
+    """Refuse a loader whose samples have another shape than the augmenter's; warn where their values lie
+    elsewhere.
+
+    ``items`` are a few of the loader's samples (``x`` of its ``(x, y)`` items). Another shape would stop the
+    loader with a collate error at some later batch. Values far from the range of the data the augmenter was
+    fitted on mean the loader scales or normalises its images differently (``uint8`` pixels against floats in
+    [0, 1], ``Normalize`` applied to one and not the other): the batches would mix two value spaces. Items that
+    are neither tensors nor arrays (PIL images for a custom ``collate_fn``) are left to the loader.
+    """
+    items = [torch.as_tensor(x) for x in items if isinstance(x, (torch.Tensor, np.ndarray))]
+    if not items:
+        return
+    shape, fitted_shape = tuple(items[0].shape), tuple(augmenter.sample_shape_)
+    if shape != fitted_shape:
+        raise ValueError(
+            f"the loader's samples have shape {shape}, the augmenter's {fitted_shape} (the data it was fitted on): "
+            "fit it on what this loader yields, or give the loader the transforms of the fitted data "
+            "(torchvision.transforms.v2.Resize for another image size)"
+        )
+    if not augmenter.images_:  # table rows: each feature has its own range
+        return
+    low, high = float(augmenter.value_low_.min()), float(augmenter.value_high_.max())
+    seen = torch.stack([x.float() for x in items if tuple(x.shape) == shape])
+    a, b = float(seen.min()), float(seen.max())
+    span = high - low
+    overlap = max(0.0, min(b, high) - max(a, low))
+    if overlap < 0.5 * max(b - a, span) or a < low - 0.25 * span or b > high + 0.25 * span:
+        warnings.warn(
+            f"the loader's samples lie in [{a:.3g}, {b:.3g}], the augmenter's in [{low:.3g}, {high:.3g}] (the data "
+            "it was fitted on): the batches would mix two value spaces. Fit the augmenter on what this loader "
+            "yields (after its ToTensor, ToDtype(scale=True) or Normalize), or give the loader the fitted data's",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _dataset_labels(dataset) -> np.ndarray:

@@ -195,6 +195,19 @@ def test_bad_fit_argument_type():
         SyntheticAugmenter(**FAST).fit(42)
 
 
+def test_a_dataset_of_dicts_is_refused_with_its_keys_and_the_pairs_it_needs():
+    class Dicts(torch.utils.data.Dataset):  # the Hugging Face style of item
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return {"image": torch.rand(1, 28, 28), "label": i % 2}
+
+    for data in (Dicts(), DataLoader(Dicts(), batch_size=2)):
+        with pytest.raises(ValueError, match=r"got dict with keys \['image', 'label'\]: hand over pairs"):
+            SyntheticAugmenter(**FAST).fit(data)
+
+
 def test_single_class_works_per_class():
     aug = SyntheticAugmenter(strategy="per_class", random_state=0, **FAST).fit(
         (torch.rand(10, 1, 28, 28), torch.zeros(10, dtype=torch.long))

@@ -1,5 +1,7 @@
 """ganaug.mixing: SyntheticAugmenter.wrap's loaders of real and synthetic samples."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -108,8 +110,42 @@ def test_wrap_leaves_the_global_rng_alone_with_random_transforms(fitted):
             return len(x)
 
         def __getitem__(self, i):
-            return x[i] + torch.rand(1), int(y[i])
+            return x[i] + 0.01 * torch.rand(1), int(y[i])
 
     state = torch.random.get_rng_state()
     aug.wrap(DataLoader(Noisy(), batch_size=8), ratio=1)
     assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_wrap_refuses_a_loader_of_another_image_size_naming_both_shapes_and_the_fix(fitted):
+    aug, x, y = fitted  # fitted on (1, 28, 28)
+    other = torch.nn.functional.interpolate(x, size=(32, 32))
+    with pytest.raises(ValueError, match=r"\(1, 32, 32\), the augmenter's \(1, 28, 28\).*Resize"):
+        aug.wrap(_loader(other, y, shuffle=True), ratio=1)
+
+
+@pytest.mark.parametrize(
+    "scaled", [lambda x: (x * 255).to(torch.uint8), lambda x: (x - 0.5) / 0.25], ids=["uint8", "normalized"]
+)
+def test_wrap_warns_when_the_loader_yields_another_value_space_than_the_fitted_data(fitted, scaled):
+    aug, x, y = fitted  # fitted on floats in [0.25, 0.75]
+    with pytest.warns(UserWarning, match=r"the augmenter's in \[0.25, 0.75\].*mix two value spaces"):
+        aug.wrap(_loader(scaled(x), y), ratio=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fitted data's own loader, or a part of it, passes quietly
+        aug.wrap(_loader(x, y), ratio=1)
+        aug.wrap(_loader(x[:5], y[:5]), ratio=1)
+
+
+def test_wrap_reads_items_of_a_dataset_without_targets_to_check_their_shape(fitted):
+    aug, x, y = fitted
+
+    class Items(torch.utils.data.Dataset):  # numpy items, no `targets`: the same shape and dtype pass
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            return x[i].numpy(), int(y[i])
+
+    xs, ys, _ = _epoch(aug.wrap(DataLoader(Items(), batch_size=16), ratio=1))
+    assert xs.shape == (120, 1, 28, 28) and xs.dtype == torch.float32 and len(ys) == 120
