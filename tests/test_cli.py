@@ -1,5 +1,7 @@
 """ganaug.cli: the command line, fit and sample."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -89,6 +91,25 @@ def test_cli_compare_runs_the_ablation_on_an_image_folder(tmp_path, capsys):
     }
     assert {r["n_per_class"] for r in rows} == {"4"}
     assert "real + classical + GAN" in (out / "summary.md").read_text()
+
+
+def test_cli_compare_lowers_an_n_above_the_smallest_class_says_so_and_labels_rows_with_the_n_used(tmp_path):
+    import csv
+
+    import torch
+
+    from ganaug.images import write_image_folder
+
+    y = np.array([0] * 12 + [1] * 12 + [2] * 7)  # 70% of class 2 for training: 4 images (5 from 7, held out 30%)
+    x = np.random.RandomState(2).randint(0, 255, (len(y), 1, 16, 16)).astype(np.uint8)
+    write_image_folder(tmp_path / "data", torch.as_tensor(x), y)
+    argv = ["compare", str(tmp_path / "data"), "--n-per-class", "3,6,8", "--seeds", "1", "--gan-steps", "2"]
+    with pytest.warns(UserWarning, match=r"class 2 has (\d) training images: the cells at N = 6, 8 images per class"):
+        assert cli_main([*argv, "--clf-steps", "2", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    rows = list(csv.DictReader((tmp_path / "run" / "results.csv").open()))
+    smallest = int(json.loads((tmp_path / "run" / "config.json").read_text())["n_per_class"][-1])
+    assert smallest < 6 and sorted({int(r["n_per_class"]) for r in rows}) == [3, smallest]
+    assert all(int(r["n_real"]) == 3 * int(r["n_per_class"]) for r in rows if r["arm"] == "real")
 
 
 @pytest.mark.parametrize("chosen, ratio", [("gan x0.5", 0.5), ("real", 0.0)])

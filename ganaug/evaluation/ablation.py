@@ -72,6 +72,32 @@ def self_check_lines(rows) -> str:
     )
 
 
+def _capped(n_per_class: Sequence[int], y: np.ndarray) -> list[int]:
+    """``n_per_class`` with every ``N`` above the smallest class's count lowered to it (once each), with a warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _capped([5, 10, 50], np.array([0] * 40 + [1] * 8))
+    [5, 8]
+    >>> print(caught[0].message)
+    class 1 has 8 training images: the cells at N = 10, 50 images per class take 8 of every class
+    """
+    classes, counts = np.unique(y, return_counts=True)
+    smallest = int(counts.min())
+    over = [n for n in n_per_class if n > smallest]
+    if over:
+        warnings.warn(
+            f"class {classes[counts.argmin()]} has {smallest} training images: the cells at N = "
+            f"{', '.join(map(str, over))} images per class take {smallest} of every class",
+            UserWarning,
+            stacklevel=3,
+        )
+    return list(dict.fromkeys(min(n, smallest) for n in n_per_class))
+
+
 def run_ablation(
     train,
     test,
@@ -95,7 +121,8 @@ def run_ablation(
     train, test : tuple (X, y)
         The training pool (each cell draws its images from it) and the test split (scoring only).
     n_per_class : sequence of int
-        Training images per class of a cell; a class with fewer gives all it has.
+        Training images per class of a cell. An ``N`` above the smallest class's count becomes that count
+        (every cell stays balanced) with a warning, and its rows say the ``N`` used.
     seeds : sequence of int
         One cell per seed and ``N``: the draw of the images, the GAN and the classifiers.
     ratio : float
@@ -129,13 +156,13 @@ def run_ablation(
     out = None if out is None else Path(out)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    smallest = int(np.unique(ytr, return_counts=True)[1].min())  # a class with fewer than N gives all it has
+    n_per_class = _capped(n_per_class, ytr)
     cells = [(n, seed) for n in n_per_class for seed in seeds]
     rows, t0 = [], time.perf_counter()
     bar = tqdm(cells, desc="(N, seed) cells", unit="cell", disable=not verbose)
     for i, (n, seed) in enumerate(bar):
         bar.set_postfix_str(f"N={n} seed={seed}")
-        idx = subsample_per_class(ytr, min(n, smallest), seed)
+        idx = subsample_per_class(ytr, n, seed)
         cell_train = (xtr[idx], ytr[idx])
         aug = SyntheticAugmenter(gan=gan, random_state=seed, device=device, verbose=0, self_check=self_check)
         with warnings.catch_warnings():
