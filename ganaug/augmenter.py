@@ -679,7 +679,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
 
         ``format="png"`` writes an ImageFolder tree (``directory/<class>/<i>.png``,
         pixel values mapped from the training range to 0-255); ``"npz"`` writes
-        ``directory/synthetic.npz`` with arrays ``x`` and ``y``.
+        ``directory/synthetic.npz`` with arrays ``x`` and ``y``. ``directory`` must be new or
+        empty (``FileExistsError`` otherwise): nothing there is overwritten, and no synthetic image
+        joins a folder of real ones.
         """
         check_is_fitted(self, "generator_")
         return export_samples(self, directory, n_per_class, format=format, random_state=random_state, classes=classes)

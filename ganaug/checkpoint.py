@@ -23,9 +23,17 @@ FORMAT_VERSION = 2
 _CKPT = re.compile(r"^ckpt_(\d{8})\.pt$")
 
 
+def check_file_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; ``IsADirectoryError`` when it names a folder (a file in it was meant)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a folder: give a file name in it, e.g. {str(path / 'model.pt')!r}")
+    return path
+
+
 def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
     """Write ``obj`` with ``torch.save`` to ``path`` atomically (temp file, fsync, rename)."""
-    path = Path(path)
+    path = check_file_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     torch.save(obj, buf)

@@ -77,11 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ganaug`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     from .augmenter import SyntheticAugmenter
+    from .checkpoint import check_file_path
     from .config import GANConfig
     from .io import load_data
 
     try:
         if args.command == "fit":
+            check_file_path(args.out)  # before the training, not after it
             x, y = load_data(args.data)
             params = {
                 "random_state": args.seed,
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             classes = None if args.klass is None else [_match_class(args.klass, aug.classes_)]
             out = aug.export(args.out, n_per_class=args.n, format=args.format, random_state=args.seed, classes=classes)
             print(f"wrote samples to {out}")
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError) as exc:
         print(f"ganaug {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -46,6 +46,11 @@ def export_samples(
     if format == "png" and not augmenter.images_:
         raise ValueError("format='png' needs an image model; this augmenter models flat features, use format='npz'")
     directory = Path(directory)
+    if directory.is_dir() and any(directory.iterdir()):
+        raise FileExistsError(
+            f"{str(directory)!r} is not empty: samples are exported into a new or empty folder, so that no file "
+            "there is overwritten and no synthetic image joins a folder of real ones; choose another folder"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     wanted = augmenter.classes_ if classes is None else np.asarray(classes)
     labels = np.repeat(wanted, n_per_class)

@@ -27,6 +27,14 @@ def test_load_refuses_damaged_and_newer_files(fitted, tmp_path):
         SyntheticAugmenter.load(tmp_path / "new.pt")
 
 
+def test_saving_to_a_folder_names_it_and_suggests_a_file_in_it_writing_nothing(fitted, tmp_path):
+    aug, _, _ = fitted
+    with pytest.raises(IsADirectoryError, match=r"is a folder: give a file name in it, e.g. .*model\.pt"):
+        aug.save(tmp_path)
+    assert os.listdir(tmp_path) == []
+    assert [p for p in os.listdir(tmp_path.parent) if p.endswith(".tmp")] == []
+
+
 class _Payload:
     def __reduce__(self):
         import os

@@ -47,6 +47,12 @@ def test_cli_fit_sample_round_trip(tmp_path, capsys):
     )
     assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "1", "--class", "9", "--out", str(tmp_path / "x")]) == 2
     assert "unknown class" in capsys.readouterr().err
+    # a folder that holds files, or a folder as the model file: an error line, not a traceback, and nothing written
+    assert cli_main(["sample", str(tmp_path / "m.pt"), "--n", "1", "--out", str(tmp_path / "out")]) == 2
+    assert "is not empty" in capsys.readouterr().err and len(ImageFolder(str(tmp_path / "out"))) == 6
+    # refused before the data is even read (the data path here does not exist), not after the training
+    fit_into_folder = ["fit", str(tmp_path / "no data"), "--out", str(tmp_path / "out"), "--steps", "1", "--quiet"]
+    assert cli_main(fit_into_folder) == 2 and "is a folder" in capsys.readouterr().err
     args = [
         "fit",
         str(tmp_path),

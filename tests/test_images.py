@@ -24,6 +24,21 @@ def test_export_png_and_npz(fitted, tmp_path):
         assert f["x"].shape == (9, 1, 28, 28) and f["y"].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
 
 
+def test_export_into_a_folder_that_holds_files_is_refused_and_touches_nothing(fitted, tmp_path):
+    aug, _, _ = fitted
+    real = tmp_path / "train" / "0"
+    real.mkdir(parents=True)
+    (real / "0.png").write_bytes(b"a real image")
+    for fmt in ("png", "npz"):
+        with pytest.raises(FileExistsError, match="is not empty: samples are exported into a new or empty folder"):
+            aug.export(tmp_path / "train", n_per_class=2, format=fmt)
+    assert sorted(tmp_path.rglob("*")) == [tmp_path / "train", real, real / "0.png"]
+    assert (real / "0.png").read_bytes() == b"a real image"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert aug.export(empty, n_per_class=1) == empty
+
+
 def test_save_grid_rows_per_class_and_value_mapping(tmp_path):
     from PIL import Image
 
