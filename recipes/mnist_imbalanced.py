@@ -93,12 +93,13 @@ def arms_of(rows: list) -> list[str]:
     return [a for a in ARMS if a in present]
 
 
-def samplers(gan: GANConfig, device: str) -> dict:
-    """The arms: SMOTE with 3 neighbours, since the smallest class has 4 images (its default 5 needs 6)."""
+def samplers(gan: GANConfig, device: str, smallest: int) -> dict:
+    """The arms. SMOTE interpolates between 3 neighbours (its default 5 needs 6 images of every class), fewer
+    when the ``smallest`` class has fewer than 4 images."""
     return {
         "none": None,
         "RandomOverSampler": RandomOverSampler(),
-        "SMOTE": SMOTE(k_neighbors=3),
+        "SMOTE": SMOTE(k_neighbors=min(3, smallest - 1)),
         "class-weighted CE": (None, "class_weighted"),
         "logit adjustment": (None, "logit_adjusted"),
         "GANOverSampler": GANOverSampler(gan=gan, device=device),
@@ -124,7 +125,7 @@ def run_seed(seed, train_set, scored_fn, cfg, device, threads=None) -> list:
         return compare_resampling(
             (xtr[idx], ytr[idx]),
             scored,
-            samplers(cfg["gan"], device),
+            samplers(cfg["gan"], device, min(cfg["counts"])),
             seeds=(seed,),
             device=device,
             n_steps=cfg["clf_steps"],
@@ -247,6 +248,8 @@ def main(argv=None) -> int:
         cfg["counts"] = [int(v) for v in args.counts.split(",")]
     except ValueError:
         p.error(f"--counts must be comma-separated integers; got {args.counts!r}")
+    if min(cfg["counts"]) < 2:
+        p.error(f"--counts: every class needs at least 2 images (SMOTE interpolates between two); got {args.counts}")
     if args.seeds:
         cfg["seeds"] = list(range(args.seeds))
     cfg["check_steps"] = args.check_steps

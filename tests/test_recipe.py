@@ -144,8 +144,13 @@ def test_imbalanced_recipe_refuses_counts_the_data_cannot_give(capsys):
     recipe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipe)
     with pytest.raises(SystemExit):
-        recipe.main(["--offline", "--counts", "5000,1,1,1,1,1,1,1,1,1"])
+        recipe.main(["--offline", "--counts", "5000,2,2,2,2,2,2,2,2,2"])
     assert "class 0 has 400 training images" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # refused before any data is read
+        recipe.main(["--offline", "--counts", "50,1"])
+    assert "every class needs at least 2 images" in capsys.readouterr().err
+    # SMOTE interpolates between as many neighbours as the smallest class gives (it failed mid-run below 4)
+    assert [recipe.samplers(GANConfig(), "cpu", n)["SMOTE"].k_neighbors for n in (2, 3, 4, 500)] == [1, 2, 3, 3]
 
 
 @pytest.mark.slow
