@@ -342,6 +342,13 @@ def main(argv=None) -> int:
     np.random.seed(0)
 
     (xtr, ytr), (xte, yte), data_desc = load_dataset(args)
+    classes, counts = np.unique(ytr, return_counts=True)
+    too_many = [n for n in cfg["n_per_class"] if n != "all" and n > counts.min()]
+    if too_many:  # before any cell runs, not when the first such cell is reached
+        p.error(
+            f"--n-per-class: class {classes[counts.argmin()]} has {counts.min()} training images; N={too_many[0]} "
+            "takes that many of every class (N=all trains on every image)"
+        )
     device = args.device
     config = {
         **run_info(args.quick),

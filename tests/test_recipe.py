@@ -203,3 +203,7 @@ def test_recipe_reads_an_image_folder_with_train_and_test(tmp_path, capsys):
         _recipe().load_dataset(
             argparse.Namespace(dataset="folder", data_dir=str(tmp_path / "train"), digits="resize", offline=True)
         )
+    # more images a class than the folder has: refused before any cell runs, naming the class and its count
+    with pytest.raises(SystemExit):
+        _recipe().main(["--dataset", "folder", "--data-dir", str(tmp_path), "--n-per-class", "2,5", "--seeds", "1"])
+    assert "class 0 has 4 training images; N=5" in capsys.readouterr().err
