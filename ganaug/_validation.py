@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import numbers
 import os
-import warnings
 
 import numpy as np
 import torch
+
+from ._warnings import warn
 
 
 def resolve_seed(random_state) -> int:
@@ -386,11 +387,10 @@ def warn_small_classes(classes: np.ndarray, counts: np.ndarray, architecture: st
         )
     else:
         expect = "their samples will be close copies of those few examples or fail to look like them"
-    warnings.warn(
+    warn(
         f"classes {small} have fewer than {MIN_CLASS_SIZE} examples; {expect} "
         "(measure with ganaug.evaluation.compare_augmentation)",
         UserWarning,
-        stacklevel=4,
     )
 
 
@@ -398,9 +398,8 @@ def warn_collapse(classes: np.ndarray, diversity: list, threshold: float = 0.2) 
     """Warn about classes whose samples vary less than ``threshold`` times as much as their real ones."""
     collapsed = [c for c, v in zip(classes.tolist(), diversity) if v < threshold]
     if collapsed:
-        warnings.warn(
+        warn(
             f"mode collapse suspected for classes {collapsed}: their samples vary less than {threshold:.0%} "
             "as much as the real ones (history_['diversity']); try more n_steps, loss='hinge' or a lower lr",
             UserWarning,
-            stacklevel=4,
         )

@@ -36,6 +36,7 @@ from ._validation import (
     warn_collapse,
     warn_small_classes,
 )
+from ._warnings import warn
 from .checkpoint import check_resumable
 from .config import FLAT_ARCHITECTURES, GANConfig, GANParamsMixin
 from .distributed import join_process_group
@@ -389,7 +390,6 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 lost=f"{HELD_OUT_FRACTION:.0%} of each class, a classifier trained on real data alone did better than "
                 "with the GAN's samples",
                 instead="wrap() yields the real data only unless given a ratio (self_check_ has the scores)",
-                stacklevel=4,
             )
         return check
 
@@ -628,10 +628,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             n = int(np.sum(self.n_samples_per_class_))
             offset = self.config_.architecture == "offset"
             what = "rows the offset generator moves" if offset else "images the warp generator bends"
-            warnings.warn(
+            warn(
                 f"the model file holds the {n} training {what}; share it only where the training data may go",
                 UserWarning,
-                stacklevel=2,
             )
         fitted = {attr: getattr(self, attr) for attr in FITTED if hasattr(self, attr)}
         params = self.get_params(deep=False)

@@ -4,7 +4,6 @@ over real + synthetic that keeps the user's batch size, sampler and workers."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -13,6 +12,7 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
 from ._validation import Interval, check_flag, derived_seed, resolve_seed
+from ._warnings import warn
 from .datasets import MixedDataset, SyntheticDataset
 
 
@@ -130,12 +130,11 @@ def _check_batches_with_samples(augmenter, items: list) -> None:
     span = high - low
     overlap = max(0.0, min(b, high) - max(a, low))
     if overlap < 0.5 * max(b - a, span) or a < low - 0.25 * span or b > high + 0.25 * span:
-        warnings.warn(
+        warn(
             f"the loader's samples lie in [{a:.3g}, {b:.3g}], the augmenter's in [{low:.3g}, {high:.3g}] (the data "
             "it was fitted on): the batches would mix two value spaces. Fit the augmenter on what this loader "
             "yields (after its ToTensor, ToDtype(scale=True) or Normalize), or give the loader the fitted data's",
             UserWarning,
-            stacklevel=4,
         )
 
 
@@ -212,11 +211,7 @@ class _SyntheticPool(SyntheticDataset):
                 len(labels), y=labels, random_state=self.seed + 7919 * (attempt + 1) + epoch, stratify=self.stratify
             )
         if wanted:
-            warnings.warn(
-                f"filter kept too few synthetic samples after 10 draws; short by {wanted} per class",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn(f"filter kept too few synthetic samples after 10 draws; short by {wanted} per class", UserWarning)
         return torch.cat(keep_x) if keep_x else torch.empty((0,) + tuple(self.augmenter.sample_shape_)), np.concatenate(
             keep_y
         ) if keep_y else np.zeros(0)

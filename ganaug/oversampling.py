@@ -464,7 +464,6 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                 lost="a classifier balanced with the GAN's samples did worse than one balanced by duplicating real rows",
                 instead="the classes were topped up with duplicates of real rows instead (augmenter_ is None; "
                 "self_check=False always uses the samples)",
-                stacklevel=4,
             )
         elif result["loss"] is not None:
             warn_lost(
@@ -475,7 +474,6 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                 instead="nothing was added (augmenter_ is None): train your classifier with that loss on these rows "
                 "(ganaug.classifier.LOSSES; for scikit-learn models class_weight='balanced' is the class-weighted "
                 "loss), or set self_check=False to always use the samples",
-                stacklevel=4,
             )
         return result
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -36,6 +35,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ._validation import check_positive_int, child_seeds
+from ._warnings import warn
 from .classifier import predict_proba, train_classifier
 from .resolution import WORK_SIDE
 from .scaling import MIN_IMAGE_SIZE
@@ -104,15 +104,14 @@ class SyntheticSamplesWarning(UserWarning):
     """The self-check found that synthetic samples did not help a classifier of the held-out data."""
 
 
-def warn_lost(owner: str, check: dict, *, lost: str, instead: str, stacklevel: int) -> None:
+def warn_lost(owner: str, check: dict, *, lost: str, instead: str) -> None:
     """Say that a self-check found the GAN's samples did not help: ``owner's self-check: on N held-out training
     rows, <lost> (balanced <score> of the held-out rows: <scores>); <instead>``."""
     scores = ", ".join(f"{k} {v:.3f}" for k, v in check["scores"].items())
-    warnings.warn(
+    warn(
         f"{owner}'s self-check: on {check['n_held_out']} held-out training rows, {lost} (balanced "
         f"{check['score']} of the held-out rows: {scores}); {instead}",
         SyntheticSamplesWarning,
-        stacklevel=stacklevel + 1,
     )
 
 

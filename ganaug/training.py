@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import warnings
 from pathlib import Path
 
 import torch
@@ -22,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._version import __version__
+from ._warnings import warn
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
 from .config import GANConfig
 from .diffaugment import diff_augment, random_affine
@@ -453,11 +453,10 @@ class GANTrainer:
         self.rollbacks = rollbacks
         self.lr_scale *= 0.5
         self._set_lr()
-        warnings.warn(
+        warn(
             f"GAN training diverged near step {diverged_at} (losses {figures}); rolled back to step {self.step} "
             f"and halved the learning rates (now x{self.lr_scale:g})",
             RuntimeWarning,
-            stacklevel=3,
         )
         # draw the next batches from a different stream so the same blow-up is not replayed
         self.rng.manual_seed(
@@ -491,7 +490,7 @@ class GANTrainer:
                 state = safe_load(path, map_location=self.device, kind="checkpoint")
             except ValueError as exc:  # a damaged newest file: fall back to the previous one
                 errors.append(str(exc))
-                warnings.warn(f"skipping unreadable checkpoint: {exc}", RuntimeWarning, stacklevel=2)
+                warn(f"skipping unreadable checkpoint: {exc}", RuntimeWarning)
                 continue
             self.load_state_dict(state["trainer"])
             return state.get("extra", {})

@@ -4,13 +4,12 @@ from many more images than were labelled."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from ._validation import _image_to_tensor, check_sample_dims, to_float_tensor
+from ._warnings import warn
 from .classical import AffineElastic, Augmented, BatchAugment, channel_range
 from .classifier import collate, predict_proba, train_classifier
 from .datasets import SyntheticDataset
@@ -98,13 +97,12 @@ def split_unlabelled(x: torch.Tensor, labels: np.ndarray, *, dtype: str, unlabel
                 "a fit needs labelled examples of at least one class"
             )
         if marked.any():
-            warnings.warn(
+            warn(
                 f"{int(marked.sum())} rows have y == -1, which marks unlabelled rows (scikit-learn's semi-supervised "
                 f"convention): the GAN is fitted on the classes {np.unique(labels[~marked]).tolist()} and uses those "
                 "rows only as unlabelled data. If -1 is a class, relabel it (for instance y + 1, or class names as "
                 "strings); to pass unlabelled data without this warning, give it as fit(..., unlabelled=X_unlabelled)",
                 UnlabelledRowsWarning,
-                stacklevel=3,
             )
             parts.append(x[torch.from_numpy(marked)])
             x, labels = x[torch.from_numpy(~marked)], labels[~marked]

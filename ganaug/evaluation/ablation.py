@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._validation import check_sample_dims
+from .._warnings import warn
 from ..augmenter import SyntheticAugmenter
 from ..classical import classical_for
 from ..classifier import DEFAULT_N_STEPS
@@ -89,11 +90,10 @@ def _capped(n_per_class: Sequence[int], y: np.ndarray) -> list[int]:
     smallest = int(counts.min())
     over = [n for n in n_per_class if n > smallest]
     if over:
-        warnings.warn(
+        warn(
             f"class {classes[counts.argmin()]} has {smallest} training images: the cells at N = "
             f"{', '.join(map(str, over))} images per class take {smallest} of every class",
             UserWarning,
-            stacklevel=3,
         )
     return list(dict.fromkeys(min(n, smallest) for n in n_per_class))
 

@@ -5,7 +5,6 @@ only, over seeds; paired so that differences between them carry intervals."""
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -15,6 +14,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._validation import Interval, check_flag, child_seeds, collect_xy, resolve_device
+from .._warnings import warn
 from ..classical import channel_range
 from ..classifier import DEFAULT_N_STEPS, label_indices, predict_proba, seeded_global_rng
 from ..unlabelled import collect_inputs
@@ -41,9 +41,7 @@ def _validate_compare_args(*, model_fn, train_fn, estimator, ratios, seeds, clas
             f"seeds must be distinct non-negative ints (at least 2 for a confidence interval); got {seeds!r}"
         )
     if len(seeds) < 2:
-        warnings.warn(
-            "with a single seed there is no confidence interval or p-value; use 3-5 seeds", UserWarning, stacklevel=3
-        )
+        warn("with a single seed there is no confidence interval or p-value; use 3-5 seeds", UserWarning)
     clean = []
     for r in ratios:
         if not Interval("real", 0).accepts(r):
