@@ -95,7 +95,7 @@ def to_numpy_labels(y, n: int | None = None) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"labels must be a 1-D array with one label per sample; got shape {y.shape}")
+        raise ValueError(f"labels must be a 1-D array with one label per sample; got shape {y.shape}" + _one_hot(y))
     if n is not None and y.shape[0] != n:
         raise ValueError(f"got {n} samples but {y.shape[0]} labels; X and y must have the same length")
     if y.dtype.kind in "iu":
@@ -109,7 +109,15 @@ def to_numpy_labels(y, n: int | None = None) -> np.ndarray:
     raise ValueError(
         f"labels must be integers or class names (strings); got {y.dtype}"
         + (" (cast integral floats with y.astype(int))" if y.dtype.kind == "f" else "")
+        + (" (cast them with y.astype(int))" if y.dtype.kind == "b" else "")
     )
+
+
+def _one_hot(y: np.ndarray) -> str:
+    """Advice for 2-D labels with a column per class: the class indices are needed."""
+    if y.ndim == 2 and y.shape[1] > 1:
+        return ", a column per class (one-hot or probabilities): pass the class indices, y.argmax(1)"
+    return ""
 
 
 def to_float_tensor(X, what: str = "X") -> torch.Tensor:
@@ -214,7 +222,8 @@ def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
             xb = _image_to_tensor(xb)
         dtype = dtype or str(xb.dtype).replace("torch.", "")
         xs.append(xb.detach().cpu())
-        ys.append(to_numpy_labels(yb.reshape(-1) if isinstance(yb, torch.Tensor) else np.atleast_1d(np.asarray(yb))))
+        yb = yb.reshape(-1) if isinstance(yb, torch.Tensor) and yb.dim() == 0 else yb
+        ys.append(to_numpy_labels(yb if isinstance(yb, torch.Tensor) else np.atleast_1d(np.asarray(yb)), len(xb)))
     if not xs:
         raise ValueError("the data is empty: need at least one (x, y) sample")
     shapes = sorted({tuple(xb.shape[1:]) for xb in xs})
@@ -257,6 +266,11 @@ def _as_batch(item, i):
         raise ValueError(_not_a_pair(f"dataset item {i}", item))
     x, y = item[0], item[1]
     x = x if isinstance(x, torch.Tensor) else _image_to_tensor(x)
+    if isinstance(y, (torch.Tensor, np.ndarray)) and (y.numel() if isinstance(y, torch.Tensor) else y.size) != 1:
+        hint = (
+            ", a value per class (one-hot or probabilities): return the class index, y.argmax()" if y.ndim == 1 else ""
+        )
+        raise ValueError(f"dataset item {i} has a label of shape {tuple(y.shape)}; one label per item is needed" + hint)
     y = torch.as_tensor([y]) if not isinstance(y, str) else np.array([y])
     return x.unsqueeze(0), y
 

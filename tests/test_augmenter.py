@@ -183,6 +183,8 @@ def test_fit_accepts_dataloader_and_dataset(fitted):
         ((torch.rand(4, 28, 28, 3), torch.tensor([0, 1, 0, 1])), "channels-first"),
         ((torch.rand(4, 2, 3, 28, 28), torch.tensor([0, 1, 0, 1])), "dimensions"),
         ((torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 0])), "same length"),
+        ((torch.rand(4, 1, 28, 28), torch.eye(2)[[0, 1, 0, 1]]), r"a column per class .*y.argmax\(1\)"),
+        ((torch.rand(4, 1, 28, 28), torch.tensor([True, False, True, False])), r"got bool \(cast"),
     ],
 )
 def test_bad_input_is_refused_with_advice(data, message):
@@ -206,6 +208,14 @@ def test_a_dataset_of_dicts_is_refused_with_its_keys_and_the_pairs_it_needs():
     for data in (Dicts(), DataLoader(Dicts(), batch_size=2)):
         with pytest.raises(ValueError, match=r"got dict with keys \['image', 'label'\]: hand over pairs"):
             SyntheticAugmenter(**FAST).fit(data)
+
+
+def test_one_hot_labels_from_a_loader_or_a_dataset_are_refused_with_the_argmax_that_fixes_them():
+    x, y = torch.rand(8, 1, 28, 28), torch.nn.functional.one_hot(torch.arange(8) % 2, 2)  # int64, as one_hot gives
+    with pytest.raises(ValueError, match=r"shape \(4, 2\), a column per class"):
+        SyntheticAugmenter(**FAST).fit(DataLoader(TensorDataset(x, y), batch_size=4))
+    with pytest.raises(ValueError, match=r"dataset item 0 has a label of shape \(2,\).*y.argmax\(\)"):
+        SyntheticAugmenter(**FAST).fit(TensorDataset(x, y))
 
 
 def test_single_class_works_per_class():
