@@ -120,6 +120,24 @@ def _one_hot(y: np.ndarray) -> str:
     return ""
 
 
+def ranges_far_apart(seen: tuple[float, float], known: tuple[float, float]) -> bool:
+    """Whether values spanning ``seen`` (min, max) look scaled or normalised otherwise than ones spanning ``known``.
+
+    True when less than half of the wider span is shared, or ``seen`` reaches a quarter of ``known``'s span past
+    either end: uint8 pixels beside floats in [0, 1], or ``Normalize``'s output beside its input, but not a
+    random transform's small overshoot or a few images that do not reach the extremes.
+
+    Examples
+    --------
+    >>> ranges_far_apart((0, 255), (0, 1)), ranges_far_apart((-1, 1), (0, 1)), ranges_far_apart((0.1, 0.9), (0, 1))
+    (True, True, False)
+    """
+    (a, b), (low, high) = seen, known
+    span = high - low
+    shared = max(0.0, min(b, high) - max(a, low))
+    return shared < 0.5 * max(b - a, span) or a < low - 0.25 * span or b > high + 0.25 * span
+
+
 def to_float_tensor(X, what: str = "X") -> torch.Tensor:
     """Samples as a float32 CPU tensor; refuse empty, non-numeric and non-finite input."""
     if isinstance(X, torch.Tensor):

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
-from ._validation import Interval, check_flag, derived_seed, resolve_seed
+from ._validation import Interval, check_flag, derived_seed, ranges_far_apart, resolve_seed
 from ._warnings import warn
 from .datasets import MixedDataset, SyntheticDataset
 
@@ -127,9 +127,7 @@ def _check_batches_with_samples(augmenter, items: list) -> None:
     low, high = float(augmenter.value_low_.min()), float(augmenter.value_high_.max())
     seen = torch.stack([x.float() for x in items if tuple(x.shape) == shape])
     a, b = float(seen.min()), float(seen.max())
-    span = high - low
-    overlap = max(0.0, min(b, high) - max(a, low))
-    if overlap < 0.5 * max(b - a, span) or a < low - 0.25 * span or b > high + 0.25 * span:
+    if ranges_far_apart((a, b), (low, high)):
         warn(
             f"the loader's samples lie in [{a:.3g}, {b:.3g}], the augmenter's in [{low:.3g}, {high:.3g}] (the data "
             "it was fitted on): the batches would mix two value spaces. Fit the augmenter on what this loader "

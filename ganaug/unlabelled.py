@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from ._validation import _image_to_tensor, check_sample_dims, to_float_tensor
+from ._validation import _image_to_tensor, check_sample_dims, ranges_far_apart, to_float_tensor
 from ._warnings import warn
 from .classical import AffineElastic, Augmented, BatchAugment, channel_range
 from .classifier import collate, predict_proba, train_classifier
@@ -122,6 +122,13 @@ def split_unlabelled(x: torch.Tensor, labels: np.ndarray, *, dtype: str, unlabel
         raise ValueError(
             f"unlabelled samples have shape {got} but the labelled ones {want}: pass them with the same shape "
             "(channels, height and width)"
+        )
+    seen, known = (float(xu.min()), float(xu.max())), (float(x.min()), float(x.max()))
+    if xu.dim() > 2 and len(x) and ranges_far_apart(seen, known):  # images: one value space for every channel
+        warn(
+            f"the unlabelled images lie in [{seen[0]:.3g}, {seen[1]:.3g}], the labelled ones in [{known[0]:.3g}, "
+            f"{known[1]:.3g}]: pass both from the same transform (ToTensor, ToDtype(scale=True), Normalize), or the "
+            "GAN learns from two value spaces at once"
         )
     return x, labels, xu
 

@@ -198,6 +198,18 @@ def test_split_unlabelled_reads_arrays_datasets_and_marked_rows():
     assert collect_inputs(np.zeros((2, 3), dtype=np.float64))[1] == "float64"
 
 
+def test_unlabelled_images_in_another_value_space_than_the_labelled_ones_are_warned_about():
+    import warnings
+
+    x, labels = torch.rand(6, 1, 8, 8), np.array([0, 1] * 3)  # floats in [0, 1]
+    with pytest.warns(UserWarning, match=r"the unlabelled images lie in \[-\d.*\], the labelled ones in \[0"):
+        split_unlabelled(x, labels, dtype="float32", unlabelled=(x - 0.5) / 0.25)  # Normalize on one side only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same transform on both sides: quiet
+        split_unlabelled(x, labels, dtype="float32", unlabelled=torch.rand(4, 1, 8, 8))
+        split_unlabelled(torch.arange(6.0).view(6, 1), labels, dtype="float32", unlabelled=torch.tensor([[90.0]]))
+
+
 @pytest.mark.slow
 def test_compare_adds_self_training_and_the_gan_with_unlabelled_data(data):
     x, y, xu, yu = data
