@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_consistent_length, column_or_1d
@@ -320,7 +321,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
     # -- validation ---------------------------------------------------------------------------
     def _check_X_y(self, X, y, accept_sparse=None):
         """Like imblearn's, but also accepts image arrays (n, H, W) and (n, C, H, W), and tables with
-        categorical or text columns (kept as an object array: the GAN sees them encoded)."""
+        categorical or text columns (kept as an object array: the GAN sees them encoded). Torch tensors are read
+        as arrays, as imblearn's own samplers read them (the resampled data comes back as numpy arrays)."""
+        X, y = (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v for v in (X, y))
         y, binarize_y = _check_target_type(y, indicate_one_vs_all=True)
         check_params(self._constraints, self.get_params(deep=False))
         shape = np.shape(X) if not sparse.issparse(X) else X.shape

@@ -171,6 +171,17 @@ def test_list_input_comes_back_as_lists(imbalanced):
     assert X_res[: len(X)] == X.astype(np.float64).tolist()
 
 
+def test_torch_tensors_are_read_as_arrays_and_resample_as_the_same_numpy_arrays_do(imbalanced, grey_images):
+    import torch
+
+    for X, y, kw in ((*imbalanced, FAST), (*grey_images, FAST_DCGAN)):
+        X_np, y_np = GANOverSampler(**kw, random_state=0).fit_resample(X, y)
+        X_t, y_t = GANOverSampler(**kw, random_state=0).fit_resample(torch.as_tensor(X), torch.as_tensor(y))
+        assert isinstance(X_t, np.ndarray) and isinstance(y_t, np.ndarray)  # as RandomOverSampler returns them
+        np.testing.assert_array_equal(X_t, X_np)
+        np.testing.assert_array_equal(y_t, y_np)
+
+
 # -- images -----------------------------------------------------------------------------------
 @pytest.fixture
 def grey_images():
