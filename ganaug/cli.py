@@ -11,6 +11,20 @@ import numpy as np
 
 from .config import ARCHITECTURES
 
+_SIZE_HELP = "read an ImageFolder tree's images at this size, HxW or S for a square (for images of several sizes)"
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``"96x128"`` -> ``(96, 128)``, ``"64"`` -> ``(64, 64)``: an image size for ``--size``."""
+    parts = text.lower().split("x")
+    try:
+        h, w = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, 0)
+    except ValueError:
+        h = w = 0
+    if h < 1 or w < 1:
+        raise argparse.ArgumentTypeError(f"expected HxW or S in pixels, e.g. 96x128 or 64; got {text!r}")
+    return h, w
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -20,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fit", help="train a GAN on DATA and save it")
     f.add_argument("data", help="an ImageFolder tree, an .npz with arrays x and y, or an MNIST-style IDX folder")
     f.add_argument("--out", required=True, help="model file to write (e.g. model.pt)")
+    f.add_argument("--size", type=_size, default=None, help=_SIZE_HELP)
     f.add_argument("--steps", type=int, default=None, help="generator updates (default: GANConfig's)")
     f.add_argument("--batch-size", type=int, default=None)
     f.add_argument("--strategy", choices=("conditional", "per_class"), default="conditional")
@@ -55,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "x and y, or an MNIST-style IDX folder",
     )
     c.add_argument("--test", default=None, help="the test data, in the same forms (default: DATA's test/ or a split)")
+    c.add_argument("--size", type=_size, default=None, help=_SIZE_HELP)
     c.add_argument("--test-size", type=float, default=0.3, help="share of every class held out when DATA is one tree")
     c.add_argument("--n-per-class", default="10", help="comma-separated images per class, e.g. 10,50")
     c.add_argument("--seeds", type=int, default=3, help="number of seeds (0..S-1)")
@@ -84,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             check_file_path(args.out)  # before the training, not after it
-            x, y = load_data(args.data)
+            x, y = load_data(args.data, size=args.size)
             params = {
                 "random_state": args.seed,
                 "device": args.device,
@@ -124,14 +140,16 @@ def _train_test(args):
     from .evaluation.ablation import split_test
     from .io import is_idx_folder, load_data, load_idx_folder
 
-    path = Path(args.data)
+    path, size = Path(args.data), args.size
     if args.test is not None:
-        return load_data(path), load_data(args.test), f"{path} (test: {args.test})"
+        return load_data(path, size), load_data(args.test, size), f"{path} (test: {args.test})"
     if path.is_dir() and (path / "train").is_dir() and (path / "test").is_dir():
-        return load_data(path / "train"), load_data(path / "test"), f"{path}/train (test: {path}/test)"
+        return load_data(path / "train", size), load_data(path / "test", size), f"{path}/train (test: {path}/test)"
     if is_idx_folder(path):
+        if size is not None:
+            raise ValueError(f"--size applies to ImageFolder trees; {str(path)!r} holds arrays")
         return load_idx_folder(path, "train"), load_idx_folder(path, "test"), f"IDX folder {path}"
-    x, y = load_data(path)
+    x, y = load_data(path, size)
     train, test = split_test(x, y, test_size=args.test_size)
     return (x[train], y[train]), (x[test], y[test]), f"{path} ({args.test_size:.0%} of every class held out)"
 

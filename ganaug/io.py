@@ -80,11 +80,14 @@ def load_idx_folder(directory: str | os.PathLike, split: str = "train") -> tuple
     return x[:, None].astype(np.uint8), y.astype(np.int64)
 
 
-def load_image_folder(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def load_image_folder(
+    directory: str | os.PathLike, size: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """An ImageFolder tree (``root/<class>/<image>``) as arrays.
 
-    Returns ``(X uint8 (N, C, H, W), y int64, class names)``; images must share
-    one size; greyscale stays 1 channel, anything else becomes RGB.
+    Returns ``(X uint8 (N, C, H, W), y int64, class names)``; greyscale stays 1 channel, anything else becomes
+    RGB. Images of different sizes need ``size=(H, W)``: every image is then resized to it (bilinear, smoothed
+    when shrinking, as ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion.
     """
     from PIL import Image
 
@@ -98,15 +101,21 @@ def load_image_folder(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndar
             if p.suffix.lower() not in IMAGE_EXTENSIONS:
                 continue
             with Image.open(p) as img:
-                arr = np.asarray(img.convert("L") if img.mode in ("L", "1", "P", "I;16") else img.convert("RGB"))
+                img = img.convert("L") if img.mode in ("L", "1", "P", "I;16") else img.convert("RGB")
+                if size is not None and img.size != (size[1], size[0]):
+                    img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                arr = np.asarray(img)
             xs.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
             ys.append(k)
     if not xs:
         raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {str(directory)!r}")
-    shapes = {x.shape for x in xs}
-    if len(shapes) > 1:
+    sizes = sorted({x.shape[1:] for x in xs})
+    if len(sizes) > 1:
+        h, w = (int(np.median([x.shape[d] for x in xs])) for d in (1, 2))
         raise ValueError(
-            f"images in {str(directory)!r} have different shapes {sorted(shapes)}; resize them to one size"
+            f"images in {str(directory)!r} have {len(sizes)} different sizes (height x width from "
+            f"{'x'.join(map(str, sizes[0]))} to {'x'.join(map(str, sizes[-1]))}); give one size to read them at, "
+            f"e.g. the median: --size {h}x{w} on the ganaug command line, load_image_folder(..., size=({h}, {w}))"
         )
     return np.stack(xs), np.asarray(ys, dtype=np.int64), classes
 
@@ -126,15 +135,21 @@ def is_idx_folder(path: str | os.PathLike) -> bool:
     return path.is_dir() and any("idx" in p.name for p in path.rglob("*") if p.is_file())
 
 
-def load_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, y)`` from an ImageFolder tree, an .npz file or an MNIST-style IDX folder."""
+def load_data(path: str | os.PathLike, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` from an ImageFolder tree, an .npz file or an MNIST-style IDX folder.
+
+    ``size=(H, W)`` resizes the images of an ImageFolder tree (:func:`load_image_folder`); arrays are read as
+    they are.
+    """
     path = Path(path)
+    if size is not None and ((path.is_file() and path.suffix == ".npz") or is_idx_folder(path)):
+        raise ValueError(f"a size applies to ImageFolder trees; {str(path)!r} holds arrays: resize them before saving")
     if path.is_file() and path.suffix == ".npz":
         return load_npz(path)
     if is_idx_folder(path):
         return load_idx_folder(path)
     if path.is_dir():
-        x, y, names = load_image_folder(path)
+        x, y, names = load_image_folder(path, size=size)
         return x, np.asarray(names)[y]
     raise FileNotFoundError(f"{str(path)!r} is neither an .npz file, an IDX folder nor an ImageFolder tree")
 

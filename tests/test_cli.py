@@ -118,6 +118,19 @@ def test_cli_compare_lowers_an_n_above_the_smallest_class_says_so_and_labels_row
     assert all(int(r["n_real"]) == 3 * int(r["n_per_class"]) for r in rows if r["arm"] == "real")
 
 
+def test_cli_reads_a_folder_of_several_image_sizes_at_the_size_given(tmp_path, capsys):
+    from test_io import _mixed_size_folder
+
+    _mixed_size_folder(tmp_path / "data")
+    fit = ["fit", str(tmp_path / "data"), "--out", str(tmp_path / "m.pt"), "--steps", "1", "--quiet"]
+    assert cli_main(fit) == 2 and "--size 24x24" in capsys.readouterr().err  # refused, with the size to give
+    assert cli_main([*fit, "--size", "16x12"]) == 0
+    assert SyntheticAugmenter.load(tmp_path / "m.pt").sample_shape_ == (3, 16, 12)
+    with pytest.raises(SystemExit):
+        cli_main([*fit, "--size", "16x"])
+    assert "expected HxW or S in pixels" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("chosen, ratio", [("gan x0.5", 0.5), ("real", 0.0)])
 def test_cli_compare_with_self_check_mixes_at_the_ratio_each_cells_check_chose(tmp_path, monkeypatch, chosen, ratio):
     import csv

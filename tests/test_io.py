@@ -15,3 +15,28 @@ def test_digits_loader_pads_or_fills_the_frame_with_the_same_split():
     assert big[:, :, :10].max() > 0 and big[:, :, 18:].max() > 0  # the digit fills the 28x28 frame
     with pytest.raises(ValueError, match="mode must be 'pad' or 'resize'"):
         load_digits_28(mode="crop")
+
+
+def _mixed_size_folder(root):
+    """An ImageFolder tree of colour images of three sizes: 20x30, 24x24 and 31x17 (height x width)."""
+    from PIL import Image
+
+    rng = np.random.RandomState(0)
+    for i, (h, w) in enumerate([(20, 30), (24, 24), (31, 17)] * 2):
+        folder = root / "ab"[i % 2]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.randint(0, 255, (h, w, 3)).astype(np.uint8)).save(folder / f"{i}.png")
+
+
+def test_an_image_folder_of_several_sizes_is_read_at_a_size_or_refused_with_the_median_to_use(tmp_path):
+    from ganaug.io import load_data, load_image_folder
+
+    _mixed_size_folder(tmp_path / "data")
+    with pytest.raises(ValueError, match=r"3 different sizes .* --size 24x24 on the ganaug command line"):
+        load_image_folder(tmp_path / "data")
+    x, y, classes = load_image_folder(tmp_path / "data", size=(16, 12))
+    assert x.shape == (6, 3, 16, 12) and x.dtype == np.uint8 and y.tolist() == [0, 0, 0, 1, 1, 1]
+    assert classes == ["a", "b"] and load_data(tmp_path / "data", size=(16, 12))[1].tolist() == ["a"] * 3 + ["b"] * 3
+    np.savez(tmp_path / "arrays.npz", x=x, y=y)
+    with pytest.raises(ValueError, match="a size applies to ImageFolder trees"):
+        load_data(tmp_path / "arrays.npz", size=(8, 8))
