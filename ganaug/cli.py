@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -197,5 +198,21 @@ def _match_class(text: str, classes: np.ndarray):
     raise ValueError(f"unknown class {text!r}; known classes are {classes.tolist()}")
 
 
+def console(argv: list[str] | None = None) -> int:
+    """The ``ganaug`` console script: :func:`main`, with warnings shown as one line naming the command.
+
+    Python's own display names a source line (the console script's ``sys.exit(main())``), which says nothing to
+    someone at a terminal; ``main`` itself leaves warnings alone for programs and tests that call it.
+    """
+    command = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), "")
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"ganaug {command}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():  # gives the previous display back afterwards
+        warnings.showwarning = show
+        return main(argv)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console())
