@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler
 from torch.utils.data.distributed import DistributedSampler
 
 from ._validation import Interval, check_flag, derived_seed, ranges_far_apart, resolve_seed
@@ -58,6 +58,12 @@ def mixed_loader(
         raise TypeError(f"wrap expects a torch DataLoader; got {type(loader).__name__}")
     if refresh not in ("epoch", "fixed"):
         raise ValueError(f"refresh must be 'epoch' or 'fixed'; got {refresh!r}")
+    if isinstance(loader.dataset, IterableDataset):
+        raise TypeError(
+            f"wrap needs a loader over a map-style dataset (len and indexing), to size the synthetic pool to the "
+            f"real data and shuffle the two together; got a {type(loader.dataset).__name__}, which streams: draw "
+            "samples with aug.sample(n) and mix them into your stream yourself"
+        )
     if loader.batch_size is None:
         raise ValueError("wrap needs a loader with automatic batching (batch_size set, no batch_sampler)")
     if synthetic_transform is not None and not callable(synthetic_transform):

@@ -149,3 +149,14 @@ def test_wrap_reads_items_of_a_dataset_without_targets_to_check_their_shape(fitt
 
     xs, ys, _ = _epoch(aug.wrap(DataLoader(Items(), batch_size=16), ratio=1))
     assert xs.shape == (120, 1, 28, 28) and xs.dtype == torch.float32 and len(ys) == 120
+
+
+def test_wrap_refuses_a_streaming_dataset_saying_what_to_do_instead(fitted):
+    aug, x, y = fitted
+
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return zip(x, y)
+
+    with pytest.raises(TypeError, match="map-style dataset .* got a Stream, which streams: draw samples"):
+        aug.wrap(DataLoader(Stream(), batch_size=8))
