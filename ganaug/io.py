@@ -85,8 +85,8 @@ def load_image_folder(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """An ImageFolder tree (``root/<class>/<image>``) as arrays.
 
-    Returns ``(X uint8 (N, C, H, W), y int64, class names)``; greyscale stays 1 channel, anything else becomes
-    RGB. Images of different sizes need ``size=(H, W)``: every image is then resized to it (bilinear, smoothed
+    Returns ``(X uint8 (N, C, H, W), y int64, class names)``; a folder of greyscale images stays 1 channel,
+    anything else becomes RGB (grey images among colour ones too). Images of different sizes need ``size=(H, W)``: every image is then resized to it (bilinear, smoothed
     when shrinking, as ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion.
     """
     from PIL import Image
@@ -109,6 +109,8 @@ def load_image_folder(
             ys.append(k)
     if not xs:
         raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {str(directory)!r}")
+    if len({x.shape[0] for x in xs}) > 1:  # grey images among colour ones become colour (grey on every channel)
+        xs = [np.repeat(x, 3, axis=0) if x.shape[0] == 1 else x for x in xs]
     sizes = sorted({x.shape[1:] for x in xs})
     if len(sizes) > 1:
         h, w = (int(np.median([x.shape[d] for x in xs])) for d in (1, 2))

@@ -40,3 +40,15 @@ def test_an_image_folder_of_several_sizes_is_read_at_a_size_or_refused_with_the_
     np.savez(tmp_path / "arrays.npz", x=x, y=y)
     with pytest.raises(ValueError, match="a size applies to ImageFolder trees"):
         load_data(tmp_path / "arrays.npz", size=(8, 8))
+
+
+def test_grey_images_among_colour_ones_are_read_as_colour(tmp_path):
+    from PIL import Image
+
+    from ganaug.io import load_image_folder
+
+    for i, mode in enumerate(["L", "RGB", "L", "RGB"]):
+        (tmp_path / "ab"[i % 2]).mkdir(exist_ok=True)
+        Image.new(mode, (12, 10), 90 if mode == "L" else (10, 20, 30)).save(tmp_path / "ab"[i % 2] / f"{i}.png")
+    x, y, _ = load_image_folder(tmp_path)
+    assert x.shape == (4, 3, 10, 12) and (x[:2] == 90).all() and x[2, :, 0, 0].tolist() == [10, 20, 30]  # a: grey
