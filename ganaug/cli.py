@@ -15,8 +15,14 @@ from .config import ARCHITECTURES
 _SIZE_HELP = "read an ImageFolder tree's images at this size, HxW or S for a square (for images of several sizes)"
 
 
-def _size(text: str) -> tuple[int, int]:
-    """``"96x128"`` -> ``(96, 128)``, ``"64"`` -> ``(64, 64)``: an image size for ``--size``."""
+def image_size(text: str) -> tuple[int, int]:
+    """An image size as ``--size`` takes it, ``HxW`` or ``S`` for a square, as ``(H, W)``; an argparse ``type``.
+
+    Examples
+    --------
+    >>> image_size("96x128"), image_size("64")
+    ((96, 128), (64, 64))
+    """
     parts = text.lower().split("x")
     try:
         h, w = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, 0)
@@ -35,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fit", help="train a GAN on DATA and save it")
     f.add_argument("data", help="an ImageFolder tree, an .npz with arrays x and y, or an MNIST-style IDX folder")
     f.add_argument("--out", required=True, help="model file to write (e.g. model.pt)")
-    f.add_argument("--size", type=_size, default=None, help=_SIZE_HELP)
+    f.add_argument("--size", type=image_size, default=None, help=_SIZE_HELP)
     f.add_argument("--steps", type=int, default=None, help="generator updates (default: GANConfig's)")
     f.add_argument("--batch-size", type=int, default=None)
     f.add_argument("--strategy", choices=("conditional", "per_class"), default="conditional")
@@ -71,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "x and y, or an MNIST-style IDX folder",
     )
     c.add_argument("--test", default=None, help="the test data, in the same forms (default: DATA's test/ or a split)")
-    c.add_argument("--size", type=_size, default=None, help=_SIZE_HELP)
+    c.add_argument("--size", type=image_size, default=None, help=_SIZE_HELP)
     c.add_argument("--test-size", type=float, default=0.3, help="share of every class held out when DATA is one tree")
     c.add_argument("--n-per-class", default="10", help="comma-separated images per class, e.g. 10,50")
     c.add_argument("--seeds", type=int, default=3, help="number of seeds (0..S-1)")

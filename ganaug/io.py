@@ -117,7 +117,7 @@ def load_image_folder(
         raise ValueError(
             f"images in {str(directory)!r} have {len(sizes)} different sizes (height x width from "
             f"{'x'.join(map(str, sizes[0]))} to {'x'.join(map(str, sizes[-1]))}); give one size to read them at, "
-            f"e.g. the median: --size {h}x{w} on the ganaug command line, load_image_folder(..., size=({h}, {w}))"
+            f"e.g. the median: --size {h}x{w} on the command line, size=({h}, {w}) in Python"
         )
     return np.stack(xs), np.asarray(ys, dtype=np.int64), classes
 

@@ -40,6 +40,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ganaug import GANConfig, SyntheticAugmenter, __version__, save_grid
+from ganaug.cli import image_size
 from ganaug.config import parse_assignment
 from ganaug.distributed import collect_objects, launch_rank
 from ganaug.evaluation import AffineElastic, AugmentationReport, compare_augmentation
@@ -129,7 +130,11 @@ def load_dataset(args):
         root = Path(args.data_dir or "")
         if not ((root / "train").is_dir() and (root / "test").is_dir()):
             sys.exit("--dataset folder needs --data-dir pointing at an ImageFolder tree with train/ and test/")
-        (xtr, ytr, names), (xte, yte, _) = load_image_folder(root / "train"), load_image_folder(root / "test")
+        size = getattr(args, "size", None)
+        try:
+            (xtr, ytr, names), (xte, yte, _) = (load_image_folder(root / part, size=size) for part in ("train", "test"))
+        except ValueError as exc:  # images of several sizes without --size: the message names the size to give
+            sys.exit(str(exc))
         return (xtr, ytr), (xte, yte), f"ImageFolder {root} (classes {', '.join(names)})"
     try:
         train, test = load_torchvision_mnist(args.data_dir or "data", download=not args.offline)
@@ -247,6 +252,7 @@ def main(argv=None) -> int:
         help="--dataset digits: scale the 8x8 digits up to 28x28 (default) or pad them with a zero frame",
     )
     p.add_argument("--data-dir", default=None, help="torchvision MNIST root (default ./data) or IDX folder")
+    p.add_argument("--size", type=image_size, default=None, help="--dataset folder: read its images at HxW (or S)")
     p.add_argument("--offline", action="store_true", help="never try to download MNIST")
     p.add_argument("--n-per-class", default=None, help="comma-separated, e.g. 10,50,all")
     p.add_argument("--ratios", default=None, help="comma-separated synthetic:real ratios, e.g. 0,1,2")

@@ -40,6 +40,7 @@ from mnist_augment import load_dataset, resolve_jobs, run_info  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter, save_grid  # noqa: E402
+from ganaug.cli import image_size  # noqa: E402
 from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.evaluation import compare_resampling, paired_difference  # noqa: E402
 from ganaug.self_check import RESAMPLING_CHECK_STEPS, resampling_check_steps  # noqa: E402
@@ -210,6 +211,7 @@ def main(argv=None) -> int:
     )
     p.add_argument("--data-dir", default=None, help="torchvision MNIST root (default ./data) or the IDX folder")
     p.add_argument("--offline", action="store_true", help="never try to download MNIST")
+    p.add_argument("--size", type=image_size, default=None, help="--dataset folder: read its images at HxW (or S)")
     p.add_argument("--counts", default=",".join(map(str, COUNTS)), help="training images per class, comma-separated")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..S-1)")
     p.add_argument("--gan-steps", type=int, default=None)
@@ -269,7 +271,9 @@ def main(argv=None) -> int:
         p.error(str(exc))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data_args = argparse.Namespace(dataset=args.dataset, digits="resize", data_dir=args.data_dir, offline=args.offline)
+    data_args = argparse.Namespace(
+        dataset=args.dataset, digits="resize", data_dir=args.data_dir, offline=args.offline, size=args.size
+    )
     (xtr, ytr), (xte, yte), data_desc = load_dataset(data_args)
     try:
         for seed in cfg["seeds"]:

@@ -32,7 +32,9 @@ def test_an_image_folder_of_several_sizes_is_read_at_a_size_or_refused_with_the_
     from ganaug.io import load_data, load_image_folder
 
     _mixed_size_folder(tmp_path / "data")
-    with pytest.raises(ValueError, match=r"3 different sizes .* --size 24x24 on the ganaug command line"):
+    with pytest.raises(
+        ValueError, match=r"3 different sizes .* --size 24x24 on the command line, size=\(24, 24\) in Python"
+    ):
         load_image_folder(tmp_path / "data")
     x, y, classes = load_image_folder(tmp_path / "data", size=(16, 12))
     assert x.shape == (6, 3, 16, 12) and x.dtype == np.uint8 and y.tolist() == [0, 0, 0, 1, 1, 1]

@@ -207,3 +207,18 @@ def test_recipe_reads_an_image_folder_with_train_and_test(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _recipe().main(["--dataset", "folder", "--data-dir", str(tmp_path), "--n-per-class", "2,5", "--seeds", "1"])
     assert "class 0 has 4 training images; N=5" in capsys.readouterr().err
+
+
+def test_recipe_reads_an_image_folder_of_several_sizes_at_the_size_given(tmp_path):
+    import argparse
+
+    from test_io import _mixed_size_folder
+
+    for split in ("train", "test"):
+        _mixed_size_folder(tmp_path / split)
+    args = argparse.Namespace(dataset="folder", data_dir=str(tmp_path), digits="resize", offline=True, size=None)
+    with pytest.raises(SystemExit, match="3 different sizes .* --size 24x24"):
+        _recipe().load_dataset(args)
+    args.size = (16, 12)
+    (xtr, _), (xte, _), _ = _recipe().load_dataset(args)
+    assert xtr.shape == xte.shape == (6, 3, 16, 12)
