@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._warnings import warn
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -123,12 +125,20 @@ def load_image_folder(
 
 
 def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Arrays ``x`` and ``y`` from an .npz file."""
+    """Arrays ``x`` and ``y`` from an .npz file.
+
+    Colour or grey images stored channels-last, ``(N, H, W, C)`` as numpy and Pillow write them, come back
+    channels-first ``(N, C, H, W)``, with a warning that says so.
+    """
     with np.load(path, allow_pickle=False) as f:
         missing = {"x", "y"} - set(f.files)
         if missing:
             raise ValueError(f"{str(path)!r} must hold arrays 'x' and 'y'; missing {sorted(missing)} (has {f.files})")
-        return f["x"], f["y"]
+        x, y = f["x"], f["y"]
+    if x.ndim == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+        warn(f"{str(path)!r}: x {x.shape} read as channels-last images (N, H, W, C), handed on as (N, C, H, W)")
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    return x, y
 
 
 def is_idx_folder(path: str | os.PathLike) -> bool:

@@ -54,3 +54,15 @@ def test_grey_images_among_colour_ones_are_read_as_colour(tmp_path):
         Image.new(mode, (12, 10), 90 if mode == "L" else (10, 20, 30)).save(tmp_path / "ab"[i % 2] / f"{i}.png")
     x, y, _ = load_image_folder(tmp_path)
     assert x.shape == (4, 3, 10, 12) and (x[:2] == 90).all() and x[2, :, 0, 0].tolist() == [10, 20, 30]  # a: grey
+
+
+def test_an_npz_of_channels_last_images_is_read_channels_first_with_a_warning(tmp_path):
+    from ganaug.io import load_npz
+
+    x = np.random.RandomState(0).randint(0, 255, (5, 16, 12, 3)).astype(np.uint8)
+    np.savez(tmp_path / "hwc.npz", x=x, y=np.arange(5))
+    with pytest.warns(UserWarning, match=r"read as channels-last images \(N, H, W, C\)"):
+        got, _ = load_npz(tmp_path / "hwc.npz")
+    assert got.shape == (5, 3, 16, 12) and np.array_equal(got[2, 1], x[2, :, :, 1])
+    np.savez(tmp_path / "chw.npz", x=got, y=np.arange(5))
+    assert np.array_equal(load_npz(tmp_path / "chw.npz")[0], got)  # channels-first: as it is
