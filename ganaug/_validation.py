@@ -178,11 +178,22 @@ def class_indices(classes: np.ndarray, n: int, y) -> np.ndarray:
     return idx
 
 
+def looks_channels_last(shape: tuple[int, ...]) -> bool:
+    """Whether a batch of images of ``shape`` is stored ``(N, H, W, C)`` rather than ``(N, C, H, W)``.
+
+    Examples
+    --------
+    >>> looks_channels_last((8, 32, 32, 3)), looks_channels_last((8, 3, 32, 32)), looks_channels_last((8, 3, 4, 3))
+    (True, False, False)
+    """
+    return len(shape) == 4 and shape[1] not in (1, 3) and shape[-1] in (1, 3)
+
+
 def check_sample_dims(x: torch.Tensor) -> torch.Tensor:
     """Samples as flat features ``(N, F)`` or channels-first images ``(N, C, H, W)`` (grey ``(N, H, W)`` gets C = 1)."""
     if x.dim() == 3:  # (N, H, W) grey images
         x = x.unsqueeze(1)
-    if x.dim() == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+    if looks_channels_last(tuple(x.shape)):
         raise ValueError(
             f"images must be channels-first (N, C, H, W); got {tuple(x.shape)}, which looks channels-last: "
             "use X.transpose(0, 3, 1, 2) (numpy) or X.permute(0, 3, 1, 2) (torch)"

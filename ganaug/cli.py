@@ -145,7 +145,7 @@ def _train_test(args):
     from pathlib import Path
 
     from .evaluation.ablation import split_test
-    from .io import is_idx_folder, load_data, load_idx_folder
+    from .io import check_size_applies, is_idx_folder, load_data, load_idx_folder
 
     path, size = Path(args.data), args.size
     if args.test is not None:
@@ -153,8 +153,7 @@ def _train_test(args):
     if path.is_dir() and (path / "train").is_dir() and (path / "test").is_dir():
         return load_data(path / "train", size), load_data(path / "test", size), f"{path}/train (test: {path}/test)"
     if is_idx_folder(path):
-        if size is not None:
-            raise ValueError(f"--size applies to ImageFolder trees; {str(path)!r} holds arrays")
+        check_size_applies(path, size)
         return load_idx_folder(path, "train"), load_idx_folder(path, "test"), f"IDX folder {path}"
     x, y = load_data(path, size)
     train, test = split_test(x, y, test_size=args.test_size)

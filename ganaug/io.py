@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import looks_channels_last
 from ._warnings import warn
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -88,8 +89,9 @@ def load_image_folder(
     """An ImageFolder tree (``root/<class>/<image>``) as arrays.
 
     Returns ``(X uint8 (N, C, H, W), y int64, class names)``; a folder of greyscale images stays 1 channel,
-    anything else becomes RGB (grey images among colour ones too). Images of different sizes need ``size=(H, W)``: every image is then resized to it (bilinear, smoothed
-    when shrinking, as ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion.
+    anything else becomes RGB (grey images among colour ones too). Images of different sizes need
+    ``size=(H, W)``: every image is then resized to it (bilinear, smoothed when shrinking, as
+    ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion.
     """
     from PIL import Image
 
@@ -135,7 +137,7 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         if missing:
             raise ValueError(f"{str(path)!r} must hold arrays 'x' and 'y'; missing {sorted(missing)} (has {f.files})")
         x, y = f["x"], f["y"]
-    if x.ndim == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
+    if looks_channels_last(x.shape):
         warn(f"{str(path)!r}: x {x.shape} read as channels-last images (N, H, W, C), handed on as (N, C, H, W)")
         x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     return x, y
@@ -147,6 +149,13 @@ def is_idx_folder(path: str | os.PathLike) -> bool:
     return path.is_dir() and any("idx" in p.name for p in path.rglob("*") if p.is_file())
 
 
+def check_size_applies(path: str | os.PathLike, size: tuple[int, int] | None) -> None:
+    """Refuse a ``size`` for data held as arrays (an .npz file, an IDX folder): only image files are resized."""
+    path = Path(path)
+    if size is not None and ((path.is_file() and path.suffix == ".npz") or is_idx_folder(path)):
+        raise ValueError(f"a size applies to ImageFolder trees; {str(path)!r} holds arrays: resize them before saving")
+
+
 def load_data(path: str | os.PathLike, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` from an ImageFolder tree, an .npz file or an MNIST-style IDX folder.
 
@@ -154,8 +163,7 @@ def load_data(path: str | os.PathLike, size: tuple[int, int] | None = None) -> t
     they are.
     """
     path = Path(path)
-    if size is not None and ((path.is_file() and path.suffix == ".npz") or is_idx_folder(path)):
-        raise ValueError(f"a size applies to ImageFolder trees; {str(path)!r} holds arrays: resize them before saving")
+    check_size_applies(path, size)
     if path.is_file() and path.suffix == ".npz":
         return load_npz(path)
     if is_idx_folder(path):
