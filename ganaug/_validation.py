@@ -251,8 +251,8 @@ def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
             xb = _image_to_tensor(xb)
         dtype = dtype or str(xb.dtype).replace("torch.", "")
         xs.append(xb.detach().cpu())
-        yb = yb.reshape(-1) if isinstance(yb, torch.Tensor) and yb.dim() == 0 else yb
-        ys.append(to_numpy_labels(yb if isinstance(yb, torch.Tensor) else np.atleast_1d(np.asarray(yb)), len(xb)))
+        yb = yb.detach().cpu().numpy() if isinstance(yb, torch.Tensor) else np.asarray(yb)
+        ys.append(to_numpy_labels(np.atleast_1d(yb), len(xb)))
     if not xs:
         raise ValueError("the data is empty: need at least one (x, y) sample")
     shapes = sorted({tuple(xb.shape[1:]) for xb in xs})
