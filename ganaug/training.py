@@ -154,8 +154,10 @@ class GANTrainer:
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.G_ema.load_state_dict(state["G_ema"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        # the optimisers adopt the tensors they are given and step them in place: give them their own copies,
+        # so ``state`` (a rollback's last good snapshot) stays as it was
+        self.opt_g.load_state_dict(copy.deepcopy(state["opt_g"]))
+        self.opt_d.load_state_dict(copy.deepcopy(state["opt_d"]))
         self.rng.set_state(state["rng"].cpu())
         self.history = copy.deepcopy(state["history"])
         self.lr_scale = float(state.get("lr_scale", 1.0))
@@ -376,7 +378,8 @@ class GANTrainer:
                     self._rollback(good, figures)
                     continue
                 self._log(figures, bar)
-                good = self._snapshot()
+                if not last:
+                    good = self._snapshot(reuse=good)
                 if at_ckpt:
                     self._checkpoint(checkpoint_dir, extra)
         finally:
@@ -437,8 +440,10 @@ class GANTrainer:
         if checkpoint_dir is not None:
             barrier()  # rank 0's checkpoint is complete before anyone returns
 
-    def _snapshot(self) -> dict:
-        return copy.deepcopy(self.state_dict())
+    def _snapshot(self, reuse: dict | None = None) -> dict:
+        """A copy of :meth:`state_dict` that later steps leave alone; ``reuse``, an earlier snapshot, lends its
+        tensors' memory (no fresh allocation every log)."""
+        return _copied(self.state_dict(), reuse)
 
     def _rollback(self, good: dict, figures: list[float]) -> None:
         """Divergence guard: restore the last good state and halve the learning rates."""
@@ -497,6 +502,24 @@ class GANTrainer:
         if errors:
             raise ValueError(f"no readable checkpoint in {str(directory)!r}: " + "; ".join(errors))
         return None
+
+
+def _copied(state, reuse):
+    """A deep copy of ``state`` written into the matching tensors of ``reuse`` where there are some."""
+    if isinstance(state, torch.Tensor):
+        if isinstance(reuse, torch.Tensor) and _layout(reuse) == _layout(state):
+            return reuse.copy_(state)
+        return state.clone()
+    if isinstance(state, dict):
+        out = copy.copy(state)  # keeps the dict's type and a module state dict's ``_metadata``
+        for key, value in state.items():
+            out[key] = _copied(value, reuse.get(key) if isinstance(reuse, dict) else None)
+        return out
+    return copy.deepcopy(state)
+
+
+def _layout(t: torch.Tensor) -> tuple:
+    return t.shape, t.dtype, t.device, t.stride()
 
 
 def _diverged(figures: list[float]) -> bool:

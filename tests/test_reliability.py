@@ -127,6 +127,31 @@ def test_divergence_rolls_back_lowers_lr_and_warns():
     assert torch.isfinite(out).all()
 
 
+def test_a_second_rollback_restores_the_state_the_first_did(monkeypatch):
+    t = _trainer(bad={12, 22})  # step 6 diverges, and again when it is redone after the rollback to step 5
+    restored = []
+    load = t.load_state_dict
+
+    def load_and_record(state):
+        load(state)
+        moments = [{k: v.clone() for k, v in s.items()} for o in (t.opt_g, t.opt_d) for s in o.state.values()]
+        restored.append((t.step, moments, [p.detach().clone() for p in t.G.parameters()]))
+
+    monkeypatch.setattr(t, "load_state_dict", load_and_record)
+    x, y = torch.rand(16, 1, 28, 28) * 2 - 1, torch.arange(16) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t.fit(x, y, n_classes=2, verbose=0)
+    assert t.rollbacks == 2 and t.step == 20
+    (step1, moments1, weights1), (step2, moments2, weights2) = restored
+    assert step1 == step2 == 5
+    assert all(torch.equal(a, b) for a, b in zip(weights1, weights2))
+    # the optimisers' moments and step counts of step 5, not those the redone steps moved them to
+    assert len(moments1) == len(moments2) > 0
+    for m1, m2 in zip(moments1, moments2):
+        assert m1.keys() == m2.keys() and all(torch.equal(m1[k], m2[k]) for k in m1)
+
+
 def test_unrecoverable_divergence_raises_with_advice():
     t = _trainer(bad=None)
     x, y = torch.rand(16, 1, 28, 28) * 2 - 1, torch.arange(16) % 2
