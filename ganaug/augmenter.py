@@ -16,6 +16,7 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 from torch.utils.data import DataLoader
 
 from ._validation import (
@@ -657,17 +658,38 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         for attr, value in fitted.items():
             setattr(self, attr, value)
         self.device_ = resolve_device(self.device)
+        g, _ = self._build_models()
+        g.load_state_dict(generator_state)
+        self.generator_ = g.to(self.device_).eval().requires_grad_(False)
+        self._reset_sample_stream()
+
+    def _build_models(self) -> tuple[nn.Module, nn.Module]:
+        """Untrained generator and discriminator of the fitted shape and config (on the CPU)."""
         with torch.random.fork_rng(devices=[]):  # building modules draws from torch's global generator
-            g, _ = build_models(
+            return build_models(
                 self.config_,
                 len(self.classes_),
                 self._model_shape_,
                 bounded=self.images_,
                 per_class=self.strategy == "per_class",
             )
-        g.load_state_dict(generator_state)
-        self.generator_ = g.to(self.device_).eval().requires_grad_(False)
-        self._reset_sample_stream()
+
+    # the discriminator's spectral norm cannot be pickled as a module (torch refuses parametrized modules):
+    # it travels as its weights, so a fitted augmenter, or a pipeline that holds one, pickles whole
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ hands out the instance's own __dict__
+        d = state.pop("discriminator_", None)
+        if d is not None:
+            state["_discriminator_weights"] = (d.state_dict(), d.training)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        weights = state.pop("_discriminator_weights", None)
+        super().__setstate__(state)
+        if weights is not None:
+            d = self._build_models()[1]
+            d.load_state_dict(weights[0])
+            self.discriminator_ = d.to(self.device_).train(weights[1])
 
     def _reset_sample_stream(self) -> None:
         """Start the stream :meth:`sample` continues when given no ``random_state`` (seeded from ``seed_``)."""

@@ -1,5 +1,7 @@
 """SyntheticAugmenter: fit and sample, value spaces, bad input, and the warp architecture's samples."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -404,3 +406,25 @@ def test_a_client_with_an_image_folder_normalize_and_resnet18(tmp_path):
         if step == 3:
             break
     assert seen_synthetic > 0 and torch.isfinite(loss)
+
+
+@pytest.mark.parametrize(
+    "architecture, strategy, shape",
+    [
+        (None, "conditional", (1, 28, 28)),  # the warp generator
+        ("dcgan", "conditional", (1, 28, 28)),
+        ("dcgan", "per_class", (1, 28, 28)),
+        (None, "conditional", (12,)),  # rows: the MLP generator
+    ],
+)
+def test_a_fitted_augmenter_pickles_whole_and_goes_on_drawing_the_same_samples(architecture, strategy, shape):
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(60, *shape, generator=g), torch.arange(60) % 3
+    aug = SyntheticAugmenter(architecture=architecture, strategy=strategy, **FAST).fit((x, y))
+    aug.sample(4)  # the copy continues the sample stream from here
+    back = pickle.loads(pickle.dumps(aug))
+    assert torch.equal(aug.sample(7)[0], back.sample(7)[0])
+    # the discriminator (spectral norm: torch pickles no parametrized module) comes back with its weights
+    weights, copied = aug.discriminator_.state_dict(), back.discriminator_.state_dict()
+    assert weights.keys() == copied.keys() and all(torch.equal(weights[k], copied[k]) for k in weights)
+    assert "_discriminator_weights" not in vars(back)

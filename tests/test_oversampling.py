@@ -4,8 +4,10 @@ import importlib
 import sys
 from collections import Counter
 
+import joblib
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("imblearn")
 
@@ -172,8 +174,6 @@ def test_list_input_comes_back_as_lists(imbalanced):
 
 
 def test_torch_tensors_are_read_as_arrays_and_resample_as_the_same_numpy_arrays_do(imbalanced, grey_images):
-    import torch
-
     for X, y, kw in ((*imbalanced, FAST), (*grey_images, FAST_DCGAN)):
         X_np, y_np = GANOverSampler(**kw, random_state=0).fit_resample(X, y)
         X_t, y_t = GANOverSampler(**kw, random_state=0).fit_resample(torch.as_tensor(X), torch.as_tensor(y))
@@ -316,6 +316,17 @@ def test_grid_search_reaches_a_gan_hyperparameter(imbalanced):
     assert best.gan.mlp_hidden == search.best_params_["ganoversampler__gan__mlp_hidden"]
     assert best.augmenter_.generator_.net[0].out_features == best.gan.mlp_hidden
     assert pipe[0].gan is None  # the searched pipeline itself is left as it was
+
+
+def test_a_fitted_search_saves_with_joblib_and_predicts_the_same(imbalanced, tmp_path):
+    X, y = imbalanced
+    pipe = make_pipeline(GANOverSampler(**FAST, random_state=0), LogisticRegression(max_iter=200))
+    search = GridSearchCV(pipe, {"logisticregression__C": [1.0]}, cv=2).fit(X, y)
+    joblib.dump(search, tmp_path / "search.joblib")  # the discriminator's spectral norm made this fail
+    back = joblib.load(tmp_path / "search.joblib")
+    assert np.array_equal(back.predict(X), search.predict(X))
+    sampler, copy = search.best_estimator_[0], back.best_estimator_[0]
+    assert np.array_equal(sampler.augmenter_.sample(5)[0], copy.augmenter_.sample(5)[0])
 
 
 def test_clone_and_set_params(imbalanced):
