@@ -146,7 +146,10 @@ def to_float_tensor(X, what: str = "X") -> torch.Tensor:
         arr = np.asarray(X)
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"{what} must be numeric; got dtype {arr.dtype}")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        arr = np.ascontiguousarray(arr)
+        # torch shares memory with writable arrays only: a read-only one (a pandas frame under copy-on-write, a
+        # memory map, np.broadcast_to) is copied, not handed over with torch's "undefined behaviour" warning
+        t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
     if t.dtype == torch.bool or t.is_complex():
         raise ValueError(f"{what} must be real numbers; got {t.dtype}")
     if t.shape[0] == 0 if t.dim() else True:

@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from torch.utils.data import DataLoader, TensorDataset
 
 from ganaug import GANConfig, SyntheticAugmenter
+from ganaug._validation import to_float_tensor
 from ganaug.evaluation import memorisation
 
 
@@ -122,6 +123,17 @@ def test_numpy_uint8_in_numpy_uint8_out_and_string_labels():
     assert isinstance(xs, np.ndarray) and xs.dtype == np.uint8 and xs.shape == (4, 28, 28)
     assert ys.tolist() == ["dog"] * 4
     assert aug.classes_.tolist() == ["cat", "dog"]
+
+
+def test_a_read_only_array_is_copied_not_shared():
+    # what pandas' copy-on-write frames and memory-mapped arrays hand over; torch would share it with a warning of
+    # undefined behaviour (once a process, so the copy is what is checked)
+    X = np.random.RandomState(0).rand(30, 12).astype(np.float32)
+    X.setflags(write=False)
+    t = to_float_tensor(X)
+    t += 1
+    assert np.array_equal(X + 1, t.numpy())
+    assert SyntheticAugmenter(random_state=0, **FAST).fit(X, np.arange(30) % 3).sample(2)[0].shape == (2, 12)
 
 
 @pytest.mark.parametrize("architecture", [None, "offset"])
