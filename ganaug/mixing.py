@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler, WeightedRandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
 from ._validation import Interval, check_flag, derived_seed, ranges_far_apart, resolve_seed
@@ -244,9 +244,16 @@ def _like_sampler(sampler, dataset, seed: int):
         return RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
     if isinstance(sampler, SequentialSampler):
         return SequentialSampler(dataset)
+    balancing = isinstance(sampler, WeightedRandomSampler)  # the usual way to rebalance classes by repetition
     raise ValueError(
         f"wrap supports loaders with shuffle=True/False or a DistributedSampler; got a {type(sampler).__name__}: "
-        "build the loader over ganaug.MixedDataset yourself to use another sampler"
+        + (
+            "to balance the classes, wrap a shuffled loader with balance=True (the smaller classes are topped up "
+            "with synthetic images instead of repeated real ones), or "
+            if balancing
+            else ""
+        )
+        + "build the loader over ganaug.MixedDataset yourself to use another sampler"
     )
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import _loader
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
 
@@ -160,3 +160,15 @@ def test_wrap_refuses_a_streaming_dataset_saying_what_to_do_instead(fitted):
 
     with pytest.raises(TypeError, match="map-style dataset .* got a Stream, which streams: draw samples"):
         aug.wrap(DataLoader(Stream(), batch_size=8))
+
+
+def test_wrap_refuses_a_weighted_sampler_and_names_balance_as_the_gan_way_to_rebalance(fitted):
+    aug, x, y = fitted
+    weights = torch.where(y == 0, 1.0, 3.0)
+    loader = DataLoader(TensorDataset(x, y), batch_size=8, sampler=WeightedRandomSampler(weights, len(y)))
+    with pytest.raises(
+        ValueError,
+        match="got a WeightedRandomSampler: to balance the classes, wrap a shuffled loader "
+        "with balance=True .* or build the loader over ganaug.MixedDataset",
+    ):
+        aug.wrap(loader)
