@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from ._version import __version__
 from .config import ARCHITECTURES
 
 _SIZE_HELP = "read an ImageFolder tree's images at this size, HxW or S for a square (for images of several sizes)"
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ganaug", description="Fit a class-conditional GAN on labelled images and draw samples from it."
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="train a GAN on DATA and save it")
     f.add_argument("data", help="an ImageFolder tree, an .npz with arrays x and y, or an MNIST-style IDX folder")

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from ganaug import SyntheticAugmenter
+from ganaug import SyntheticAugmenter, __version__
 from ganaug.cli import console
 from ganaug.cli import main as cli_main
 
@@ -175,3 +175,9 @@ def test_cli_compare_says_what_is_wrong(tmp_path, capsys):
     assert "neither an .npz file" in capsys.readouterr().err
     assert cli_main(["compare", str(tmp_path), "--n-per-class", "ten"]) == 2
     assert "--n-per-class must be comma-separated integers" in capsys.readouterr().err
+
+
+def test_cli_version_names_the_installed_release(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli_main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"ganaug {__version__}"
