@@ -88,7 +88,8 @@ class AffineElastic:
         if chosen.numel() == 0:
             return u
         field = torch.rand(chosen.numel(), 2, h, w, generator=generator, device=u.device, dtype=u.dtype) * 2 - 1
-        radius = max(1, int(math.ceil(3 * self.elastic_sigma)))
+        # the blur reaches 3 sigma, at most to the far edge: reflect padding needs a side longer than the radius
+        radius = min(max(1, int(math.ceil(3 * self.elastic_sigma))), h - 1, w - 1)
         k = torch.exp(
             -0.5 * (torch.arange(-radius, radius + 1, device=u.device, dtype=u.dtype) / self.elastic_sigma) ** 2
         )

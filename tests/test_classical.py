@@ -58,6 +58,16 @@ def test_affine_elastic_draws_its_parameters_per_image_from_the_generator():
     assert all(out[:, c].max() <= [1.0, 10.0, 100.0][c] + 1e-4 for c in range(3))
 
 
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 9, 9), (1, 8, 20), (1, 1, 16)])
+def test_affine_elastic_bends_images_smaller_than_its_blur(shape):
+    # sklearn's digits are 8 x 8: the elastic field's blur (3 sigma, 9 px) reaches past their edges
+    from ganaug.evaluation import AffineElastic
+
+    x = torch.rand(6, *shape)
+    out = AffineElastic(elastic_p=1.0)(x, torch.zeros(shape[0]), torch.ones(shape[0]), torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 and not torch.equal(out, x)
+
+
 def test_a_batch_transform_augments_whole_batches_and_the_synthetic_rows_only_when_asked():
     from sklearn.linear_model import LogisticRegression
 
