@@ -181,3 +181,17 @@ def test_cli_version_names_the_installed_release(capsys):
     with pytest.raises(SystemExit) as stop:
         cli_main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"ganaug {__version__}"
+
+
+def test_cli_compare_with_one_seed_warns_that_there_is_no_interval_and_refuses_repeated_seeds(tmp_path):
+    from ganaug.evaluation.ablation import run_ablation
+
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(24, 1, 8, 8).astype(np.float32), np.arange(24) % 2
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    argv = ["compare", str(tmp_path / "d.npz"), "--n-per-class", "3", "--seeds", "1", "--gan-steps", "2"]
+    with pytest.warns(UserWarning, match="with a single seed there is no confidence interval"):
+        assert cli_main([*argv, "--clf-steps", "2", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert "; 1 seed; classical" in (tmp_path / "run" / "summary.md").read_text()
+    with pytest.raises(ValueError, match="distinct non-negative ints"):
+        run_ablation((x, y), (x[:4], y[:4]), n_per_class=[3], seeds=[0, 0], verbose=0)

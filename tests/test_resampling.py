@@ -47,6 +47,8 @@ def test_compare_resampling_refuses_test_data_in_train_and_unknown_samplers():
         compare_resampling(train, (train[0][:5], train[1][:5]), {"none": None}, seeds=(0,), verbose=0)
     with pytest.raises(TypeError, match="fit_resample"):
         compare_resampling(train, _imbalanced(np.random.default_rng(1)), {"x": object()}, seeds=(0,), verbose=0)
+    with pytest.raises(ValueError, match="distinct non-negative ints"):  # one draw counted twice in the pairs
+        compare_resampling(train, _imbalanced(np.random.default_rng(1)), {"none": None}, seeds=(0, 0), verbose=0)
 
 
 def test_a_sampler_and_a_loss_pair_trains_with_that_loss():

@@ -28,6 +28,7 @@ from ..images import save_grid
 from ..io import subsample_per_class
 from .compare import compare_augmentation
 from .report import AugmentationReport
+from .stats import check_seeds
 
 #: What each (N, seed) cell trains: one classifier per arm, the GAN at ``ratio`` synthetic images per real one.
 ARMS = ("real", "classical", "gan", "classical+gan")
@@ -157,6 +158,7 @@ def run_ablation(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     n_per_class = _capped(n_per_class, ytr)
+    seeds = check_seeds(seeds)
     cells = [(n, seed) for n in n_per_class for seed in seeds]
     rows, t0 = [], time.perf_counter()
     bar = tqdm(cells, desc="(N, seed) cells", unit="cell", disable=not verbose)
@@ -207,7 +209,7 @@ def run_ablation(
         report.plot(out / "gain.png")
         (out / "config.json").write_text(json.dumps(meta, indent=2, default=str))
         (out / "summary.md").write_text(
-            f"# {title}\n\nImages {meta['images']}; {len(seeds)} seeds; classical augmentation {meta['classical']}; "
+            f"# {title}\n\nImages {meta['images']}; {len(seeds)} seed{'s' * (len(seeds) > 1)}; classical augmentation {meta['classical']}; "
             f"{elapsed / 60:.1f} minutes.\n\n{report.to_markdown()}\n{self_check_lines(rows)}"
         )
     return report

@@ -14,7 +14,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._validation import Interval, check_flag, child_seeds, collect_xy, resolve_device
-from .._warnings import warn
 from ..classical import channel_range
 from ..classifier import DEFAULT_N_STEPS, label_indices, predict_proba, seeded_global_rng
 from ..unlabelled import collect_inputs
@@ -22,6 +21,7 @@ from .filtering import SyntheticFilter
 from .leakage import check_disjoint, check_fitted_on, is_fitted
 from .report import AugmentationReport
 from .runs import _classical, _run_sklearn, _run_torch, _Study
+from .stats import check_seeds
 
 
 def _validate_compare_args(*, model_fn, train_fn, estimator, ratios, seeds, classical, x):
@@ -33,15 +33,7 @@ def _validate_compare_args(*, model_fn, train_fn, estimator, ratios, seeds, clas
         raise TypeError(f"estimator must be an sklearn estimator with fit and predict; got {type(estimator).__name__}")
     if model_fn is not None and not callable(model_fn):
         raise TypeError("model_fn must be a callable returning a fresh nn.Module")
-    if isinstance(seeds, (int, np.integer)):
-        raise TypeError(f"seeds must be a sequence of ints, e.g. (0, 1, 2, 3, 4); got the single int {seeds}")
-    seeds = [int(s) if isinstance(s, (int, np.integer)) and not isinstance(s, bool) else s for s in seeds]
-    if not seeds or any(not isinstance(s, int) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise ValueError(
-            f"seeds must be distinct non-negative ints (at least 2 for a confidence interval); got {seeds!r}"
-        )
-    if len(seeds) < 2:
-        warn("with a single seed there is no confidence interval or p-value; use 3-5 seeds", UserWarning)
+    seeds = check_seeds(seeds)
     clean = []
     for r in ratios:
         if not Interval("real", 0).accepts(r):

@@ -17,6 +17,7 @@ from ..classifier import DEFAULT_N_STEPS, LOSSES, collate, label_indices, predic
 from ..datasets import SyntheticDataset
 from .leakage import check_disjoint
 from .runs import _scores
+from .stats import check_seeds
 
 
 def compare_resampling(
@@ -117,7 +118,7 @@ def compare_resampling(
                 f"samplers[{name!r}] must be None, an imblearn sampler (fit_resample) or a SyntheticAugmenter; "
                 f"got {type(sampler).__name__}"
             )
-    seeds = [int(s) for s in seeds]
+    seeds = check_seeds(seeds)
     classes = np.unique(labels)
     lookup = {c: i for i, c in enumerate(classes.tolist())}
     y_true = label_indices(tlabels, lookup).numpy()

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .._warnings import warn
+
 #: the columns that tell arms apart, in this order, when they are present in the rows
 ARM_KEYS = ("arm", "ratio", "classical")
 #: the real-only baseline: no synthetic data, no classical augmentation
@@ -131,6 +133,28 @@ def t_ppf(q: float, df: float) -> float:
         if hi - lo <= 1e-13 * max(1.0, hi):
             break
     return 0.5 * (lo + hi)
+
+
+def check_seeds(seeds) -> list[int]:
+    """``seeds`` as a list of ints: distinct and non-negative, a warning when there is only one.
+
+    Every comparison of this package pairs its arms seed by seed; one seed gives a difference but no interval.
+
+    Examples
+    --------
+    >>> check_seeds((0, 1, 2))
+    [0, 1, 2]
+    """
+    if isinstance(seeds, (int, np.integer)):
+        raise TypeError(f"seeds must be a sequence of ints, e.g. (0, 1, 2, 3, 4); got the single int {seeds}")
+    seeds = [int(s) if isinstance(s, (int, np.integer)) and not isinstance(s, bool) else s for s in seeds]
+    if not seeds or any(not isinstance(s, int) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ValueError(
+            f"seeds must be distinct non-negative ints (at least 2 for a confidence interval); got {seeds!r}"
+        )
+    if len(seeds) < 2:
+        warn("with a single seed there is no confidence interval or p-value; use 3-5 seeds", UserWarning)
+    return seeds
 
 
 def paired_difference(values: Sequence[float], baseline: Sequence[float], confidence: float = 0.95) -> dict:
