@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,9 @@ import numpy as np
 from ._validation import looks_channels_last
 from ._warnings import warn
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+#: Folder names that hold a dataset's splits rather than classes.
+SPLIT_NAMES = {"train", "test", "val", "valid", "validation"}
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -93,26 +96,32 @@ def load_image_folder(
     ``size=(H, W)``: every image is then resized to it (bilinear, smoothed when shrinking, as
     ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion.
     """
-    from PIL import Image
 
     directory = Path(directory)
-    classes = sorted(p.name for p in directory.iterdir() if p.is_dir()) if directory.is_dir() else []
-    if not classes:
+    # hidden folders (.ipynb_checkpoints, .git) are not classes
+    folders = (
+        sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if directory.is_dir()
+        else []
+    )
+    if not folders:
         raise FileNotFoundError(f"{str(directory)!r} is not an ImageFolder tree (one sub-folder per class)")
+    splits = sorted({p.name for p in folders} & SPLIT_NAMES)
+    if len(splits) > 1:  # read as classes, the test images would train the GAN
+        one = "train" if "train" in splits else splits[0]
+        raise ValueError(
+            f"{str(directory)!r} holds the splits {splits}, not classes: give one split's folder "
+            f"({str(directory / one)!r}); `ganaug compare {directory}` reads train/ and test/ itself"
+        )
+    files = {p.name: [f for f in _files_under(p) if f.suffix.lower() in IMAGE_EXTENSIONS] for p in folders}
+    _check_every_class_has_images(directory, files)
+    classes = list(files)
     xs, ys = [], []
     for k, name in enumerate(classes):
-        for p in sorted((directory / name).iterdir()):
-            if p.suffix.lower() not in IMAGE_EXTENSIONS:
-                continue
-            with Image.open(p) as img:
-                img = img.convert("L") if img.mode in ("L", "1", "P", "I;16") else img.convert("RGB")
-                if size is not None and img.size != (size[1], size[0]):
-                    img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-                arr = np.asarray(img)
+        for p in files[name]:
+            arr = _read_image(p, size)
             xs.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
             ys.append(k)
-    if not xs:
-        raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {str(directory)!r}")
     if len({x.shape[0] for x in xs}) > 1:  # grey images among colour ones become colour (grey on every channel)
         xs = [np.repeat(x, 3, axis=0) if x.shape[0] == 1 else x for x in xs]
     sizes = sorted({x.shape[1:] for x in xs})
@@ -124,6 +133,38 @@ def load_image_folder(
             f"e.g. the median: --size {h}x{w} on the command line, size=({h}, {w}) in Python"
         )
     return np.stack(xs), np.asarray(ys, dtype=np.int64), classes
+
+
+def _check_every_class_has_images(directory: Path, files: dict[str, list[Path]]) -> None:
+    """Refuse class folders without an image file, naming what they hold instead (nothing is dropped silently)."""
+    empty = [name for name, found in files.items() if not found]
+    if not empty:
+        return
+    held = Counter(f.suffix.lower() or f.name for name in empty for f in _files_under(directory / name))
+    what = ", ".join(f"{n} {kind}" for kind, n in held.most_common(5)) or "no files"
+    raise ValueError(
+        f"class folder(s) {empty} of {str(directory)!r} hold no images ({', '.join(IMAGE_EXTENSIONS)}); they hold "
+        f"{what}: convert those files, or move the folders out of the tree"
+    )
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Every file in ``folder`` and its sub-folders, in path order."""
+    return sorted(f for f in folder.rglob("*") if f.is_file())
+
+
+def _read_image(path: Path, size: tuple[int, int] | None) -> np.ndarray:
+    """One image file as an (H, W) grey or (H, W, 3) RGB uint8 array, at ``size`` if given; names the file it fails on."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L") if img.mode in ("L", "1", "P", "I;16") else img.convert("RGB")
+            if size is not None and img.size != (size[1], size[0]):
+                img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            return np.asarray(img)
+    except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError; truncated files too
+        raise ValueError(f"{str(path)!r} cannot be read as an image ({exc}): fix or remove it") from exc
 
 
 def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:

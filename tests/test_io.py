@@ -66,3 +66,38 @@ def test_an_npz_of_channels_last_images_is_read_channels_first_with_a_warning(tm
     assert got.shape == (5, 3, 16, 12) and np.array_equal(got[2, 1], x[2, :, :, 1])
     np.savez(tmp_path / "chw.npz", x=got, y=np.arange(5))
     assert np.array_equal(load_npz(tmp_path / "chw.npz")[0], got)  # channels-first: as it is
+
+
+def test_an_image_folder_reads_sub_folders_and_pgm_skips_hidden_folders_and_names_what_it_cannot_read(tmp_path):
+    from PIL import Image
+
+    from ganaug.io import load_image_folder
+
+    for name, sub, suffix in (("faces", "s1", ".pgm"), ("faces", "s2", ".pgm"), ("cars", "", ".png")):
+        (tmp_path / name / sub).mkdir(parents=True, exist_ok=True)
+        Image.new("L", (6, 4), 7).save(tmp_path / name / sub / f"0{suffix}")
+    (tmp_path / ".ipynb_checkpoints").mkdir()  # what Jupyter leaves beside the classes
+    x, y, classes = load_image_folder(tmp_path)
+    assert classes == ["cars", "faces"] and y.tolist() == [0, 1, 1] and x.shape == (3, 1, 4, 6)
+
+    (tmp_path / "trucks").mkdir()
+    for i in range(2):
+        (tmp_path / "trucks" / f"{i}.heic").write_bytes(b"\0")
+    with pytest.raises(ValueError, match=r"class folder\(s\) \['trucks'\] .* hold no images .* they hold 2 \.heic"):
+        load_image_folder(tmp_path)
+    (tmp_path / "trucks" / "0.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"trucks/0\.png' cannot be read as an image .*: fix or remove it"):
+        load_image_folder(tmp_path)
+
+
+def test_a_folder_of_splits_is_not_read_as_classes(tmp_path):
+    from PIL import Image
+
+    from ganaug.io import load_data
+
+    for split in ("train", "test"):
+        (tmp_path / split / "cat").mkdir(parents=True)
+        Image.new("L", (6, 4), 7).save(tmp_path / split / "cat" / "0.png")
+    with pytest.raises(ValueError, match=r"holds the splits \['test', 'train'\], not classes: .*train'\)"):
+        load_data(tmp_path)
+    assert load_data(tmp_path / "train")[1].tolist() == ["cat"]
