@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, RandomSampler, SequentialSampler, WeightedRandomSampler
 from torch.utils.data.distributed import DistributedSampler
+from tqdm.auto import tqdm
 
 from ._validation import Interval, check_flag, derived_seed, ranges_far_apart, resolve_seed
 from ._warnings import warn
@@ -71,7 +72,7 @@ def mixed_loader(
     stratify = check_flag(stratify, "stratify")
     real = loader.dataset
     with torch.random.fork_rng(devices=[]):  # reading items may run the user's random transforms
-        real_labels = _dataset_labels(real)
+        real_labels = _dataset_labels(real, verbose=augmenter.verbose)
         # a few items spread over the dataset, for their shape and the range of their values
         items = [real[int(i)] for i in np.unique(np.linspace(0, len(real) - 1, min(len(real), 32)).round())]
     first = items[0][1] if items else None
@@ -142,17 +143,22 @@ def _check_batches_with_samples(augmenter, items: list) -> None:
         )
 
 
-def _dataset_labels(dataset) -> np.ndarray:
-    """Labels of a map-style dataset: its ``targets`` attribute when present, else read item by item."""
+def _dataset_labels(dataset, *, verbose: int = 0) -> np.ndarray:
+    """Labels of a map-style dataset, from what it says where it can: its ``targets`` attribute (torchvision's
+    datasets), a ``Subset`` or ``ConcatDataset`` of such, a ``TensorDataset``'s second tensor; else read item by
+    item, transforms included (a progress bar when that takes more than two seconds)."""
     targets = getattr(dataset, "targets", None)
     if targets is not None and len(targets) == len(dataset):
         return np.asarray(targets.cpu() if isinstance(targets, torch.Tensor) else targets)
     if isinstance(dataset, torch.utils.data.Subset):
-        return _dataset_labels(dataset.dataset)[np.asarray(dataset.indices)]
+        return _dataset_labels(dataset.dataset, verbose=verbose)[np.asarray(dataset.indices)]
+    if isinstance(dataset, torch.utils.data.ConcatDataset):
+        return np.concatenate([_dataset_labels(part, verbose=verbose) for part in dataset.datasets])
     if isinstance(dataset, torch.utils.data.TensorDataset):
         return dataset.tensors[1].cpu().numpy()
     labels = []
-    for i in range(len(dataset)):
+    reading = tqdm(range(len(dataset)), desc="reading the loader's labels", delay=2, leave=False, disable=verbose <= 0)
+    for i in reading:
         t = dataset[i][1]
         labels.append(t.item() if isinstance(t, torch.Tensor) else t)
     return np.asarray(labels)

@@ -1,6 +1,7 @@
 """ganaug.mixing: SyntheticAugmenter.wrap's loaders of real and synthetic samples."""
 
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -172,3 +173,27 @@ def test_wrap_refuses_a_weighted_sampler_and_names_balance_as_the_gan_way_to_reb
         "with balance=True .* or build the loader over ganaug.MixedDataset",
     ):
         aug.wrap(loader)
+
+
+def test_wrap_counts_classes_from_the_targets_of_concatenated_datasets_without_reading_every_image(fitted):
+    aug, x, y = fitted
+
+    class Counted(torch.utils.data.Dataset):
+        """An image dataset that says its labels (``targets``, as torchvision's do) and counts the items read."""
+
+        def __init__(self, x, y):
+            self.x, self.targets, self.reads = x, y.tolist(), 0
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, i):
+            self.reads += 1
+            return self.x[i], self.targets[i]
+
+    half = len(y) // 2
+    parts = [Counted(x[:half], y[:half]), Counted(x[half:], y[half:])]
+    wrapped = aug.wrap(DataLoader(torch.utils.data.ConcatDataset(parts), batch_size=16), ratio=1)
+    assert sum(p.reads for p in parts) <= 32  # the few items checked for their shape and values, not all of them
+    xs, ys, _ = _epoch(wrapped)
+    assert Counter(ys.tolist()) == {k: 2 * n for k, n in Counter(y.tolist()).items()}  # real + as many synthetic
