@@ -35,9 +35,10 @@ from ._validation import (
     resolve_device,
     resolve_seed,
 )
+from ._warnings import warn
 from .augmenter import SyntheticAugmenter
 from .config import IMAGE_ARCHITECTURES, GANConfig, GANParamsMixin
-from .image_rows import image_shape, image_side
+from .image_rows import image_shape, image_side, looks_flattened_channels_last
 from .self_check import duplicate_rows, run_self_check, set_reach, warn_lost
 from .tabular import TableEncoder, categorical_columns, has_text, integer_column_mask
 
@@ -123,7 +124,10 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         square or not; sampled back at their own size, e.g. sklearn's 8x8
         digits with ``image_shape=(1, 8, 8)``, or colour photos of 96 x 128
         with ``image_shape=(3, 96, 128)``). Not needed for image arrays
-        ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used. ``None`` with
+        ``(n, H, W)`` / ``(n, C, H, W)``, whose shape is used. Colour rows
+        are read channel by channel, as ``(C, H, W)`` flattens; rows that
+        look flattened channels-last, ``(H, W, C)``, get a warning naming
+        the reshape that fixes them. ``None`` with
         ``architecture="auto"``: rows of ``s * s`` columns whose neighbouring
         columns go together as pixels do are read as ``(1, s, s)`` images
         (Notes; ``image_shape_`` says what was used).
@@ -508,6 +512,15 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
                 raise ValueError(
                     f"image_shape={shape} holds {math.prod(shape)} values per row but X has {X.shape[1]} features; "
                     "pass the (C, H, W) shape the rows were flattened from"
+                )
+            if looks_flattened_channels_last(X, shape):
+                _, h, w = shape
+                warn(
+                    f"image_shape={shape} reads each row channel by channel, but these rows look flattened "
+                    f"channels-last (H, W, C), as numpy arrays of Pillow images and torchvision's CIFAR10.data are: "
+                    f"the GAN would see each image's channels shuffled into its pixels. Pass the images as an array "
+                    f"instead, X.reshape(-1, {h}, {w}, 3).transpose(0, 3, 1, 2), with image_shape=None",
+                    UserWarning,
                 )
             return X.reshape((X.shape[0],) + shape)
         if image_shape(X) != shape:

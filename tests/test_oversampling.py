@@ -2,6 +2,7 @@
 
 import importlib
 import sys
+import warnings
 from collections import Counter
 
 import joblib
@@ -220,6 +221,21 @@ def test_flat_rows_with_image_shape_train_a_dcgan(grey_images):
     # the same images given as an array give the same samples: image_shape only reshapes
     X_img, _ = GANOverSampler(**FAST_DCGAN, random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(X_res[30:], X_img[30:].reshape(10, -1))
+
+
+def test_rows_of_channels_last_colour_images_given_as_channels_first_are_warned_about():
+    from sklearn.datasets import load_sample_images
+
+    photos, rng = load_sample_images().images, np.random.RandomState(0)
+    corners = [(rng.randint(2), rng.randint(400), rng.randint(600)) for _ in range(60)]
+    patches = np.stack([photos[k][i : i + 16, j : j + 16] for k, i, j in corners])  # (60, 16, 16, 3)
+    y = (np.arange(60) < 12).astype(int)
+    with pytest.warns(UserWarning, match=r"look flattened channels-last .* X\.reshape\(-1, 16, 16, 3\)\.transpose"):
+        GANOverSampler(**FAST_DCGAN, image_shape=(3, 16, 16), random_state=0).fit_resample(patches.reshape(60, -1), y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*flattened channels-last")
+        rows = patches.transpose(0, 3, 1, 2).reshape(60, -1)  # channel by channel, as image_shape says
+        GANOverSampler(**FAST_DCGAN, image_shape=(3, 16, 16), random_state=0).fit_resample(rows, y)
 
 
 def test_small_flattened_images_train_enlarged_and_come_back_at_their_size():
