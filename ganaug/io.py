@@ -94,9 +94,11 @@ def load_image_folder(
     Returns ``(X uint8 (N, C, H, W), y int64, class names)``; a folder of greyscale images stays 1 channel,
     anything else becomes RGB (grey images among colour ones too). Images of different sizes need
     ``size=(H, W)``: every image is then resized to it (bilinear, smoothed when shrinking, as
-    ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion.
+    ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion. Images in a class's
+    sub-folders count too, as for torchvision's ``ImageFolder``; hidden folders (``.ipynb_checkpoints``) are not
+    classes. A class folder without images, a file that cannot be read as an image and a folder of splits
+    (``train/`` and ``test/``) are refused naming them.
     """
-
     directory = Path(directory)
     # hidden folders (.ipynb_checkpoints, .git) are not classes
     folders = (
