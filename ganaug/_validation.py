@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from ._warnings import warn
 
@@ -221,12 +222,19 @@ def fingerprint(x: torch.Tensor, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
+#: Seconds a read of the training data runs before :func:`collect_xy` shows its progress bar (a quick read shows
+#: none).
+READ_BAR_DELAY = 2.0
+
+
+def collect_xy(data, *, verbose: int = 0) -> tuple[torch.Tensor, np.ndarray, str, bool]:
     """Gather all samples of ``data`` into memory.
 
     ``data`` is a DataLoader, a Dataset yielding ``(x, y)`` or a tuple
     ``(X, y)``. Returns ``(X float32 tensor, labels, dtype name, was_numpy)``;
-    the dtype name is what samples are given back in.
+    the dtype name is what samples are given back in. With ``verbose``, a
+    read of a DataLoader or Dataset that takes more than
+    :data:`READ_BAR_DELAY` seconds shows a progress bar.
     """
     from torch.utils.data import DataLoader, Dataset
 
@@ -237,15 +245,21 @@ def collect_xy(data) -> tuple[torch.Tensor, np.ndarray, str, bool]:
         x = to_float_tensor(X)
         return x, to_numpy_labels(y, x.shape[0]), dtype, was_numpy
     if isinstance(data, DataLoader):
-        batches = iter(data)
+        batches, unit = iter(data), "batch"
     elif isinstance(data, Dataset) or hasattr(data, "__getitem__") and hasattr(data, "__len__"):
-        batches = (_as_batch(data[i], i) for i in range(len(data)))
+        batches, unit = (_as_batch(data[i], i) for i in range(len(data))), "item"
     else:
         raise TypeError(
             "fit expects a DataLoader, a Dataset yielding (x, y), or a tuple (X, y) of arrays/tensors; "
             f"got {type(data).__name__}"
         )
     xs, ys, dtype = [], [], None
+    try:
+        total = len(data)
+    except TypeError:  # a DataLoader over a stream
+        total = None
+    if verbose > 0:
+        batches = tqdm(batches, total=total, desc="reading the data", unit=unit, delay=READ_BAR_DELAY, leave=False)
     for batch in _reading(batches):
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
             raise ValueError(_not_a_pair("each batch/item", batch))

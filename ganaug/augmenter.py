@@ -234,7 +234,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         """
         if y is not None:
             data = (data, y)
-        x, labels, dtype, was_numpy = collect_xy(data)
+        x, labels, dtype, was_numpy = collect_xy(data, verbose=self.verbose)
         x, labels, xu = split_unlabelled(x, labels, dtype=dtype, unlabelled=unlabelled)
         return self._fit_arrays(x, labels, dtype=dtype, was_numpy=was_numpy, resume=resume, unlabelled=xu)
 

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
+from conftest import FAST, _loader
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from torch.utils.data import DataLoader, TensorDataset
@@ -440,3 +440,16 @@ def test_a_fitted_augmenter_pickles_whole_and_goes_on_drawing_the_same_samples(a
     weights, copied = aug.discriminator_.state_dict(), back.discriminator_.state_dict()
     assert weights.keys() == copied.keys() and all(torch.equal(weights[k], copied[k]) for k in weights)
     assert "_discriminator_weights" not in vars(back)
+
+
+def test_a_long_read_of_the_training_data_shows_its_progress(monkeypatch, capsys):
+    import ganaug._validation
+
+    monkeypatch.setattr(ganaug._validation, "READ_BAR_DELAY", 0.0)  # as if each batch took seconds to read
+    g = torch.Generator().manual_seed(0)
+    loader = _loader(torch.rand(64, 1, 28, 28, generator=g), torch.arange(64) % 2)  # 4 batches of 16
+    SyntheticAugmenter(random_state=0, **{**FAST, "verbose": 1}).fit(loader)
+    err = capsys.readouterr().err
+    assert "reading the data" in err and "/4 [" in err  # counted in batches, of 4
+    SyntheticAugmenter(random_state=0, **FAST).fit(loader)  # verbose=0: silent
+    assert "reading the data" not in capsys.readouterr().err
