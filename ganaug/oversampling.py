@@ -396,6 +396,9 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
             gan_x = self._gan_input(dense)
         self.image_shape_ = image_shape(gan_x)
         classes, codes = np.unique(y, return_inverse=True)
+        # the augmenter holds the classes by the user's labels where it can (integers, names), so that its
+        # warnings and classes_ name them; other labels (floats, booleans) by their index in ``classes``
+        gan_classes = classes if classes.dtype.kind in "iuUSO" else np.arange(len(classes))
         code_of = {c: i for i, c in enumerate(classes)}
         # "auto": the check on image arrays, where it was chosen; not on 2-D X, whose classifier is mostly a
         # scikit-learn model that the check's small CNN and torch losses do not stand for
@@ -405,7 +408,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         augmenter = None
         if self.self_check_ is None or self.self_check_["chosen"].startswith("gan"):
             augmenter = self._augmenter(self.random_state if check_seed is None else check_seed)
-            augmenter.fit((gan_x, codes.astype(np.int64)))
+            augmenter.fit((gan_x, gan_classes[codes]))
             if self.self_check_ is not None and self.self_check_["reach"] is not None:
                 set_reach(augmenter.generator_, self.self_check_["reach"])
 
@@ -417,7 +420,7 @@ class GANOverSampler(GANParamsMixin, _SamplerBase):
         if len(syn_codes) and augmenter is None:  # the self-check chose duplicates: real rows of each class, drawn
             syn_x = gan_x[duplicate_rows(codes, syn_codes, np.random.RandomState(child_seeds(check_seed, 5)[4]))]
         elif len(syn_codes):
-            syn_x = np.asarray(augmenter.sample(len(syn_codes), y=syn_codes)[0])
+            syn_x = np.asarray(augmenter.sample(len(syn_codes), y=gan_classes[syn_codes])[0])
         if encoder is not None:
             syn_x = encoder.inverse_transform(syn_x.reshape(len(syn_codes), gan_x.shape[1]))  # (0, F) when none
         syn_x = syn_x.reshape((len(syn_codes),) + X.shape[1:])

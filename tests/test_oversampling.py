@@ -429,3 +429,13 @@ def test_without_imblearn_the_class_imports_and_says_what_to_install(monkeypatch
     assert sampler.get_params()["n_steps"] == 3
     with pytest.raises(ImportError, match="pip install imbalanced-learn"):
         sampler.fit_resample([[0.0], [1.0]], [0, 1])
+
+
+def test_the_gans_warnings_and_classes_name_the_users_labels(grey_images):
+    X, y = grey_images
+    labels = np.where(y == 0, "stay", "churn")
+    keep = np.r_[np.arange(20), 20, 21, 22, 23]  # four churn images: under ten
+    with pytest.warns(UserWarning, match=r"classes \{'churn': 4\} have fewer than 10 examples"):
+        sampler = GANOverSampler(**FAST_DCGAN, random_state=0)
+        _, y_res = sampler.fit_resample(X[keep], labels[keep])
+    assert sampler.augmenter_.classes_.tolist() == ["churn", "stay"] and (y_res[24:] == "churn").all()
