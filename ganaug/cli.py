@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import time
 import warnings
@@ -139,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError) as exc:
         print(f"ganaug {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM under the console script
+        print(f"\nganaug {args.command}: interrupted" + (f"; {exc}" if str(exc) else ""), file=sys.stderr)
+        return 130
     return 0
 
 
@@ -206,7 +211,8 @@ def _match_class(text: str, classes: np.ndarray):
 
 
 def console(argv: list[str] | None = None) -> int:
-    """The ``ganaug`` console script: :func:`main`, with warnings shown as one line naming the command.
+    """The ``ganaug`` console script: :func:`main`, with warnings shown as one line naming the command, and
+    SIGTERM taken as Ctrl-C (``ganaug compare`` then keeps the cells that finished).
 
     Python's own display names a source line (the console script's ``sys.exit(main())``), which says nothing to
     someone at a terminal; ``main`` itself leaves warnings alone for programs and tests that call it.
@@ -216,9 +222,24 @@ def console(argv: list[str] | None = None) -> int:
     def show(message, category, filename, lineno, file=None, line=None):
         print(f"ganaug {command}: warning: {message}", file=sys.stderr)
 
-    with warnings.catch_warnings():  # gives the previous display back afterwards
+    with sigterm_as_interrupt(), warnings.catch_warnings():  # both give the previous handlers back afterwards
         warnings.showwarning = show
         return main(argv)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Inside the block, SIGTERM (a scheduler's, ``timeout``'s) raises ``KeyboardInterrupt`` as Ctrl-C does, so a
+    long run stops the way it does on Ctrl-C (keeping what finished); the previous handler comes back after."""
+
+    def terminated(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

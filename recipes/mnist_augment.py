@@ -40,7 +40,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ganaug import GANConfig, SyntheticAugmenter, __version__, save_grid
-from ganaug.cli import image_size
+from ganaug.cli import image_size, sigterm_as_interrupt
 from ganaug.config import parse_assignment
 from ganaug.distributed import collect_objects, launch_rank
 from ganaug.evaluation import AffineElastic, AugmentationReport, compare_augmentation
@@ -398,22 +398,29 @@ def main(argv=None) -> int:
         unit="cell",
         disable=rank != 0,
     )
-    if jobs == 1:
-        for cell, (n, seed) in mine:
-            bar.set_postfix_str(f"N={n} seed={seed}")
-            rows += run_cell(cell, n, seed, (xtr, ytr), (xte, yte), settings)
-            bar.update()
-    else:  # the largest subsets first, so the last cells to finish are short ones
-        from joblib import Parallel, delayed
+    interrupted = False
+    try:
+        if jobs == 1:
+            for cell, (n, seed) in mine:
+                bar.set_postfix_str(f"N={n} seed={seed}")
+                rows += run_cell(cell, n, seed, (xtr, ytr), (xte, yte), settings)
+                bar.update()
+        else:  # the largest subsets first, so the last cells to finish are short ones
+            from joblib import Parallel, delayed
 
-        order = sorted(mine, key=lambda c: -(len(ytr) if c[1][0] == "all" else c[1][0]))
-        tasks = (
-            delayed(run_cell)(cell, n, seed, (xtr, ytr), (xte, yte), settings, threads=1) for cell, (n, seed) in order
-        )
-        for part in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
-            rows += part
-            bar.set_postfix_str(f"N={part[0][1]['n_per_class']} seed={part[0][1]['seed']} done")
-            bar.update()
+            order = sorted(mine, key=lambda c: -(len(ytr) if c[1][0] == "all" else c[1][0]))
+            tasks = (
+                delayed(run_cell)(cell, n, seed, (xtr, ytr), (xte, yte), settings, threads=1)
+                for cell, (n, seed) in order
+            )
+            for part in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+                rows += part
+                bar.set_postfix_str(f"N={part[0][1]['n_per_class']} seed={part[0][1]['seed']} done")
+                bar.update()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the cells that finished are written below
+        if world > 1 or not rows:
+            raise
+        interrupted = True
     bar.close()
     rows = [r for _, r in sorted(collect_objects(rows, name="rows"), key=lambda cr: cr[0])]  # grid order
     elapsed = time.perf_counter() - t0
@@ -425,11 +432,23 @@ def main(argv=None) -> int:
     report.to_json(out / "results.json")
     report.plot(out / "gain.png")
     summary = report.to_markdown()
+    finished = sorted({(r["n_per_class"], r["seed"]) for r in rows}, key=str)
+    left = (
+        f"**Interrupted** after {len(finished)} of {len(cells)} cells (N, seed); the table covers "
+        f"{', '.join(f'({n}, {seed})' for n, seed in finished)}.\n\n"
+        if interrupted
+        else ""
+    )
     (out / "summary.md").write_text(
         f"# MNIST augmentation ablation\n\n{data_desc}; scored on {config['scored_on']}; {len(cfg['seeds'])} seeds; command `{config['command']}`; "
-        f"machine {config['machine']}; {elapsed / 60:.1f} minutes.\n\n{summary}\n"
+        f"machine {config['machine']}; {elapsed / 60:.1f} minutes.\n\n{left}{summary}\n"
     )
     print(summary)
+    if interrupted:
+        print(
+            f"\ninterrupted after {len(finished)} of {len(cells)} cells; their results are in {out}/", file=sys.stderr
+        )
+        return 130
     print(
         f"\ndone in {elapsed / 60:.1f} minutes; results in {out}/ (results.csv, summary.md, gain.png, "
         + ("" if args.unlabelled else "samples.png, ")
@@ -439,4 +458,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with sigterm_as_interrupt():  # a scheduler's SIGTERM keeps the finished cells, as Ctrl-C does
+        sys.exit(main())

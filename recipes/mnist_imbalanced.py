@@ -40,7 +40,7 @@ from mnist_augment import load_dataset, resolve_jobs, run_info  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from ganaug import GANConfig, GANOverSampler, SyntheticAugmenter, save_grid  # noqa: E402
-from ganaug.cli import image_size  # noqa: E402
+from ganaug.cli import image_size, sigterm_as_interrupt  # noqa: E402
 from ganaug.config import parse_assignment  # noqa: E402
 from ganaug.evaluation import compare_resampling, paired_difference  # noqa: E402
 from ganaug.self_check import RESAMPLING_CHECK_STEPS, resampling_check_steps  # noqa: E402
@@ -313,17 +313,25 @@ def main(argv=None) -> int:
     )
     t0, rows = time.perf_counter(), []
     bar = tqdm(total=len(cfg["seeds"]), desc="seeds", unit="seed")
-    if jobs == 1:
-        for seed in cfg["seeds"]:
-            rows += run_seed(seed, (xtr, ytr), scored_fn, cfg, args.device)
-            bar.update()
-    else:
-        from joblib import Parallel, delayed
+    interrupted = False
+    try:
+        if jobs == 1:
+            for seed in cfg["seeds"]:
+                rows += run_seed(seed, (xtr, ytr), scored_fn, cfg, args.device)
+                bar.update()
+        else:
+            from joblib import Parallel, delayed
 
-        tasks = (delayed(run_seed)(seed, (xtr, ytr), scored_fn, cfg, args.device, threads=1) for seed in cfg["seeds"])
-        for part in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
-            rows += part
-            bar.update()
+            tasks = (
+                delayed(run_seed)(seed, (xtr, ytr), scored_fn, cfg, args.device, threads=1) for seed in cfg["seeds"]
+            )
+            for part in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+                rows += part
+                bar.update()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the seeds that finished are written below
+        if not rows:
+            raise
+        interrupted = True
     bar.close()
     order = arms_of(rows)
     rows.sort(key=lambda r: (r["seed"], order.index(r["arm"])))
@@ -355,17 +363,31 @@ def main(argv=None) -> int:
             f". Of its resampling s in the table (means over seeds): the check's GAN fit {took['gan fit']:.1f} s, its "
             f"classifiers {took['classifiers']:.1f} s, then the sampler's own fit when the GAN won."
         )
+    finished = sorted({r["seed"] for r in rows})
+    left = (
+        f"**Interrupted** after {len(finished)} of {len(cfg['seeds'])} seeds; the table covers seeds "
+        f"{', '.join(map(str, finished))}.\n\n"
+        if interrupted
+        else ""
+    )
     (out / "summary.md").write_text(
         f"# Imbalanced images: GAN balancing against no resampling, RandomOverSampler, SMOTE and imbalance losses\n\n"
         f"{data_desc}; "
         f"training counts {cfg['counts']}; scored on {config['scored_on']} (balanced accuracy); "
         f"{len(cfg['seeds'])} seeds; command `{config['command']}`; machine {config['machine']}; "
-        f"{elapsed / 60:.1f} minutes.\n\n{table}\n"
+        f"{elapsed / 60:.1f} minutes.\n\n{left}{table}\n"
     )
     print(table)
+    if interrupted:
+        print(
+            f"\ninterrupted after {len(finished)} of {len(cfg['seeds'])} seeds; their results are in {out}/",
+            file=sys.stderr,
+        )
+        return 130
     print(f"\ndone in {elapsed / 60:.1f} minutes; results in {out}/ (results.csv, summary.md, recall.png, samples.png)")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with sigterm_as_interrupt():  # a scheduler's SIGTERM keeps the finished seeds, as Ctrl-C does
+        sys.exit(main())

@@ -195,3 +195,41 @@ def test_cli_compare_with_one_seed_warns_that_there_is_no_interval_and_refuses_r
     assert "; 1 seed; classical" in (tmp_path / "run" / "summary.md").read_text()
     with pytest.raises(ValueError, match="distinct non-negative ints"):
         run_ablation((x, y), (x[:4], y[:4]), n_per_class=[3], seeds=[0, 0], verbose=0)
+
+
+def test_cli_compare_stopped_by_sigterm_keeps_the_cells_that_finished(tmp_path, monkeypatch, capsys):
+    import os
+    import signal
+
+    import ganaug.evaluation.ablation as ablation
+
+    rng = np.random.RandomState(0)
+    np.savez(tmp_path / "d.npz", x=rng.rand(24, 1, 8, 8).astype(np.float32), y=np.arange(24) % 2)
+    calls, real = [], ablation.compare_augmentation
+
+    def second_cell_is_stopped(*args, **kwargs):  # a scheduler's SIGTERM while the second cell runs
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ablation, "compare_augmentation", second_cell_is_stopped)
+    out = tmp_path / "run"
+    argv = ["compare", str(tmp_path / "d.npz"), "--n-per-class", "3", "--seeds", "2", "--gan-steps", "2"]
+
+    def unhandled(signum, frame):  # what this test process does with a SIGTERM the console script leaves alone
+        raise AssertionError("the console script did not take SIGTERM")
+
+    before = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        assert console([*argv, "--clf-steps", "2", "--out", str(out), "--quiet"]) == 130
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # given back afterwards
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "interrupted; 1 of 2 cells finished; their results are in" in capsys.readouterr().err
+    import csv
+
+    assert {r["seed"] for r in csv.DictReader((out / "results.csv").open())} == {"0"}
+    summary = (out / "summary.md").read_text()
+    assert "**Interrupted**: 1 cell (N, seed) did not run: (3, 1)" in summary and "real + GAN" in summary
+    assert json.loads((out / "config.json").read_text())["unfinished_cells"] == [[3, 1]]

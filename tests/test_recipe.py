@@ -1,5 +1,6 @@
 """The ablation recipe (recipes/mnist_augment.py): its options, what it records, and its use of processes."""
 
+import csv
 import importlib.util
 import json
 import re
@@ -222,3 +223,50 @@ def test_recipe_reads_an_image_folder_of_several_sizes_at_the_size_given(tmp_pat
     args.size = (16, 12)
     (xtr, _), (xte, _), _ = _recipe().load_dataset(args)
     assert xtr.shape == xte.shape == (6, 3, 16, 12)
+
+
+def _interrupted_run(main, argv):
+    """``main(argv)``'s exit status; a KeyboardInterrupt it lets out fails the test instead of stopping pytest."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("the interruption escaped: the finished cells were not written")
+
+
+def test_recipes_stopped_midway_write_the_cells_that_finished(tmp_path, monkeypatch, capsys):
+    recipe = _recipe()
+    real_cell, calls = recipe.run_cell, []
+
+    def stopped_at_the_second_cell(*args, **kwargs):  # Ctrl-C (or SIGTERM, which the script maps to it)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_cell(*args, **kwargs)
+
+    monkeypatch.setattr(recipe, "run_cell", stopped_at_the_second_cell)
+    grid = "--dataset digits --n-per-class 5 --ratios 0,1 --seeds 2 --gan-steps 3 --clf-steps 3 --jobs 1".split()
+    assert _interrupted_run(recipe.main, [*grid, "--out", str(tmp_path / "a")]) == 130
+    assert "interrupted after 1 of 2 cells" in capsys.readouterr().err
+    assert (
+        "**Interrupted** after 1 of 2 cells (N, seed); the table covers (5, 0)"
+        in (tmp_path / "a" / "summary.md").read_text()
+    )
+    assert {r["seed"] for r in csv.DictReader((tmp_path / "a" / "results.csv").open())} == {"0"}
+
+    path = Path(__file__).resolve().parents[1] / "recipes" / "mnist_imbalanced.py"
+    spec = importlib.util.spec_from_file_location("mnist_imbalanced", path)
+    imbalanced = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(imbalanced)
+    real_seed, calls = imbalanced.run_seed, []
+
+    def stopped_at_the_second_seed(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_seed(*args, **kwargs)
+
+    monkeypatch.setattr(imbalanced, "run_seed", stopped_at_the_second_seed)
+    args = "--offline --counts 12,10,8,8,6,6,5,5,4,4 --seeds 2 --gan-steps 2 --clf-steps 3 --check-steps 5 --jobs 1"
+    assert _interrupted_run(imbalanced.main, [*args.split(), "--out", str(tmp_path / "b")]) == 130
+    assert "**Interrupted** after 1 of 2 seeds; the table covers seeds 0" in (tmp_path / "b" / "summary.md").read_text()
+    assert {r["seed"] for r in csv.DictReader((tmp_path / "b" / "results.csv").open())} == {"0"}

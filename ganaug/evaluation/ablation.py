@@ -160,38 +160,7 @@ def run_ablation(
     n_per_class = _capped(n_per_class, ytr)
     seeds = check_seeds(seeds)
     cells = [(n, seed) for n in n_per_class for seed in seeds]
-    rows, t0 = [], time.perf_counter()
-    bar = tqdm(cells, desc="(N, seed) cells", unit="cell", disable=not verbose)
-    for i, (n, seed) in enumerate(bar):
-        bar.set_postfix_str(f"N={n} seed={seed}")
-        idx = subsample_per_class(ytr, n, seed)
-        cell_train = (xtr[idx], ytr[idx])
-        aug = SyntheticAugmenter(gan=gan, random_state=seed, device=device, verbose=0, self_check=self_check)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # few images a class: the warnings are expected here
-            aug.fit(cell_train)
-            if i == 0 and out is not None:
-                save_grid(aug, out / "samples.png", n_per_class=8, random_state=0)
-            # with the self-check, the GAN arms mix at the ratio its check chose, as wrap() does by default
-            cell_ratio = aug.self_check_["ratio"] if self_check else ratio
-            report = compare_augmentation(
-                cell_train,
-                test,
-                aug,
-                ratios=(0.0, cell_ratio),
-                classical=classical,
-                seeds=(seed,),
-                include_cas=False,
-                device=device,
-                n_steps=clf_steps,
-                verbose=0,
-                arms=ARMS if cell_ratio > 0 else ARMS[:2],
-                loss_baselines=False,
-            )
-        cell = report.rows if not self_check else _checked_rows(report.rows, aug.self_check_)
-        rows += [{"n_per_class": n, **row} for row in cell]
-    elapsed = time.perf_counter() - t0
-    meta = {
+    meta = {  # config.json; its minutes are added when it is written
         "title": title,
         "images": "x".join(map(str, shape)),
         "n_per_class": list(n_per_class),
@@ -200,16 +169,76 @@ def run_ablation(
         "classical": repr(classical),
         "classifier_steps": clf_steps,
         "gan_config": (gan or GANConfig()).to_dict(),
-        "minutes": round(elapsed / 60, 2),
         "self_check": bool(self_check),
     }
-    report = AugmentationReport(rows, group_by=("n_per_class",), meta=meta)
+    rows, t0 = [], time.perf_counter()
+    bar = tqdm(cells, desc="(N, seed) cells", unit="cell", disable=not verbose)
+    done = 0
+    try:
+        for i, (n, seed) in enumerate(bar):
+            bar.set_postfix_str(f"N={n} seed={seed}")
+            idx = subsample_per_class(ytr, n, seed)
+            cell_train = (xtr[idx], ytr[idx])
+            aug = SyntheticAugmenter(gan=gan, random_state=seed, device=device, verbose=0, self_check=self_check)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # few images a class: the warnings are expected here
+                aug.fit(cell_train)
+                if i == 0 and out is not None:
+                    save_grid(aug, out / "samples.png", n_per_class=8, random_state=0)
+                # with the self-check, the GAN arms mix at the ratio its check chose, as wrap() does by default
+                cell_ratio = aug.self_check_["ratio"] if self_check else ratio
+                report = compare_augmentation(
+                    cell_train,
+                    test,
+                    aug,
+                    ratios=(0.0, cell_ratio),
+                    classical=classical,
+                    seeds=(seed,),
+                    include_cas=False,
+                    device=device,
+                    n_steps=clf_steps,
+                    verbose=0,
+                    arms=ARMS if cell_ratio > 0 else ARMS[:2],
+                    loss_baselines=False,
+                )
+            cell = report.rows if not self_check else _checked_rows(report.rows, aug.self_check_)
+            rows += [{"n_per_class": n, **row} for row in cell]
+            done += 1
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under the command line: the finished cells are kept
+        bar.close()
+        if out is None or not rows:
+            raise
+        _write(out, _report(rows, meta, t0), rows, unfinished=cells[done:])
+        raise KeyboardInterrupt(
+            f"{done} of {len(cells)} cells finished; their results are in {out}/ (summary.md lists the rest)"
+        ) from stop
+    report = _report(rows, meta, t0)
     if out is not None:
-        report.to_csv(out / "results.csv")
-        report.plot(out / "gain.png")
-        (out / "config.json").write_text(json.dumps(meta, indent=2, default=str))
-        (out / "summary.md").write_text(
-            f"# {title}\n\nImages {meta['images']}; {len(seeds)} seed{'s' * (len(seeds) > 1)}; classical augmentation {meta['classical']}; "
-            f"{elapsed / 60:.1f} minutes.\n\n{report.to_markdown()}\n{self_check_lines(rows)}"
-        )
+        _write(out, report, rows)
     return report
+
+
+def _report(rows: list[dict], meta: dict, t0: float) -> AugmentationReport:
+    """The rows so far as a report; its meta records the minutes since ``t0``."""
+    meta = {**meta, "minutes": round((time.perf_counter() - t0) / 60, 2)}
+    return AugmentationReport(rows, group_by=("n_per_class",), meta=meta)
+
+
+def _write(out: Path, report: AugmentationReport, rows: list[dict], *, unfinished=()) -> None:
+    """``results.csv``, ``gain.png``, ``config.json`` and ``summary.md`` of the cells that ran; ``unfinished``
+    lists the ``(N, seed)`` cells an interruption left out."""
+    meta = report.meta
+    report.to_csv(out / "results.csv")
+    report.plot(out / "gain.png")
+    (out / "config.json").write_text(json.dumps({**meta, "unfinished_cells": list(unfinished)}, indent=2, default=str))
+    n_seeds = len(meta["seeds"])
+    left = (
+        f"**Interrupted**: {len(unfinished)} cell{'s' * (len(unfinished) > 1)} (N, seed) did not run: "
+        f"{', '.join(f'({n}, {seed})' for n, seed in unfinished)}. The table covers the cells that finished.\n\n"
+        if unfinished
+        else ""
+    )
+    (out / "summary.md").write_text(
+        f"# {meta['title']}\n\nImages {meta['images']}; {n_seeds} seed{'s' * (n_seeds > 1)}; classical augmentation "
+        f"{meta['classical']}; {meta['minutes']:.1f} minutes.\n\n{left}{report.to_markdown()}\n{self_check_lines(rows)}"
+    )
