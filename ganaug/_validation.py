@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import numbers
 import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -463,3 +464,16 @@ def warn_collapse(classes: np.ndarray, diversity: list, threshold: float = 0.2) 
             "as much as the real ones (history_['diversity']); try more n_steps, loss='hinge' or a lower lr",
             UserWarning,
         )
+
+
+def user_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path with ``~`` read as the home folder, as a shell reads it: ``save("~/model.pt")`` means
+    the home folder, never a new folder named ``~`` in the working one.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> user_path("~/model.pt") == Path.home() / "model.pt", user_path("runs/a") == Path("runs/a")
+    (True, True)
+    """
+    return Path(path).expanduser()

@@ -18,14 +18,17 @@ from pathlib import Path
 
 import torch
 
+from ._validation import user_path
+
 #: 2: a model file stores its estimator's GAN hyperparameters as one ``gan`` dict (1: one keyword each).
 FORMAT_VERSION = 2
 _CKPT = re.compile(r"^ckpt_(\d{8})\.pt$")
 
 
 def check_file_path(path: str | os.PathLike) -> Path:
-    """``path`` as a Path; ``IsADirectoryError`` when it names a folder (a file in it was meant)."""
-    path = Path(path)
+    """``path`` as a Path (``~`` the home folder); ``IsADirectoryError`` when it names a folder (a file in it was
+    meant)."""
+    path = user_path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a folder: give a file name in it, e.g. {str(path / 'model.pt')!r}")
     return path
@@ -63,7 +66,7 @@ def safe_load(path: str | os.PathLike, map_location="cpu", kind: str = "ganaug m
     """Load a ganaug file with ``weights_only=True``; raise ``ValueError`` naming the file and saying what it is
     when it is missing, empty, not a torch file, damaged, carries code, lacks ganaug's entries, or was written
     by a newer ganaug."""
-    path = Path(path)
+    path = user_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no {kind} file at {str(path)!r}")
     try:
@@ -128,12 +131,12 @@ def _first_line(exc: Exception) -> str:
 
 def checkpoint_path(directory: str | os.PathLike, step: int) -> Path:
     """Name of the checkpoint taken after ``step`` steps."""
-    return Path(directory) / f"ckpt_{step:08d}.pt"
+    return user_path(directory) / f"ckpt_{step:08d}.pt"
 
 
 def list_checkpoints(directory: str | os.PathLike) -> list[Path]:
     """Checkpoints in ``directory``, oldest first."""
-    directory = Path(directory)
+    directory = user_path(directory)
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.iterdir() if _CKPT.match(p.name))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._validation import check_positive_int
+from ._validation import check_positive_int, user_path
 from .scaling import to_unit
 
 
@@ -28,7 +28,7 @@ def write_image_folder(directory, pixels: torch.Tensor, labels) -> Path:
     """Write ``uint8`` images ``(N, C, H, W)`` as ``directory/<label>/<i>.png`` (an ImageFolder tree)."""
     from PIL import Image
 
-    directory = Path(directory)
+    directory = user_path(directory)
     pix = pixels.permute(0, 2, 3, 1).numpy()
     for i, (img, label) in enumerate(zip(pix, np.asarray(labels).tolist())):
         folder = directory / str(label)
@@ -45,7 +45,7 @@ def export_samples(
         raise ValueError(f"format must be 'png' or 'npz'; got {format!r}")
     if format == "png" and not augmenter.images_:
         raise ValueError("format='png' needs an image model; this augmenter models flat features, use format='npz'")
-    directory = Path(directory)
+    directory = user_path(directory)
     if directory.is_dir() and any(directory.iterdir()):
         raise FileExistsError(
             f"{str(directory)!r} is not empty: samples are exported into a new or empty folder, so that no file "
@@ -159,6 +159,6 @@ def save_grid(
             img = pix[r * cols + j].permute(1, 2, 0).numpy()
             tile = Image.fromarray(img[..., 0] if c == 1 else img, mode=mode)
             canvas.paste(tile, (label_w + j * (w + padding) + padding, top))
-    path = Path(path)
+    path = user_path(path)
     canvas.save(path, format="PNG")
     return path

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import looks_channels_last
+from ._validation import looks_channels_last, user_path
 from ._warnings import warn
 
 #: Folder names that hold a dataset's splits rather than classes.
@@ -33,7 +33,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     >>> read_idx(os.path.join(d, "x-idx3-ubyte")).tolist()
     [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]
     """
-    path = Path(path)
+    path = user_path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         raw = f.read()
@@ -66,7 +66,7 @@ def load_idx_folder(directory: str | os.PathLike, split: str = "train") -> tuple
     file (any file whose name contains ``images``/``labels`` and the split
     prefix). Returns ``(X uint8 (N, 1, H, W), y int64)``.
     """
-    directory = Path(directory)
+    directory = user_path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"no IDX folder at {str(directory)!r}")
     prefix = "train" if split == "train" else "t10k"
@@ -99,7 +99,7 @@ def load_image_folder(
     classes. A class folder without images, a file that cannot be read as an image and a folder of splits
     (``train/`` and ``test/``) are refused naming them.
     """
-    directory = Path(directory)
+    directory = user_path(directory)
     # hidden folders (.ipynb_checkpoints, .git) are not classes
     folders = (
         sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -175,7 +175,7 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     Colour or grey images stored channels-last, ``(N, H, W, C)`` as numpy and Pillow write them, come back
     channels-first ``(N, C, H, W)``, with a warning that says so.
     """
-    with np.load(path, allow_pickle=False) as f:
+    with np.load(user_path(path), allow_pickle=False) as f:
         missing = {"x", "y"} - set(f.files)
         if missing:
             raise ValueError(f"{str(path)!r} must hold arrays 'x' and 'y'; missing {sorted(missing)} (has {f.files})")
@@ -188,13 +188,13 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
 
 def is_idx_folder(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a folder holding MNIST-style IDX files (a file whose name contains ``idx``)."""
-    path = Path(path)
+    path = user_path(path)
     return path.is_dir() and any("idx" in p.name for p in path.rglob("*") if p.is_file())
 
 
 def check_size_applies(path: str | os.PathLike, size: tuple[int, int] | None) -> None:
     """Refuse a ``size`` for data held as arrays (an .npz file, an IDX folder): only image files are resized."""
-    path = Path(path)
+    path = user_path(path)
     if size is not None and ((path.is_file() and path.suffix == ".npz") or is_idx_folder(path)):
         raise ValueError(f"a size applies to ImageFolder trees; {str(path)!r} holds arrays: resize them before saving")
 
@@ -205,7 +205,7 @@ def load_data(path: str | os.PathLike, size: tuple[int, int] | None = None) -> t
     ``size=(H, W)`` resizes the images of an ImageFolder tree (:func:`load_image_folder`); arrays are read as
     they are.
     """
-    path = Path(path)
+    path = user_path(path)
     check_size_applies(path, size)
     if path.is_file() and path.suffix == ".npz":
         return load_npz(path)

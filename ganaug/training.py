@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._validation import user_path
 from ._version import __version__
 from ._warnings import warn
 from .checkpoint import FORMAT_VERSION, atomic_save, checkpoint_path, list_checkpoints, prune_checkpoints, safe_load
@@ -120,8 +121,8 @@ class GANTrainer:
     def _checkpoint_dir(self, directory: str | Path, per_class: bool) -> Path:
         """Where this process keeps its checkpoints: per-class GANs spread over ranks keep one folder per rank."""
         if per_class and self.world > 1:
-            return Path(directory) / f"rank{self.rank}"
-        return Path(directory)
+            return user_path(directory) / f"rank{self.rank}"
+        return user_path(directory)
 
     def _slice(self, t: torch.Tensor) -> torch.Tensor:
         """This rank's part of a global batch (all of it without a process group, or when the ranks

@@ -138,3 +138,20 @@ def test_a_file_from_before_warp_resample_loads_bilinear_as_it_was_trained(tmp_p
     assert loaded.config_.warp_resample == "bilinear" and loaded.gan.warp_resample == "bilinear"
     assert torch.equal(loaded.sample(8, random_state=3)[0], before)
     assert GANConfig().warp_resample == "nearest"  # what the file would have taken without its own value
+
+
+def test_a_tilde_in_a_path_means_the_home_folder(fitted, tmp_path, monkeypatch):
+    aug, _, _ = fitted
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the warp model file holds its training images
+        assert aug.save("~/models/m.pt") == home / "models" / "m.pt"
+    assert torch.equal(
+        SyntheticAugmenter.load("~/models/m.pt").sample(3, random_state=0)[0], aug.sample(3, random_state=0)[0]
+    )
+    assert aug.export("~/samples", n_per_class=1) == home / "samples"
+    assert list(work.iterdir()) == []  # no folder named "~" where the program runs

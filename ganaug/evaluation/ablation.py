@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .._validation import check_sample_dims
+from .._validation import check_sample_dims, user_path
 from .._warnings import warn
 from ..augmenter import SyntheticAugmenter
 from ..classical import classical_for
@@ -154,7 +154,7 @@ def run_ablation(
     xtr, ytr = (np.asarray(a) for a in train)
     shape = tuple(check_sample_dims(torch.as_tensor(xtr[:1])).shape[1:])
     classical = classical_for(shape) if classical is None else classical
-    out = None if out is None else Path(out)
+    out = None if out is None else user_path(out)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     n_per_class = _capped(n_per_class, ytr)

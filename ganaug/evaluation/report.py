@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import user_path
 from .stats import _norm, _sort_key, paired_summary
 
 ARM_LABELS = {
@@ -239,7 +240,7 @@ class AugmentationReport:
         """The report as JSON text (standard JSON: NaN written as null); also written to ``path`` when given."""
         text = json.dumps(self.to_dict(), indent=indent)
         if path is not None:
-            Path(path).write_text(text)
+            user_path(path).write_text(text)
         return text
 
     @classmethod
@@ -247,7 +248,7 @@ class AugmentationReport:
         """Rebuild a report from :meth:`to_json` output (a path or the JSON text)."""
         text = str(source)
         if not text.lstrip().startswith("{"):
-            text = Path(source).read_text()
+            text = user_path(source).read_text()
         data = json.loads(text)
         if data.get("format") != "ganaug.AugmentationReport":
             raise ValueError("this JSON was not written by AugmentationReport.to_json (no 'format' marker)")
@@ -278,7 +279,7 @@ class AugmentationReport:
         fields: list[str] = []
         for r in flat:
             fields += [k for k in r if k not in fields]
-        path = Path(path)
+        path = user_path(path)
         with path.open("w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields)
             writer.writeheader()
@@ -370,7 +371,7 @@ class AugmentationReport:
                 ax.set_xlabel("class")
                 ax.set_ylabel("recall (mean over seeds)")
                 ax.legend(fontsize="x-small", ncols=2)
-        path = Path(path)
+        path = user_path(path)
         fig.savefig(path, dpi=100)
         return path
 
