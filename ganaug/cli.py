@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             check_file_path(args.out)  # before the training, not after it
-            x, y = load_data(args.data, size=args.size)
+            x, y = load_data(args.data, size=args.size, verbose=0 if args.quiet else 1)
             params = {
                 "random_state": args.seed,
                 "device": args.device,
@@ -149,20 +149,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train_test(args):
     """``(train, test, description)`` for ``ganaug compare``."""
-    from pathlib import Path
-
+    from ._validation import user_path
     from .evaluation.ablation import split_test
     from .io import check_size_applies, is_idx_folder, load_data, load_idx_folder
 
-    path, size = Path(args.data), args.size
+    path, size, shown = user_path(args.data), args.size, 0 if args.quiet else 1
     if args.test is not None:
-        return load_data(path, size), load_data(args.test, size), f"{path} (test: {args.test})"
+        return (
+            load_data(path, size, verbose=shown),
+            load_data(args.test, size, verbose=shown),
+            f"{path} (test: {args.test})",
+        )
     if path.is_dir() and (path / "train").is_dir() and (path / "test").is_dir():
-        return load_data(path / "train", size), load_data(path / "test", size), f"{path}/train (test: {path}/test)"
+        train, test = (load_data(path / part, size, verbose=shown) for part in ("train", "test"))
+        return train, test, f"{path}/train (test: {path}/test)"
     if is_idx_folder(path):
         check_size_applies(path, size)
         return load_idx_folder(path, "train"), load_idx_folder(path, "test"), f"IDX folder {path}"
-    x, y = load_data(path, size)
+    x, y = load_data(path, size, verbose=shown)
     train, test = split_test(x, y, test_size=args.test_size)
     return (x[train], y[train]), (x[test], y[test]), f"{path} ({args.test_size:.0%} of every class held out)"
 

@@ -13,7 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
+from . import _validation
 from ._validation import looks_channels_last, user_path
 from ._warnings import warn
 
@@ -87,7 +89,7 @@ def load_idx_folder(directory: str | os.PathLike, split: str = "train") -> tuple
 
 
 def load_image_folder(
-    directory: str | os.PathLike, size: tuple[int, int] | None = None
+    directory: str | os.PathLike, size: tuple[int, int] | None = None, *, verbose: int = 0
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """An ImageFolder tree (``root/<class>/<image>``) as arrays.
 
@@ -97,7 +99,8 @@ def load_image_folder(
     ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion. Images in a class's
     sub-folders count too, as for torchvision's ``ImageFolder``; hidden folders (``.ipynb_checkpoints``) are not
     classes. A class folder without images, a file that cannot be read as an image and a folder of splits
-    (``train/`` and ``test/``) are refused naming them.
+    (``train/`` and ``test/``) are refused naming them. With ``verbose``, a read that takes more than
+    :data:`ganaug._validation.READ_BAR_DELAY` seconds shows a progress bar.
     """
     directory = user_path(directory)
     # hidden folders (.ipynb_checkpoints, .git) are not classes
@@ -119,11 +122,15 @@ def load_image_folder(
     _check_every_class_has_images(directory, files)
     classes = list(files)
     xs, ys = [], []
-    for k, name in enumerate(classes):
-        for p in files[name]:
-            arr = _read_image(p, size)
-            xs.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
-            ys.append(k)
+    images = [(k, p) for k, name in enumerate(classes) for p in files[name]]
+    if verbose > 0:
+        images = tqdm(
+            images, desc=f"reading {directory.name}", unit="image", delay=_validation.READ_BAR_DELAY, leave=False
+        )
+    for k, p in images:
+        arr = _read_image(p, size)
+        xs.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
+        ys.append(k)
     if len({x.shape[0] for x in xs}) > 1:  # grey images among colour ones become colour (grey on every channel)
         xs = [np.repeat(x, 3, axis=0) if x.shape[0] == 1 else x for x in xs]
     sizes = sorted({x.shape[1:] for x in xs})
@@ -199,7 +206,9 @@ def check_size_applies(path: str | os.PathLike, size: tuple[int, int] | None) ->
         raise ValueError(f"a size applies to ImageFolder trees; {str(path)!r} holds arrays: resize them before saving")
 
 
-def load_data(path: str | os.PathLike, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_data(
+    path: str | os.PathLike, size: tuple[int, int] | None = None, *, verbose: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` from an ImageFolder tree, an .npz file or an MNIST-style IDX folder.
 
     ``size=(H, W)`` resizes the images of an ImageFolder tree (:func:`load_image_folder`); arrays are read as
@@ -212,7 +221,7 @@ def load_data(path: str | os.PathLike, size: tuple[int, int] | None = None) -> t
     if is_idx_folder(path):
         return load_idx_folder(path)
     if path.is_dir():
-        x, y, names = load_image_folder(path, size=size)
+        x, y, names = load_image_folder(path, size=size, verbose=verbose)
         return x, np.asarray(names)[y]
     raise FileNotFoundError(f"{str(path)!r} is neither an .npz file, an IDX folder nor an ImageFolder tree")
 

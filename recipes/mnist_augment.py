@@ -132,7 +132,9 @@ def load_dataset(args):
             sys.exit("--dataset folder needs --data-dir pointing at an ImageFolder tree with train/ and test/")
         size = getattr(args, "size", None)
         try:
-            (xtr, ytr, names), (xte, yte, _) = (load_image_folder(root / part, size=size) for part in ("train", "test"))
+            (xtr, ytr, names), (xte, yte, _) = (
+                load_image_folder(root / part, size=size, verbose=1) for part in ("train", "test")
+            )
         except ValueError as exc:  # images of several sizes without --size: the message names the size to give
             sys.exit(str(exc))
         return (xtr, ytr), (xte, yte), f"ImageFolder {root} (classes {', '.join(names)})"

@@ -101,3 +101,20 @@ def test_a_folder_of_splits_is_not_read_as_classes(tmp_path):
     with pytest.raises(ValueError, match=r"holds the splits \['test', 'train'\], not classes: .*train'\)"):
         load_data(tmp_path)
     assert load_data(tmp_path / "train")[1].tolist() == ["cat"]
+
+
+def test_a_long_read_of_an_image_folder_shows_its_progress(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    import ganaug._validation
+    from ganaug.io import load_data
+
+    for i in range(6):
+        (tmp_path / "photos" / "ab"[i % 2]).mkdir(parents=True, exist_ok=True)
+        Image.new("L", (6, 4), i).save(tmp_path / "photos" / "ab"[i % 2] / f"{i}.png")
+    monkeypatch.setattr(ganaug._validation, "READ_BAR_DELAY", 0.0)  # as if every image took seconds to decode
+    load_data(tmp_path / "photos", verbose=1)
+    err = capsys.readouterr().err
+    assert "reading photos" in err and "/6 [" in err
+    load_data(tmp_path / "photos")  # verbose=0: silent
+    assert "reading photos" not in capsys.readouterr().err
