@@ -94,13 +94,13 @@ def load_image_folder(
     """An ImageFolder tree (``root/<class>/<image>``) as arrays.
 
     Returns ``(X uint8 (N, C, H, W), y int64, class names)``; a folder of greyscale images stays 1 channel,
-    anything else becomes RGB (grey images among colour ones too). Images of different sizes need
-    ``size=(H, W)``: every image is then resized to it (bilinear, smoothed when shrinking, as
-    ``torchvision.transforms.Resize`` does); without it they are refused, with a suggestion. Images in a class's
-    sub-folders count too, as for torchvision's ``ImageFolder``; hidden folders (``.ipynb_checkpoints``) are not
-    classes. A class folder without images, a file that cannot be read as an image and a folder of splits
-    (``train/`` and ``test/``) are refused naming them. With ``verbose``, a read that takes more than
-    :data:`ganaug._validation.READ_BAR_DELAY` seconds shows a progress bar.
+    anything else becomes RGB (grey images among colour ones too). Images of different sizes need ``size=(H, W)``:
+    every image is then resized to it (bilinear, smoothed when shrinking, as ``torchvision.transforms.Resize``
+    does); without it they are refused, with a suggestion. Images in a class's sub-folders count too, as for
+    torchvision's ``ImageFolder``; hidden folders (``.ipynb_checkpoints``) are not classes, and hidden files
+    (macOS's ``._name.png``) are not images. A class folder without images, a file that cannot be read as an image
+    and a folder of splits (``train/`` and ``test/``) are refused naming them. With ``verbose``, a read that takes
+    more than :data:`ganaug._validation.READ_BAR_DELAY` seconds shows a progress bar.
     """
     directory = user_path(directory)
     # hidden folders (.ipynb_checkpoints, .git) are not classes
@@ -158,8 +158,10 @@ def _check_every_class_has_images(directory: Path, files: dict[str, list[Path]])
 
 
 def _files_under(folder: Path) -> list[Path]:
-    """Every file in ``folder`` and its sub-folders, in path order."""
-    return sorted(f for f in folder.rglob("*") if f.is_file())
+    """Every file in ``folder`` and its sub-folders, in path order; hidden ones (macOS's ``._name.png`` companions,
+    ``.ipynb_checkpoints``) left out."""
+    files = (f for f in folder.rglob("*") if f.is_file())
+    return sorted(f for f in files if not any(part.startswith(".") for part in f.relative_to(folder).parts))
 
 
 def _read_image(path: Path, size: tuple[int, int] | None) -> np.ndarray:

@@ -77,6 +77,7 @@ def test_an_image_folder_reads_sub_folders_and_pgm_skips_hidden_folders_and_name
         (tmp_path / name / sub).mkdir(parents=True, exist_ok=True)
         Image.new("L", (6, 4), 7).save(tmp_path / name / sub / f"0{suffix}")
     (tmp_path / ".ipynb_checkpoints").mkdir()  # what Jupyter leaves beside the classes
+    (tmp_path / "cars" / "._0.png").write_bytes(b"\0\5")  # macOS's companion of 0.png: not an image
     x, y, classes = load_image_folder(tmp_path)
     assert classes == ["cars", "faces"] and y.tolist() == [0, 1, 1] and x.shape == (3, 1, 4, 6)
 
