@@ -283,9 +283,9 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         images = x.dim() == 4 and cfg.architecture not in FLAT_ARCHITECTURES
         cfg = cfg.resolve(images=images, per_class=self.strategy == "per_class", n_classes=len(classes))
         warn_small_classes(classes, counts, cfg.architecture)
-        lo, hi, scaled, mean, std = fit_value_space(x, images)
-        if images:  # e.g. 8x8 digits train at 28 px, 96x128 photos at 48x64 (ganaug.resolution)
-            scaled = resize_images(scaled, working_shape(*x.shape[-2:], architecture=cfg.architecture))
+        # images train at a working size, e.g. 8x8 digits at 28 px, 96x128 photos at 24x32 (ganaug.resolution)
+        size = working_shape(*x.shape[-2:], architecture=cfg.architecture) if images else None
+        lo, hi, scaled, mean, std = fit_value_space(x, images, size=size)
         native = images and samples_at_native_size(*x.shape[-2:], architecture=cfg.architecture)
         per_class = self.strategy == "per_class"
         # the confident part of the unlabelled data (if any) joins the training set

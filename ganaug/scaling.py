@@ -14,11 +14,17 @@ import torch
 INTEGER_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
 
 
-def fit_value_space(x: torch.Tensor, images: bool):
+#: Values of full-size images :func:`fit_value_space` scales at a time when it resizes (about 16 MB).
+SLICE_VALUES = 2**22
+
+
+def fit_value_space(x: torch.Tensor, images: bool, *, size: tuple[int, int] | None = None):
     """Learn the value space of ``x`` and scale it to what the GAN trains on.
 
     Returns ``(low, high, scaled, mean, std)``; ``mean`` and ``std`` are empty
-    for images.
+    for images. ``size``: images are scaled at that size (:func:`resize_images`),
+    a slice of them at a time, so no full-size scaled copy of a large image set is
+    ever whole in memory; the values are those of resizing the scaled whole.
 
     Examples
     --------
@@ -30,7 +36,11 @@ def fit_value_space(x: torch.Tensor, images: bool):
     if images:
         dims = (0, 2, 3)
         lo, hi = x.amin(dim=dims), x.amax(dim=dims)
-        return lo, hi, scale_into(x, lo, hi), torch.zeros(0), torch.zeros(0)
+        if size is None or tuple(size) == tuple(x.shape[-2:]):
+            return lo, hi, scale_into(x, lo, hi), torch.zeros(0), torch.zeros(0)
+        step = max(1, SLICE_VALUES // x[0].numel())
+        scaled = torch.cat([resize_images(scale_into(part, lo, hi), size) for part in x.split(step)])
+        return lo, hi, scaled, torch.zeros(0), torch.zeros(0)
     flat = x.reshape(x.shape[0], -1)
     lo, hi = flat.amin(0), flat.amax(0)
     mean = flat.mean(0)
@@ -49,10 +59,13 @@ def scale_into(x, low, high, *, mean=None, std=None) -> torch.Tensor:
     >>> scale_into(torch.tensor([[[[0.0, 127.5, 255.0]]]]), torch.tensor([0.0]), torch.tensor([255.0])).flatten().tolist()
     [-1.0, 0.0, 1.0]
     """
+    # the same operations in the same order as ``(x - low) / span * 2 - 1``, written into one new tensor: a large
+    # image set is held twice (``x`` and the result), not three or four times, and the values are the same
     if mean is None or mean.numel() == 0:
         span = torch.where(high > low, high - low, torch.ones_like(high))
-        return (x - low.view(1, -1, 1, 1)) / span.view(1, -1, 1, 1) * 2 - 1
-    return (x.reshape(x.shape[0], -1) - mean) / std
+        out = x - low.view(1, -1, 1, 1)
+        return out.div_(span.view(1, -1, 1, 1)).mul_(2).sub_(1)
+    return (x.reshape(x.shape[0], -1) - mean).div_(std)
 
 
 #: Square images at least this large and smaller than 64 px train enlarged (:func:`model_size`).
