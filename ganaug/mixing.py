@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, IterableDataset, RandomSampler, Sequent
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
+from . import _validation
 from ._validation import Interval, check_flag, derived_seed, ranges_far_apart, resolve_seed
 from ._warnings import warn
 from .datasets import MixedDataset, SyntheticDataset
@@ -146,7 +147,8 @@ def _check_batches_with_samples(augmenter, items: list) -> None:
 def _dataset_labels(dataset, *, verbose: int = 0) -> np.ndarray:
     """Labels of a map-style dataset, from what it says where it can: its ``targets`` attribute (torchvision's
     datasets), a ``Subset`` or ``ConcatDataset`` of such, a ``TensorDataset``'s second tensor; else read item by
-    item, transforms included (a progress bar when that takes more than two seconds)."""
+    item, transforms included (with ``verbose``, a progress bar after :data:`ganaug._validation.READ_BAR_DELAY`
+    seconds)."""
     targets = getattr(dataset, "targets", None)
     if targets is not None and len(targets) == len(dataset):
         return np.asarray(targets.cpu() if isinstance(targets, torch.Tensor) else targets)
@@ -157,7 +159,9 @@ def _dataset_labels(dataset, *, verbose: int = 0) -> np.ndarray:
     if isinstance(dataset, torch.utils.data.TensorDataset):
         return dataset.tensors[1].cpu().numpy()
     labels = []
-    reading = tqdm(range(len(dataset)), desc="reading the loader's labels", delay=2, leave=False, disable=verbose <= 0)
+    reading = range(len(dataset))
+    if verbose > 0:
+        reading = tqdm(reading, desc="reading the loader's labels", delay=_validation.READ_BAR_DELAY, leave=False)
     for i in reading:
         t = dataset[i][1]
         labels.append(t.item() if isinstance(t, torch.Tensor) else t)
