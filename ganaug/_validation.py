@@ -164,12 +164,20 @@ def to_float_tensor(X, what: str = "X") -> torch.Tensor:
     return t
 
 
-def _all_finite(t: torch.Tensor, *, slice_values: int = 2**22) -> bool:
-    """Whether every value of ``t`` is finite, checked ``slice_values`` values (rows) at a time (about 16 MB):
-    ``torch.isfinite`` on the whole of a large image set makes two more copies of it in memory."""
-    rows = t.reshape(t.shape[0], -1)
-    step = max(1, slice_values // max(1, rows.shape[1]))
-    return all(bool(torch.isfinite(part).all()) for part in rows.split(step))
+#: How many values :func:`in_slices` hands over at a time (about 16 MB of float32).
+SLICE_VALUES = 2**22
+
+
+def in_slices(t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``t`` split along its first dimension into slices of about :data:`SLICE_VALUES` values (whole rows or
+    images): for work on a large image set that would make full-size temporaries if done on all of it at once."""
+    return t.split(max(1, SLICE_VALUES // max(1, t[0].numel())))
+
+
+def _all_finite(t: torch.Tensor) -> bool:
+    """Whether every value of ``t`` is finite, a slice at a time (:func:`in_slices`): ``torch.isfinite`` on the
+    whole of a large image set makes two more copies of it in memory."""
+    return all(bool(torch.isfinite(part).all()) for part in in_slices(t))
 
 
 def class_indices(classes: np.ndarray, n: int, y) -> np.ndarray:

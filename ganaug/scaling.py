@@ -11,11 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._validation import in_slices
+
 INTEGER_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
-
-
-#: Values of full-size images :func:`fit_value_space` scales at a time when it resizes (about 16 MB).
-SLICE_VALUES = 2**22
 
 
 def fit_value_space(x: torch.Tensor, images: bool, *, size: tuple[int, int] | None = None):
@@ -38,8 +36,7 @@ def fit_value_space(x: torch.Tensor, images: bool, *, size: tuple[int, int] | No
         lo, hi = x.amin(dim=dims), x.amax(dim=dims)
         if size is None or tuple(size) == tuple(x.shape[-2:]):
             return lo, hi, scale_into(x, lo, hi), torch.zeros(0), torch.zeros(0)
-        step = max(1, SLICE_VALUES // x[0].numel())
-        scaled = torch.cat([resize_images(scale_into(part, lo, hi), size) for part in x.split(step)])
+        scaled = torch.cat([resize_images(scale_into(part, lo, hi), size) for part in in_slices(x)])
         return lo, hi, scaled, torch.zeros(0), torch.zeros(0)
     flat = x.reshape(x.shape[0], -1)
     lo, hi = flat.amin(0), flat.amax(0)

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+import ganaug._validation
 from ganaug import scaling
 from ganaug._validation import _all_finite, to_float_tensor
 
@@ -12,15 +13,16 @@ def test_images_scaled_a_slice_at_a_time_equal_the_whole_scaled_and_resized(shap
     x = torch.rand(*shape, generator=torch.Generator().manual_seed(0)) * 255
     lo, hi, whole, _, _ = scaling.fit_value_space(x, images=True)
     expected = scaling.resize_images(whole, size)  # area averages when shrinking, bilinear when enlarging
-    monkeypatch.setattr(scaling, "SLICE_VALUES", x[0].numel() * 5)  # slices of 5 images: 5, 5 and 2
+    monkeypatch.setattr(ganaug._validation, "SLICE_VALUES", x[0].numel() * 5)  # slices of 5 images: 5, 5 and 2
     _, _, sliced, _, _ = scaling.fit_value_space(x, images=True, size=size)
     assert torch.equal(sliced, expected)
 
 
-def test_the_finite_check_reads_every_slice():
+def test_the_finite_check_reads_every_slice(monkeypatch):
+    monkeypatch.setattr(ganaug._validation, "SLICE_VALUES", 8)  # slices of two rows of 4
     x = torch.zeros(10, 4)
     x[9, 3] = float("nan")  # in the last slice of two rows
-    assert not _all_finite(x, slice_values=8) and _all_finite(x[:9], slice_values=8)
+    assert not _all_finite(x) and _all_finite(x[:9])
     with pytest.raises(ValueError, match="NaN or infinite values in 1 sample"):
         to_float_tensor(x.double())
     assert to_float_tensor(torch.arange(6, dtype=torch.uint8)).dtype == torch.float32  # integers: always finite
