@@ -140,8 +140,12 @@ def ranges_far_apart(seen: tuple[float, float], known: tuple[float, float]) -> b
     return shared < 0.5 * max(b - a, span) or a < low - 0.25 * span or b > high + 0.25 * span
 
 
-def to_float_tensor(X, what: str = "X") -> torch.Tensor:
-    """Samples as a float32 CPU tensor; refuse empty, non-numeric and non-finite input."""
+def to_float_tensor(X, what: str = "X", *, keep_uint8: bool = False) -> torch.Tensor:
+    """Samples as a float32 CPU tensor; refuse empty, non-numeric and non-finite input.
+
+    ``keep_uint8``: uint8 samples stay uint8 (a quarter of float32's bytes for a large image set), sharing
+    memory with ``X`` where torch can.
+    """
     if isinstance(X, torch.Tensor):
         t = X.detach().cpu()
     else:
@@ -156,6 +160,8 @@ def to_float_tensor(X, what: str = "X") -> torch.Tensor:
         raise ValueError(f"{what} must be real numbers; got {t.dtype}")
     if t.shape[0] == 0 if t.dim() else True:
         raise ValueError(f"{what} is empty: need at least one sample")
+    if keep_uint8 and t.dtype == torch.uint8:
+        return t
     integers = not t.dtype.is_floating_point  # (bool and complex are refused above) always finite as float32
     t = t.to(torch.float32)
     if not integers and not _all_finite(t):
@@ -230,10 +236,20 @@ def check_sample_dims(x: torch.Tensor) -> torch.Tensor:
 
 def fingerprint(x: torch.Tensor, y: np.ndarray) -> str:
     """SHA-256 of the (sample, label) pairs, independent of their order, to
-    recognise the data a GAN was fitted on (a shuffled loader gives the same)."""
-    flat = x.to(torch.float32).contiguous().reshape(x.shape[0], -1).numpy()
+    recognise the data a GAN was fitted on (a shuffled loader gives the same).
+    Samples are hashed as float32, so uint8 images and the same values as floats
+    give one fingerprint; a slice at a time, so no float copy of a large uint8
+    set is ever whole in memory."""
     labels = np.asarray(y).astype(str)
-    rows = sorted(hashlib.sha256(row.tobytes() + b"|" + label.encode()).digest() for row, label in zip(flat, labels))
+    rows, start = [], 0
+    for part in in_slices(x):
+        flat = part.to(torch.float32).contiguous().reshape(part.shape[0], -1).numpy()
+        rows += [
+            hashlib.sha256(row.tobytes() + b"|" + label.encode()).digest()
+            for row, label in zip(flat, labels[start : start + len(part)])
+        ]
+        start += len(part)
+    rows.sort()
     h = hashlib.sha256(str(tuple(x.shape)).encode())
     for r in rows:
         h.update(r)
@@ -245,14 +261,16 @@ def fingerprint(x: torch.Tensor, y: np.ndarray) -> str:
 READ_BAR_DELAY = 2.0
 
 
-def collect_xy(data, *, verbose: int = 0) -> tuple[torch.Tensor, np.ndarray, str, bool]:
+def collect_xy(data, *, verbose: int = 0, keep_uint8: bool = False) -> tuple[torch.Tensor, np.ndarray, str, bool]:
     """Gather all samples of ``data`` into memory.
 
     ``data`` is a DataLoader, a Dataset yielding ``(x, y)`` or a tuple
     ``(X, y)``. Returns ``(X float32 tensor, labels, dtype name, was_numpy)``;
-    the dtype name is what samples are given back in. With ``verbose``, a
-    read of a DataLoader or Dataset that takes more than
-    :data:`READ_BAR_DELAY` seconds shows a progress bar.
+    the dtype name is what samples are given back in. ``keep_uint8``: uint8
+    samples come back as uint8, in memory of their own (nothing later written
+    into the caller's arrays reaches them). With ``verbose``, a read of a
+    DataLoader or Dataset that takes more than :data:`READ_BAR_DELAY` seconds
+    shows a progress bar.
     """
     from torch.utils.data import DataLoader, Dataset
 
@@ -260,7 +278,9 @@ def collect_xy(data, *, verbose: int = 0) -> tuple[torch.Tensor, np.ndarray, str
         X, y = data
         was_numpy = not isinstance(X, torch.Tensor)
         dtype = str(X.dtype).replace("torch.", "") if isinstance(X, torch.Tensor) else str(np.asarray(X).dtype)
-        x = to_float_tensor(X)
+        x = to_float_tensor(X, keep_uint8=keep_uint8)
+        if x.dtype == torch.uint8:  # kept as given: a copy, so that later writes into X do not reach the model
+            x = x.clone()
         return x, to_numpy_labels(y, x.shape[0]), dtype, was_numpy
     if isinstance(data, DataLoader):
         batches, unit = iter(data), "batch"
@@ -293,8 +313,9 @@ def collect_xy(data, *, verbose: int = 0) -> tuple[torch.Tensor, np.ndarray, str
     shapes = sorted({tuple(xb.shape[1:]) for xb in xs})
     if len(shapes) > 1:
         raise ValueError(_MIXED_SIZES.format(shapes=", ".join("x".join(map(str, s)) for s in shapes[:4])))
-    x = to_float_tensor(torch.cat(xs))
-    return x, np.concatenate(ys), dtype, False
+    x = torch.cat(xs)
+    del xs  # the batches are in x now: not held twice while x is checked
+    return to_float_tensor(x, keep_uint8=keep_uint8), np.concatenate(ys), dtype, False
 
 
 def _not_a_pair(what: str, got) -> str:

@@ -234,7 +234,8 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         """
         if y is not None:
             data = (data, y)
-        x, labels, dtype, was_numpy = collect_xy(data, verbose=self.verbose)
+        # uint8 images stay uint8 until they are scaled a slice at a time: a large set is never whole as float32
+        x, labels, dtype, was_numpy = collect_xy(data, verbose=self.verbose, keep_uint8=True)
         x, labels, xu = split_unlabelled(x, labels, dtype=dtype, unlabelled=unlabelled)
         return self._fit_arrays(x, labels, dtype=dtype, was_numpy=was_numpy, resume=resume, unlabelled=xu)
 
@@ -376,7 +377,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
                 )
 
         check = check_augmentation(
-            x.numpy(),
+            x.to(torch.float32).numpy(),
             codes,
             fit_augmenter=fit_augmenter,
             n_classes=n_classes,

@@ -9,7 +9,6 @@ file carrying a pickled object is refused without running anything.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import tempfile
@@ -38,12 +37,10 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
     """Write ``obj`` with ``torch.save`` to ``path`` atomically (temp file, fsync, rename)."""
     path = check_file_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    torch.save(obj, buf)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(buf.getbuffer())
+            torch.save(obj, f)  # straight to the file: a model holding many images is not also held as bytes
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

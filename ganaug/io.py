@@ -121,27 +121,40 @@ def load_image_folder(
     files = {p.name: [f for f in _files_under(p) if f.suffix.lower() in IMAGE_EXTENSIONS] for p in folders}
     _check_every_class_has_images(directory, files)
     classes = list(files)
-    xs, ys = [], []
+    ys = []
     images = [(k, p) for k, name in enumerate(classes) for p in files[name]]
     if verbose > 0:
         images = tqdm(
             images, desc=f"reading {directory.name}", unit="image", delay=_validation.READ_BAR_DELAY, leave=False
         )
-    for k, p in images:
+    # each image is written into one array as it is read: a list of images stacked at the end holds them twice
+    # and leaves the process larger by their size; images of another shape than the first wait aside
+    x, shapes, aside = None, [], {}
+    for i, (k, p) in enumerate(images):
         arr = _read_image(p, size)
-        xs.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
+        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+        if x is None:
+            x = np.empty((len(images), *arr.shape), dtype=np.uint8)
+        if arr.shape == x.shape[1:]:
+            x[i] = arr
+        else:
+            aside[i] = arr
+        shapes.append(arr.shape)
         ys.append(k)
-    if len({x.shape[0] for x in xs}) > 1:  # grey images among colour ones become colour (grey on every channel)
-        xs = [np.repeat(x, 3, axis=0) if x.shape[0] == 1 else x for x in xs]
-    sizes = sorted({x.shape[1:] for x in xs})
+    sizes = sorted({s[1:] for s in shapes})
     if len(sizes) > 1:
-        h, w = (int(np.median([x.shape[d] for x in xs])) for d in (1, 2))
+        h, w = (int(np.median([s[d] for s in shapes])) for d in (1, 2))
         raise ValueError(
             f"images in {str(directory)!r} have {len(sizes)} different sizes (height x width from "
             f"{'x'.join(map(str, sizes[0]))} to {'x'.join(map(str, sizes[-1]))}); give one size to read them at, "
             f"e.g. the median: --size {h}x{w} on the command line, size=({h}, {w}) in Python"
         )
-    return np.stack(xs), np.asarray(ys, dtype=np.int64), classes
+    if aside:  # grey images among colour ones become colour (grey on every channel)
+        if x.shape[1] == 1:
+            x = np.repeat(x, 3, axis=1)
+        for i, arr in aside.items():
+            x[i] = arr  # a grey image broadcasts over the three channels
+    return x, np.asarray(ys, dtype=np.int64), classes
 
 
 def _check_every_class_has_images(directory: Path, files: dict[str, list[Path]]) -> None:

@@ -150,7 +150,7 @@ class _Exemplars:
             raise ValueError(f"every class needs at least one exemplar; counts per class {counts.tolist()}")
         order = torch.argsort(y, stable=True)
         x = x.reshape(x.shape[0], *self.exemplars.shape[1:])
-        self.exemplars = x[order].to(self.class_start.device, torch.float32).clone()
+        self.exemplars = x[order].to(self.class_start.device, torch.float32)  # indexing made a copy of its own
         self.class_count = counts.to(self.class_start.device)
         self.class_start = (torch.cumsum(counts, 0) - counts).to(self.class_start.device)
         return self
@@ -281,7 +281,8 @@ class WarpGenerator(_Exemplars, nn.Module):
             raise ValueError(
                 f"native images {tuple(codes.shape)} do not match the exemplars {tuple(self.exemplars.shape)}"
             )
-        self._put_buffer("native_codes", codes[order].to(self.class_start.device))
+        in_order = torch.equal(order, torch.arange(len(order)))  # already sorted by class (an ImageFolder's): no copy
+        self._put_buffer("native_codes", (codes if in_order else codes[order]).to(self.class_start.device))
         self._put_buffer("native_book", book.to(self.class_start.device))
         return self
 

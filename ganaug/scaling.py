@@ -31,14 +31,19 @@ def fit_value_space(x: torch.Tensor, images: bool, *, size: tuple[int, int] | No
     >>> lo.tolist(), hi.tolist(), scaled.flatten().tolist()
     ([0.0], [255.0], [-1.0, 1.0])
     """
-    if images:
+    if images:  # uint8 images too: the values are those of the same images as float32
         dims = (0, 2, 3)
-        lo, hi = x.amin(dim=dims), x.amax(dim=dims)
+        lo, hi = x.amin(dim=dims).to(torch.float32), x.amax(dim=dims).to(torch.float32)
         if size is None or tuple(size) == tuple(x.shape[-2:]):
             return lo, hi, scale_into(x, lo, hi), torch.zeros(0), torch.zeros(0)
-        scaled = torch.cat([resize_images(scale_into(part, lo, hi), size) for part in in_slices(x)])
+        # each slice written into the one output: parts joined at the end leave the freed slices' memory scattered
+        # between them, and the process grows by about a slice for every slice
+        scaled, start = torch.empty(x.shape[0], x.shape[1], *size), 0
+        for part in in_slices(x):
+            scaled[start : start + len(part)] = resize_images(scale_into(part, lo, hi), size)
+            start += len(part)
         return lo, hi, scaled, torch.zeros(0), torch.zeros(0)
-    flat = x.reshape(x.shape[0], -1)
+    flat = x.reshape(x.shape[0], -1).to(torch.float32)
     lo, hi = flat.amin(0), flat.amax(0)
     mean = flat.mean(0)
     std = flat.std(0, unbiased=False) if flat.shape[0] > 1 else torch.ones_like(mean)

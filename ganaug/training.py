@@ -85,6 +85,8 @@ class GANTrainer:
             self.G = self.G.to(memory_format=torch.channels_last)
             self.D = self.D.to(memory_format=torch.channels_last)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self._fixed = _fixed_buffers(self.G)
+        self._share_fixed_buffers()
         # data-parallel training when a process group is active (torchrun): every rank draws the same
         # global batch from the same seed and computes on its slice; DDP averages the gradients
         self.rank, self.world = rank_world() if data_parallel else (0, 1)
@@ -165,6 +167,14 @@ class GANTrainer:
         self.rollbacks = int(state.get("rollbacks", 0))
         if "lecam_ema" in state:
             self.lecam_ema.copy_(state["lecam_ema"])
+        self._share_fixed_buffers()  # loading gave the EMA generator copies of its own
+
+    def _share_fixed_buffers(self) -> None:
+        """The buffers training never writes (the warp generator's exemplars: the training images at the working
+        size) are the generator's in the EMA generator too, not a second copy."""
+        for name in self._fixed:
+            module, _, buffer = name.rpartition(".")
+            self.G_ema.get_submodule(module).register_buffer(buffer, self.G.get_buffer(name))
 
     def _drop_graph(self) -> None:
         """Forget the recorded step (it holds the old tensors and learning rates); record anew later."""
@@ -319,10 +329,8 @@ class GANTrainer:
         delta = torch._foreach_sub(list(self.G.parameters()), ema_p)
         torch._foreach_mul_(delta, self._ema_weight)
         torch._foreach_add_(ema_p, delta)
-        # declared by generators with fixed buffers (warp: its exemplars)
-        static = getattr(self.G, "static_buffers", ())
         for (name, b_ema), b in zip(self.G_ema.named_buffers(), self.G.buffers()):
-            if name not in static:
+            if name not in self._fixed:  # the fixed ones are shared
                 b_ema.copy_(b)
 
     # -- the loop -----------------------------------------------------------------------------
@@ -443,8 +451,9 @@ class GANTrainer:
 
     def _snapshot(self, reuse: dict | None = None) -> dict:
         """A copy of :meth:`state_dict` that later steps leave alone; ``reuse``, an earlier snapshot, lends its
-        tensors' memory (no fresh allocation every log)."""
-        return _copied(self.state_dict(), reuse)
+        tensors' memory (no fresh allocation every log). The buffers training never writes are held, not copied."""
+        fixed = {self.G.get_buffer(name).data_ptr() for name in self._fixed}
+        return _copied(self.state_dict(), reuse, keep=fixed - {0})
 
     def _rollback(self, good: dict, figures: list[float]) -> None:
         """Divergence guard: restore the last good state and halve the learning rates."""
@@ -505,16 +514,30 @@ class GANTrainer:
         return None
 
 
-def _copied(state, reuse):
-    """A deep copy of ``state`` written into the matching tensors of ``reuse`` where there are some."""
+def _fixed_buffers(module: nn.Module) -> set[str]:
+    """Names of the buffers in ``module`` (at any depth) that training never writes: those its modules declare in
+    ``static_buffers`` (the warp generator's exemplars)."""
+    return {
+        f"{prefix}.{name}" if prefix else name
+        for prefix, m in module.named_modules()
+        for name, _ in m.named_buffers(recurse=False)
+        if name in getattr(m, "static_buffers", ())
+    }
+
+
+def _copied(state, reuse, keep=frozenset()):
+    """A deep copy of ``state`` written into the matching tensors of ``reuse`` where there are some; tensors
+    whose ``data_ptr`` is in ``keep`` are held as they are."""
     if isinstance(state, torch.Tensor):
+        if state.data_ptr() in keep:
+            return state
         if isinstance(reuse, torch.Tensor) and _layout(reuse) == _layout(state):
             return reuse.copy_(state)
         return state.clone()
     if isinstance(state, dict):
         out = copy.copy(state)  # keeps the dict's type and a module state dict's ``_metadata``
         for key, value in state.items():
-            out[key] = _copied(value, reuse.get(key) if isinstance(reuse, dict) else None)
+            out[key] = _copied(value, reuse.get(key) if isinstance(reuse, dict) else None, keep)
         return out
     return copy.deepcopy(state)
 

@@ -116,7 +116,7 @@ def split_unlabelled(x: torch.Tensor, labels: np.ndarray, *, dtype: str, unlabel
         parts.append(xu)
     if not parts:
         return x, labels, None
-    xu = torch.cat([check_sample_dims(p) for p in parts])
+    xu = torch.cat([check_sample_dims(p).to(torch.float32) for p in parts])  # labelled x may be uint8
     want, got = tuple(check_sample_dims(x[:1]).shape[1:]), tuple(xu.shape[1:])
     if want != got:
         raise ValueError(

@@ -1,6 +1,8 @@
 """SyntheticAugmenter: fit and sample, value spaces, bad input, and the warp architecture's samples."""
 
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -134,6 +136,32 @@ def test_a_read_only_array_is_copied_not_shared():
     t += 1
     assert np.array_equal(X + 1, t.numpy())
     assert SyntheticAugmenter(random_state=0, **FAST).fit(X, np.arange(30) % 3).sample(2)[0].shape == (2, 12)
+
+
+def test_uint8_images_are_held_as_uint8_by_a_fit_and_not_shared_with_the_callers_array():
+    """A fit on many large uint8 images never holds them as float32 (four times the bytes); its own uint8 copy is
+    what the warp generator bends at full size, so writing into the caller's array afterwards changes nothing."""
+    # the peak of a process (ru_maxrss, KiB on Linux) is measured in a process of its own
+    script = """
+import resource, numpy as np
+from ganaug import SyntheticAugmenter
+X = np.random.default_rng(0).integers(0, 256, (1000, 3, 224, 224), dtype=np.uint8)
+y = np.repeat([0, 1], 500)
+SyntheticAugmenter(n_steps=1, random_state=0, verbose=0).fit((X[::100], y[::100]))  # libraries loaded
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+aug = SyntheticAugmenter(n_steps=1, random_state=0, verbose=0).fit((X, y))
+rise = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+first = aug.sample(4, random_state=1)[0]
+X[:] = 0
+print(rise, X.nbytes, np.array_equal(first, aug.sample(4, random_state=1)[0]))
+"""
+    pytest.importorskip("resource")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    rise, nbytes, unchanged = int(out[0]), int(out[1]), out[2] == "True"
+    assert rise < 4 * nbytes, (
+        f"the fit's peak rose by {rise / 2**20:.0f} MiB, a float32 copy is {4 * nbytes / 2**20:.0f}"
+    )
+    assert unchanged
 
 
 @pytest.mark.parametrize("architecture", [None, "offset"])

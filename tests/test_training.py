@@ -31,6 +31,29 @@ def _data():
     return torch.rand(32, 1, 28, 28, generator=gen) * 2 - 1, torch.arange(32) % 2
 
 
+def test_the_training_images_are_held_once_by_the_generator_its_ema_copy_and_a_rollback_snapshot():
+    """Training never writes the warp generator's exemplars: the EMA generator and the last good state share them
+    (not three copies of a large training set), while the weights they hold are copies of their own."""
+    cfg = GANConfig(n_steps=4, batch_size=8, log_every=2, architecture="warp")
+    x, y = _data()
+    g, d = build_models(cfg, 2, (1, 28, 28))
+    g.set_exemplars(x, y)
+    t = GANTrainer(g, d, cfg, device="cpu", seed=0)
+    images = t.G.exemplars.data_ptr()
+    good = t._snapshot()
+    assert t.G_ema.exemplars.data_ptr() == images
+    assert good["G"]["exemplars"].data_ptr() == images == good["G_ema"]["exemplars"].data_ptr()
+    t.fit(x, y, n_classes=2, verbose=0)
+    assert t.G_ema.exemplars.data_ptr() == t.G.exemplars.data_ptr()
+    weights = [name for name, _ in t.G.named_parameters()]
+    assert not any(t.G_ema.get_parameter(n).data_ptr() == t.G.get_parameter(n).data_ptr() for n in weights)
+    trained = {k: v.clone() for k, v in t.G_ema.state_dict().items()}
+    t.load_state_dict(good)  # a rollback: the state before training, the images shared again
+    assert t.G_ema.exemplars.data_ptr() == t.G.exemplars.data_ptr()
+    assert torch.equal(t.G.exemplars, trained["exemplars"])
+    assert not torch.equal(t.G_ema.get_parameter(weights[0]), trained[weights[0]])
+
+
 @pytest.mark.parametrize("loss", ["nonsaturating", "minimax", "hinge", "wasserstein-gp"])
 def test_every_loss_trains_and_logs_finite_losses(loss):
     x, y = _data()
