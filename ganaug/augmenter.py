@@ -538,7 +538,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         return_is_synthetic: bool = False,
         filter: Callable | None = None,
         random_state=None,
-        synthetic_transform: Callable | None = None,
+        synthetic_transform: Callable | str | None = None,
         stratify: bool = True,
     ) -> DataLoader:
         """A DataLoader over the real data plus synthetic samples.
@@ -575,10 +575,17 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         random_state : int, optional
             Seeds the synthetic pools and the shuffling; defaults to a seed
             derived from the augmenter's ``random_state``.
-        synthetic_transform : callable, optional
+        synthetic_transform : callable, "classical" or None
             Applied to each synthetic sample (a tensor in the samples' value
             space and shape) when the loader reads it, for instance the
-            classical augmentation the real images get.
+            classical augmentation the real images get. ``"classical"``:
+            ganaug's own, suited to the images (:func:`ganaug.classical.classical_for`:
+            small affine and elastic bends for grey images, random resized
+            crops and colour jitter for colour ones), in the samples' value
+            range, as ``ganaug compare`` augments the synthetic samples.
+            ``None`` leaves them as drawn, and warns
+            (:class:`ganaug.mixing.UntransformedSyntheticWarning`) when the
+            loader's dataset draws random transforms for the real images.
         stratify : bool
             Passed to :meth:`sample` for every pool (and every refill the
             filter asks for): with ``architecture="warp"``, ``True`` spreads a

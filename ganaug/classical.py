@@ -1,7 +1,9 @@
 """Classical augmentation in the data's value space: :class:`AffineElastic` and
 :class:`CropJitter` on whole batches (per-image random parameters, on CPU or GPU;
 :func:`classical_for` picks one for an image shape), and :class:`ClassicalTransform`
-around a user's albumentations or torchvision transform, one sample at a time.
+around a user's albumentations or torchvision transform, one sample at a time;
+:class:`PerSample` applies a batch transform to one sample (a dataset's ``transform``),
+and :func:`random_transforms` names the random transforms a dataset applies.
 
 Used by :mod:`ganaug.unlabelled` (the pseudo-labelling classifier learns from augmented
 copies) and by :mod:`ganaug.evaluation` (the classical arms of a comparison)."""
@@ -317,3 +319,86 @@ class Augmented:
 
     def __getattr__(self, name):  # dataset, batch_size, ... of the loader underneath
         return getattr(self.loader, name)
+
+
+#: Transforms that draw at random although their names do not start with "Random" (torchvision's).
+_ALSO_RANDOM = {
+    "ColorJitter",
+    "AutoAugment",
+    "RandAugment",
+    "TrivialAugmentWide",
+    "AugMix",
+    "ElasticTransform",
+    "GaussianBlur",
+    "GaussianNoise",
+}
+
+
+def random_transforms(dataset) -> list[str]:
+    """Names of the random transforms ``dataset`` applies to its items: torchvision's (``RandomResizedCrop``,
+    ``ColorJitter``, ...) and albumentations' (any with a probability ``p`` between 0 and 1), found in the
+    ``transform`` of the dataset and of those a ``Subset`` or ``ConcatDataset`` holds, through ``Compose``.
+
+    Examples
+    --------
+    >>> from torchvision import datasets, transforms
+    >>> data = datasets.FakeData(size=4, transform=transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor()]))
+    >>> random_transforms(data)
+    ['RandomHorizontalFlip']
+    """
+    from torch.utils.data import ConcatDataset, Subset
+
+    if isinstance(dataset, Subset):
+        return random_transforms(dataset.dataset)
+    if isinstance(dataset, ConcatDataset):
+        return sorted({name for part in dataset.datasets for name in random_transforms(part)})
+    names = [type(t).__name__ for t in _leaves(getattr(dataset, "transform", None)) if _draws(t)]
+    return sorted(set(names))
+
+
+def _leaves(transform, depth: int = 0):
+    """The transforms inside ``transform`` (itself when it holds none), through ``Compose``-like ``transforms`` lists."""
+    if transform is None or depth > 8:
+        return
+    inner = getattr(transform, "transforms", None)
+    if isinstance(inner, (list, tuple)) and not _draws(transform):  # RandomApply, RandomChoice: random themselves
+        for t in inner:
+            yield from _leaves(t, depth + 1)
+    else:
+        yield transform
+
+
+def _draws(transform) -> bool:
+    name, p = type(transform).__name__, getattr(transform, "p", None)
+    return name.startswith("Random") or name in _ALSO_RANDOM or isinstance(p, float) and 0 < p < 1
+
+
+class PerSample:
+    """A batch transform (:class:`AffineElastic`, :class:`CropJitter`) applied to one sample, as a dataset's
+    ``transform``: ``sample`` (C, H, W) or (H, W), of any dtype, in the per-channel value range ``[low, high]``,
+    comes back augmented in the same shape and dtype. Each call draws its parameters from torch's global random
+    stream, as torchvision's transforms do (a DataLoader's workers draw differently from one another).
+
+    Examples
+    --------
+    >>> import torch
+    >>> tf = PerSample(CropJitter(), torch.zeros(3), torch.full((3,), 255.0))
+    >>> out = tf(torch.randint(0, 256, (3, 32, 48), dtype=torch.uint8))
+    >>> out.shape, out.dtype
+    (torch.Size([3, 32, 48]), torch.uint8)
+    """
+
+    def __init__(self, transform, low: torch.Tensor, high: torch.Tensor):
+        self.transform = transform
+        self.low, self.high = torch.as_tensor(low, dtype=torch.float32), torch.as_tensor(high, dtype=torch.float32)
+
+    def __call__(self, sample: torch.Tensor) -> torch.Tensor:
+        batch = sample.to(torch.float32).reshape(1, -1, *sample.shape[-2:])
+        generator = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
+        out = self.transform(batch, self.low, self.high, generator).reshape(sample.shape)
+        if sample.dtype.is_floating_point:
+            return out.to(sample.dtype)
+        return out.round_().clamp_(self.low.min(), self.high.max()).to(sample.dtype)
+
+    def __repr__(self) -> str:
+        return f"PerSample({self.transform!r})"

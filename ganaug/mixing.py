@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from . import _validation
 from ._validation import Interval, check_flag, derived_seed, ranges_far_apart, resolve_seed
 from ._warnings import warn
+from .classical import PerSample, classical_for, random_transforms
 from .datasets import MixedDataset, SyntheticDataset
 
 
@@ -68,8 +69,7 @@ def mixed_loader(
         )
     if loader.batch_size is None:
         raise ValueError("wrap needs a loader with automatic batching (batch_size set, no batch_sampler)")
-    if synthetic_transform is not None and not callable(synthetic_transform):
-        raise TypeError(f"synthetic_transform must be callable; got {type(synthetic_transform).__name__}")
+    synthetic_transform = _synthetic_transform(augmenter, synthetic_transform, loader.dataset)
     stratify = check_flag(stratify, "stratify")
     real = loader.dataset
     with torch.random.fork_rng(devices=[]):  # reading items may run the user's random transforms
@@ -166,6 +166,40 @@ def _dataset_labels(dataset, *, verbose: int = 0) -> np.ndarray:
         t = dataset[i][1]
         labels.append(t.item() if isinstance(t, torch.Tensor) else t)
     return np.asarray(labels)
+
+
+class UntransformedSyntheticWarning(UserWarning):
+    """:meth:`ganaug.SyntheticAugmenter.wrap` mixes synthetic samples that get no augmentation into a loader whose
+    real images get random transforms."""
+
+
+def _synthetic_transform(augmenter, given, dataset):
+    """What :meth:`ganaug.SyntheticAugmenter.wrap` applies to each synthetic sample: ``given`` (a callable or
+    ``None``), or for ``"classical"`` ganaug's own augmentation for the samples' shape bound to their value range.
+    ``None`` over a dataset that draws random transforms for the real images warns that the samples get none."""
+    if isinstance(given, str):
+        if given != "classical":
+            raise ValueError(f"synthetic_transform must be a callable, 'classical' or None; got {given!r}")
+        if not augmenter.images_:
+            raise ValueError("synthetic_transform='classical' augments images; these samples are rows of features")
+        shape = augmenter.sample_shape_
+        return PerSample(
+            classical_for(shape if len(shape) == 3 else (1, *shape)), augmenter.value_low_, augmenter.value_high_
+        )
+    if given is not None and not callable(given):
+        raise TypeError(f"synthetic_transform must be a callable, 'classical' or None; got {type(given).__name__}")
+    drawn = random_transforms(dataset) if given is None else []
+    if drawn:
+        warn(
+            f"the loader's dataset draws random transforms for the real images ({', '.join(drawn)}); the synthetic "
+            "samples, drawn in the transformed space, bypass them and get no augmentation. Give them some too: "
+            "synthetic_transform='classical' (ganaug's, on tensors: small affine and elastic bends for grey images, "
+            "random resized crops and colour jitter for colour ones, as `ganaug compare` augments the synthetic "
+            "samples) or a callable on one sample tensor; to keep them as drawn, ignore "
+            "ganaug.mixing.UntransformedSyntheticWarning",
+            UntransformedSyntheticWarning,
+        )
+    return given
 
 
 class _SyntheticPool(SyntheticDataset):

@@ -6,9 +6,13 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
-from conftest import _loader
+from conftest import FAST, _loader
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 from torch.utils.data.distributed import DistributedSampler
+from torchvision.transforms import v2
+
+from ganaug import SyntheticAugmenter
+from ganaug.mixing import UntransformedSyntheticWarning
 
 
 def _epoch(loader):
@@ -99,8 +103,56 @@ def test_wrap_synthetic_transform_touches_only_synthetic_samples(fitted):
     xs, _, flags = _epoch(loader)
     assert int(flags.sum()) == 60 and bool((xs[flags] == -7.0).all())
     assert bool((xs[~flags] >= 0.25).all())  # the real images are as they were
-    with pytest.raises(TypeError, match="synthetic_transform must be callable"):
+    with pytest.raises(ValueError, match="must be a callable, 'classical' or None; got 'flip'"):
         aug.wrap(_loader(x, y), synthetic_transform="flip")
+    with pytest.raises(TypeError, match="must be a callable, 'classical' or None; got int"):
+        aug.wrap(_loader(x, y), synthetic_transform=3)
+
+
+class _Transformed(torch.utils.data.Dataset):
+    """(x[i], y[i]) through ``transform``, as a torchvision dataset applies its ``transform``."""
+
+    def __init__(self, x, y, transform):
+        self.x, self.targets, self.transform = x, y, transform
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.transform(self.x[i]), self.targets[i]
+
+
+def test_wrap_warns_when_the_real_images_get_random_transforms_and_the_synthetic_ones_none(fitted):
+    aug, x, y = fitted
+    crops = v2.Compose([v2.RandomHorizontalFlip(), v2.RandomResizedCrop(28, scale=(0.8, 1.0))])
+    with pytest.warns(UntransformedSyntheticWarning, match=r"\(RandomHorizontalFlip, RandomResizedCrop\).*'classical'"):
+        aug.wrap(DataLoader(_Transformed(x, y, crops), batch_size=16))
+    subset = torch.utils.data.Subset(_Transformed(x, y, crops), range(30))  # found through a Subset too
+    with pytest.warns(UntransformedSyntheticWarning, match="RandomHorizontalFlip"):
+        aug.wrap(DataLoader(subset, batch_size=16))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UntransformedSyntheticWarning)
+        aug.wrap(DataLoader(_Transformed(x, y, v2.Compose([v2.CenterCrop(28)])), batch_size=16))  # nothing random
+        aug.wrap(DataLoader(_Transformed(x, y, crops), batch_size=16), synthetic_transform="classical")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.uint8])
+def test_wrap_classical_augments_each_synthetic_sample_within_the_fitted_range(dtype):
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(60, 3, 24, 32, generator=g) * 0.5 + 0.25) * (200 if dtype == torch.uint8 else 1)
+    y = torch.arange(60) % 3
+    aug = SyntheticAugmenter(random_state=0, **FAST).fit((x.to(dtype), y))
+    plain = aug.wrap(_loader(x.to(dtype), y), ratio=1, random_state=1).dataset.synthetic
+    bent = aug.wrap(_loader(x.to(dtype), y), ratio=1, random_state=1, synthetic_transform="classical").dataset.synthetic
+    torch.manual_seed(0)
+    pairs = [(plain[i][0], bent[i][0]) for i in range(len(plain))]
+    assert all(b.shape == p.shape and b.dtype == dtype for p, b in pairs)
+    assert sum(not torch.equal(p, b) for p, b in pairs) == len(pairs)  # every sample augmented
+    low, high = aug.value_low_.view(-1, 1, 1), aug.value_high_.view(-1, 1, 1)
+    assert all(bool((b.float() >= low - 1e-4).all() and (b.float() <= high + 1e-4).all()) for _, b in pairs)
+    torch.manual_seed(0)
+    again = [bent[i][0] for i in range(len(bent))]
+    assert all(torch.equal(a, b) for a, (_, b) in zip(again, pairs))  # drawn from torch's global stream
 
 
 def test_wrap_leaves_the_global_rng_alone_with_random_transforms(fitted):
