@@ -39,6 +39,7 @@ from ._validation import (
 )
 from ._warnings import warn
 from .checkpoint import check_resumable
+from .classical import random_transforms
 from .config import FLAT_ARCHITECTURES, GANConfig, GANParamsMixin
 from .distributed import join_process_group
 from .images import export_samples
@@ -215,7 +216,10 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
             which bends the images at their own size when sampling; square
             images up to 64 px work at 28, 32 or 64 px; see
             :mod:`ganaug.resolution`). Flat features ``(N, F)``.
-            A DataLoader or Dataset is read once, transforms included.
+            A DataLoader or Dataset is read once, transforms included: one
+            whose dataset draws random transforms (crops, flips, jitter) gives
+            the GAN one random draw of each image, and ``fit`` warns; fit on
+            the same data without them and :meth:`wrap` the augmenting loader.
         y : array-like, optional
             Labels, when ``data`` is an array ``X`` rather than a tuple. A
             label of -1 marks an unlabelled row (scikit-learn's
@@ -234,6 +238,13 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         """
         if y is not None:
             data = (data, y)
+        drawn = random_transforms(getattr(data, "dataset", data)) if not isinstance(data, (tuple, list)) else []
+        if drawn:
+            warn(
+                f"the data's transforms draw at random ({', '.join(drawn)}): the GAN learns from one random draw of "
+                "each image, read once (and the warp generator bends those draws). Fit it on the same images with "
+                "only the fixed transforms (ToImage, Resize, Normalize, ...) and give wrap() the augmenting loader"
+            )
         # uint8 images stay uint8 until they are scaled a slice at a time: a large set is never whole as float32
         x, labels, dtype, was_numpy = collect_xy(data, verbose=self.verbose, keep_uint8=True)
         x, labels, xu = split_unlabelled(x, labels, dtype=dtype, unlabelled=unlabelled)

@@ -3,6 +3,7 @@
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -237,6 +238,28 @@ def test_bad_input_is_refused_with_advice(data, message):
 def test_bad_fit_argument_type():
     with pytest.raises(TypeError, match="DataLoader, a Dataset"):
         SyntheticAugmenter(**FAST).fit(42)
+
+
+def test_a_fit_on_data_whose_transforms_draw_at_random_warns_that_the_gan_sees_one_draw():
+    from torchvision.transforms import v2
+
+    class Transformed(torch.utils.data.Dataset):
+        def __init__(self, transform):
+            self.x, self.transform = torch.rand(24, 1, 28, 28), transform
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, i):
+            return self.transform(self.x[i]), i % 2
+
+    flips = Transformed(v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32)]))
+    for data in (flips, DataLoader(flips, batch_size=8)):
+        with pytest.warns(UserWarning, match=r"draw at random \(RandomHorizontalFlip\).*only the fixed transforms"):
+            SyntheticAugmenter(random_state=0, **FAST).fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SyntheticAugmenter(random_state=0, **FAST).fit(Transformed(v2.Compose([v2.ToDtype(torch.float32)])))
 
 
 def test_a_dataset_of_dicts_is_refused_with_its_keys_and_the_pairs_it_needs():
