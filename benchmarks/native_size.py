@@ -10,10 +10,13 @@ paper) at the sizes real small-data problems come in, with the library's default
 * ``memory``: the peak resident memory of a process that renders ``--memory-n`` (1,000) colour 224 x 224 images
   and fits on them (``--memory-steps`` steps; the default fit's 500 unless set), and the size of the model file
   it saves;
+* ``loader``: how far a default fit (``--memory-steps`` steps) on a DataLoader of ``--memory-n`` colour 224 x 224
+  images as float32 in [0, 1] (what ``ToTensor`` gives) raises the peak resident memory of a process that already
+  holds them, against their size;
 * ``steps``: seconds per training step of the warp generator on 96 x 128 images with its networks working at a
   longer side of 32, 48, 64 and 96 px (``ganaug.resolution.WORK_SIDE`` is 32), rounds alternating.
 
-    python benchmarks/native_size.py                          # all four
+    python benchmarks/native_size.py                          # all five
     python benchmarks/native_size.py --parts fit sample
 
 Prints one line per figure.
@@ -33,10 +36,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from _recipe import families_module  # benchmarks/ is on sys.path when a benchmark runs as a script
+from torch.utils.data import DataLoader, TensorDataset
 
 from ganaug import SyntheticAugmenter, resolution
 
-PARTS = ("fit", "sample", "memory", "steps")
+PARTS = ("fit", "sample", "memory", "loader", "steps")
 
 
 def glyphs(n: int, size: tuple[int, int], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,11 +78,29 @@ def part_sample(args) -> None:
     )
 
 
-def part_memory(args) -> None:
-    cmd = [sys.executable, __file__, "--memory-child", "--memory-n", str(args.memory_n)]
+def part_memory(args, child: str = "--memory-child") -> None:
+    """Runs in a process of its own: ru_maxrss is a process's peak."""
+    cmd = [sys.executable, __file__, child, "--memory-n", str(args.memory_n)]
     cmd += [] if args.memory_steps is None else ["--memory-steps", str(args.memory_steps)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
     print(out)
+
+
+def loader_child(args) -> None:
+    x, y = glyphs(args.memory_n, (224, 224))
+    x = x.float().div_(255)  # as ToTensor gives them
+    loader = DataLoader(TensorDataset(x, y), batch_size=64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        first = torch.from_numpy(np.unique(y.numpy(), return_index=True)[1])  # an image a class
+        SyntheticAugmenter(random_state=0, verbose=0, n_steps=1).fit((x[first], y[first]))  # libraries loaded
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        aug = SyntheticAugmenter(random_state=0, verbose=0, **_steps(args.memory_steps)).fit(loader)
+    rise = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 2**10  # KiB on Linux -> MiB
+    print(
+        f"loader: fit on a DataLoader of {len(x)} float32 colour 224x224 images ({x.nbytes / 2**20:.0f} MiB; "
+        f"{aug.n_steps_} steps): the peak resident memory rose by {rise:.0f} MiB"
+    )
 
 
 def memory_child(args) -> None:
@@ -134,13 +156,16 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--max-side", type=int, default=96, help="steps: the largest working side timed")
     p.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--loader-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.manual_seed(0)
-    if args.memory_child:
-        memory_child(args)
+    if args.memory_child or args.loader_child:
+        (memory_child if args.memory_child else loader_child)(args)
         return 0
+    parts = {"fit": part_fit, "sample": part_sample, "memory": part_memory, "steps": part_steps}
+    parts["loader"] = lambda a: part_memory(a, child="--loader-child")
     for part in args.parts:
-        {"fit": part_fit, "sample": part_sample, "memory": part_memory, "steps": part_steps}[part](args)
+        parts[part](args)
     return 0
 
 

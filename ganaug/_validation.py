@@ -291,13 +291,14 @@ def collect_xy(data, *, verbose: int = 0, keep_uint8: bool = False) -> tuple[tor
             "fit expects a DataLoader, a Dataset yielding (x, y), or a tuple (X, y) of arrays/tensors; "
             f"got {type(data).__name__}"
         )
-    xs, ys, dtype = [], [], None
+    ys, dtype = [], None
     try:
         total = len(data)
     except TypeError:  # a DataLoader over a stream
         total = None
     if verbose > 0:
         batches = tqdm(batches, total=total, desc="reading the data", unit=unit, delay=READ_BAR_DELAY, leave=False)
+    rows = _Rows(_expected_rows(data))
     for batch in _reading(batches):
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
             raise ValueError(_not_a_pair("each batch/item", batch))
@@ -305,17 +306,67 @@ def collect_xy(data, *, verbose: int = 0, keep_uint8: bool = False) -> tuple[tor
         if not isinstance(xb, torch.Tensor):
             xb = _image_to_tensor(xb)
         dtype = dtype or str(xb.dtype).replace("torch.", "")
-        xs.append(xb.detach().cpu())
+        rows.add(xb.detach().cpu())
         yb = yb.detach().cpu().numpy() if isinstance(yb, torch.Tensor) else np.asarray(yb)
         ys.append(to_numpy_labels(np.atleast_1d(yb), len(xb)))
-    if not xs:
+    if not ys:
         raise ValueError("the data is empty: need at least one (x, y) sample")
-    shapes = sorted({tuple(xb.shape[1:]) for xb in xs})
+    shapes = rows.shapes()
     if len(shapes) > 1:
         raise ValueError(_MIXED_SIZES.format(shapes=", ".join("x".join(map(str, s)) for s in shapes[:4])))
-    x = torch.cat(xs)
-    del xs  # the batches are in x now: not held twice while x is checked
-    return to_float_tensor(x, keep_uint8=keep_uint8), np.concatenate(ys), dtype, False
+    return to_float_tensor(rows.joined(), keep_uint8=keep_uint8), np.concatenate(ys), dtype, False
+
+
+def _expected_rows(data) -> int | None:
+    """How many samples reading ``data`` gives, where that is known before reading: a Dataset's length, a
+    DataLoader's sampler's (less the incomplete last batch it drops); ``None`` for a stream or a batch sampler."""
+    from torch.utils.data import DataLoader
+
+    try:
+        if isinstance(data, DataLoader):
+            if data.batch_size is None:  # batches from a batch_sampler: sizes unknown
+                return None
+            n = len(data.sampler)
+            return n - n % data.batch_size if data.drop_last else n
+        return len(data)
+    except TypeError:  # a stream has no length
+        return None
+
+
+class _Rows:
+    """Batches ``(B, ...)`` gathered into one tensor. Where the number of rows is known before reading, each batch
+    is written into place as it comes: a list of batches joined at the end would hold every sample twice. Batches
+    that do not fit (another shape or dtype, more rows than expected) are kept aside and joined at the end."""
+
+    def __init__(self, expected: int | None):
+        self.expected, self.filled, self.out, self.aside = expected, 0, None, []
+
+    def add(self, xb: torch.Tensor) -> None:
+        if self.out is None and self.expected and not self.aside:
+            self.out = torch.empty((self.expected, *xb.shape[1:]), dtype=xb.dtype)
+        out = self.out
+        if (
+            out is not None
+            and not self.aside
+            and xb.shape[1:] == out.shape[1:]
+            and xb.dtype == out.dtype
+            and self.filled + len(xb) <= len(out)
+        ):
+            out[self.filled : self.filled + len(xb)] = xb
+            self.filled += len(xb)
+        else:
+            self.aside.append(xb)
+
+    def shapes(self) -> list[tuple]:
+        placed = [tuple(self.out.shape[1:])] if self.filled else []
+        return sorted(set(placed) | {tuple(xb.shape[1:]) for xb in self.aside})
+
+    def joined(self) -> torch.Tensor:
+        placed = self.out[: self.filled] if self.out is not None else None
+        if not self.aside:
+            return placed if self.filled == len(self.out) else placed.clone()  # fewer rows came: no unused tail kept
+        parts, self.aside, self.out = ([placed] if self.filled else []) + self.aside, [], None
+        return torch.cat(parts)
 
 
 def _not_a_pair(what: str, got) -> str:

@@ -24,6 +24,7 @@ import math
 
 import torch
 
+from ._validation import in_slices
 from .scaling import MIN_IMAGE_SIZE, model_size, scale_into
 
 #: The largest image side, in pixels, the image GANs accept.
@@ -153,20 +154,24 @@ def compact(x: torch.Tensor, low: torch.Tensor, high: torch.Tensor, *, dtype: st
     else:
         tables = []
         for k in range(c):
-            channel = x[:, k]
-            # a look at every 97th value first: most float images give up here without sorting all of them
-            if channel.flatten()[::97].unique().numel() > 256 or (table := channel.unique()).numel() > 256:
-                return scale_into(x, low, high), torch.zeros(0)
+            # the channel's distinct values, a slice of images at a time (a whole channel flattened and sorted
+            # would be two more copies of it); most float images give up on the first slice
+            table = torch.zeros(0, dtype=x.dtype)
+            for part in in_slices(x):
+                table = torch.cat([table, part[:, k].unique()]).unique()
+                if table.numel() > 256:
+                    return scale_into(x, low, high), torch.zeros(0)
             tables.append(_lattice(table))
         values = torch.stack(tables)
-        codes = torch.empty(x.shape, dtype=torch.uint8)
-        for start in range(0, x.shape[0], 256):  # bucketize gives int64 indices: a chunk at a time
+        codes, start = torch.empty(x.shape, dtype=torch.uint8), 0
+        for part in in_slices(x):  # bucketize gives int64 indices: a slice at a time
             for k in range(c):
-                chunk = x[start : start + 256, k].contiguous()
+                chunk = part[:, k].contiguous()
                 # the nearest entry of the table (the values sit on it, up to float rounding)
                 right = torch.bucketize(chunk, values[k]).clamp(1, 255)
                 nearer_left = (chunk - values[k][right - 1]).abs() <= (values[k][right] - chunk).abs()
-                codes[start : start + 256, k] = torch.where(nearer_left, right - 1, right).to(torch.uint8)
+                codes[start : start + len(part), k] = torch.where(nearer_left, right - 1, right).to(torch.uint8)
+            start += len(part)
     book = scale_into(values.T.reshape(256, c, 1, 1), low, high).reshape(256, c).T.contiguous()
     return codes, book
 

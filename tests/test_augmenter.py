@@ -213,6 +213,81 @@ def test_fit_accepts_dataloader_and_dataset(fitted):
     assert torch.equal(a.sample(3, random_state=0)[0], b.sample(3, random_state=0)[0])
 
 
+class _Stream(torch.utils.data.IterableDataset):
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __iter__(self):
+        return iter(zip(self.x, self.y))
+
+
+def _read_ways(x, y):
+    """Loaders and datasets over (x, y), each with the rows they yield, in order."""
+    ds = TensorDataset(x, y)
+    subset = list(range(3, 40, 2))
+    sampler = torch.utils.data.SubsetRandomSampler(subset, generator=torch.Generator().manual_seed(0))
+    chosen = list(iter(torch.utils.data.SubsetRandomSampler(subset, generator=torch.Generator().manual_seed(0))))
+    batches = torch.utils.data.BatchSampler(range(len(x)), batch_size=7, drop_last=False)
+    return [
+        (DataLoader(ds, batch_size=16), list(range(len(x)))),
+        (DataLoader(ds, batch_size=16, drop_last=True), list(range(len(x) // 16 * 16))),
+        (DataLoader(ds, batch_size=8, sampler=sampler), chosen),
+        (DataLoader(ds, batch_sampler=batches), list(range(len(x)))),
+        (DataLoader(_Stream(x, y), batch_size=16), list(range(len(x)))),
+        (ds, list(range(len(x)))),
+    ]
+
+
+def test_every_way_of_reading_yields_the_rows_in_order_and_holds_them_once():
+    """A loader or dataset whose length is known is read into one array as it comes (a list of batches joined at
+    the end held every sample twice): every kind of loader gives its rows, in the order it yields them."""
+    from ganaug._validation import collect_xy
+
+    x, y = torch.rand(60, 1, 8, 8), torch.arange(60) % 3
+    for data, rows in _read_ways(x, y):
+        xs, ys, _, _ = collect_xy(data)
+        assert torch.equal(xs, x[rows]) and np.array_equal(ys, y[rows].numpy()), data
+    script = """
+import resource, torch
+from torch.utils.data import DataLoader, TensorDataset
+from ganaug._validation import collect_xy
+X = torch.rand(1000, 3, 224, 224)
+y = torch.arange(1000) % 2
+collect_xy(DataLoader(TensorDataset(X[:10], y[:10]), batch_size=4))  # libraries loaded
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+x = collect_xy(DataLoader(TensorDataset(X, y), batch_size=64))[0]
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024, X.nbytes)
+"""
+    pytest.importorskip("resource")  # ru_maxrss: the process's peak (KiB on Linux), in a process of its own
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    rise, nbytes = int(out[0]), int(out[1])
+    assert rise < 1.5 * nbytes, f"reading rose the peak by {rise / 2**20:.0f} MiB for {nbytes / 2**20:.0f} MiB of data"
+
+
+@pytest.mark.slow
+def test_a_fit_on_a_loader_of_float_images_holds_them_about_once():
+    """Normalised images (ToTensor then Normalize: 256 values a channel) are kept one byte a value for the warp
+    generator; finding those values and coding the images go a slice at a time (a channel flattened and sorted
+    whole made two more copies of it)."""
+    script = """
+import resource, torch
+from torch.utils.data import DataLoader, TensorDataset
+from ganaug import SyntheticAugmenter
+X = torch.randint(0, 256, (600, 3, 224, 224), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+X = X.float().div_(255).sub_(0.45).div_(0.22)
+y = torch.arange(600) % 2
+SyntheticAugmenter(n_steps=1, random_state=0, verbose=0).fit((X[::99], y[::99]))  # libraries loaded
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+aug = SyntheticAugmenter(n_steps=1, random_state=0, verbose=0).fit(DataLoader(TensorDataset(X, y), batch_size=64))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024, X.nbytes, aug.generator_.native_codes.dtype)
+"""
+    pytest.importorskip("resource")  # ru_maxrss: the process's peak (KiB on Linux), in a process of its own
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    rise, nbytes = int(out[0]), int(out[1])
+    assert out[2] == "torch.uint8"
+    assert rise < 2 * nbytes, f"the fit rose the peak by {rise / 2**20:.0f} MiB for {nbytes / 2**20:.0f} MiB of images"
+
+
 @pytest.mark.parametrize(
     "data, message",
     [
