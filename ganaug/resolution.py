@@ -155,37 +155,47 @@ def compact(x: torch.Tensor, low: torch.Tensor, high: torch.Tensor, *, dtype: st
         tables = []
         for k in range(c):
             # the channel's distinct values, a slice of images at a time (a whole channel flattened and sorted
-            # would be two more copies of it); most float images give up on the first slice
+            # would be two more copies of it); most float images give up on the first slice, and on later ones
+            # only the values not yet in the table are sorted
             table = torch.zeros(0, dtype=x.dtype)
             for part in in_slices(x):
-                table = torch.cat([table, part[:, k].unique()]).unique()
+                channel = part[:, k].contiguous()
+                if table.numel():
+                    channel = channel[table[torch.bucketize(channel, table).clamp_(max=table.numel() - 1)] != channel]
+                if channel.numel():
+                    table = torch.cat([table, channel.unique()]).unique()
                 if table.numel() > 256:
                     return scale_into(x, low, high), torch.zeros(0)
             tables.append(_lattice(table))
-        values = torch.stack(tables)
+        values = torch.stack([v for v, _ in tables])
         codes, start = torch.empty(x.shape, dtype=torch.uint8), 0
         for part in in_slices(x):  # bucketize gives int64 indices: a slice at a time
-            for k in range(c):
+            for k, (_, step) in enumerate(tables):
                 chunk = part[:, k].contiguous()
-                # the nearest entry of the table (the values sit on it, up to float rounding)
-                right = torch.bucketize(chunk, values[k]).clamp(1, 255)
-                nearer_left = (chunk - values[k][right - 1]).abs() <= (values[k][right] - chunk).abs()
-                codes[start : start + len(part), k] = torch.where(nearer_left, right - 1, right).to(torch.uint8)
+                # the nearest entry of the table (the values sit on it, up to float rounding): on an even lattice
+                # the rounded number of steps from its start, else found by bisection
+                if step is not None:
+                    nearest = ((chunk - values[k][0]) / step).round_().clamp_(0, 255)
+                else:
+                    right = torch.bucketize(chunk, values[k]).clamp(1, 255)
+                    nearer_left = (chunk - values[k][right - 1]).abs() <= (values[k][right] - chunk).abs()
+                    nearest = torch.where(nearer_left, right - 1, right)
+                codes[start : start + len(part), k] = nearest.to(torch.uint8)
             start += len(part)
     book = scale_into(values.T.reshape(256, c, 1, 1), low, high).reshape(256, c).T.contiguous()
     return codes, book
 
 
-def _lattice(table: torch.Tensor) -> torch.Tensor:
-    """256 values holding the sorted distinct values ``table``: evenly spaced when they sit on such a lattice
-    (8-bit pixels after ``ToDtype(scale=True)`` and ``Normalize`` do), so :func:`expand` multiplies and adds
-    instead of looking values up; else ``table`` padded with its last value."""
+def _lattice(table: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """256 values holding the sorted distinct values ``table``, and their step: evenly spaced when they sit on
+    such a lattice (8-bit pixels after ``ToDtype(scale=True)`` and ``Normalize`` do), so :func:`expand`
+    multiplies and adds instead of looking values up; else ``table`` padded with its last value, and no step."""
     if table.numel() > 1:
         step = (table[1:] - table[:-1]).min()
         ks = ((table - table[0]) / step).round()
         if ks[-1] <= 255 and torch.allclose(table[0] + ks * step, table, rtol=0, atol=1e-5 * float(step)):
-            return table[0] + torch.arange(256, dtype=table.dtype) * step
-    return torch.cat([table, table[-1:].expand(256 - table.numel())])
+            return table[0] + torch.arange(256, dtype=table.dtype) * step, step
+    return torch.cat([table, table[-1:].expand(256 - table.numel())]), None
 
 
 def code_map(book: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
