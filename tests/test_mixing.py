@@ -155,6 +155,13 @@ def test_wrap_classical_augments_each_synthetic_sample_within_the_fitted_range(d
     assert all(torch.equal(a, b) for a, (_, b) in zip(again, pairs))  # drawn from torch's global stream
 
 
+def test_wrap_classical_is_refused_for_rows_of_features():
+    x, y = torch.rand(60, 5), torch.arange(60) % 3
+    aug = SyntheticAugmenter(random_state=0, **FAST).fit((x, y))
+    with pytest.raises(ValueError, match="'classical' augments images; these samples are rows of features"):
+        aug.wrap(_loader(x, y), synthetic_transform="classical")
+
+
 def test_wrap_leaves_the_global_rng_alone_with_random_transforms(fitted):
     aug, x, y = fitted
 
