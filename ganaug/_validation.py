@@ -365,7 +365,8 @@ class _Rows:
         placed = self.out[: self.filled] if self.out is not None else None
         if not self.aside:
             return placed if self.filled == len(self.out) else placed.clone()  # fewer rows came: no unused tail kept
-        parts, self.aside, self.out = ([placed] if self.filled else []) + self.aside, [], None
+        parts = ([placed] if self.filled else []) + self.aside
+        self.aside, self.out = [], None  # the joined tensor is all the caller keeps: the parts can go as it returns
         return torch.cat(parts)
 
 

@@ -238,7 +238,7 @@ class SyntheticAugmenter(GANParamsMixin, BaseEstimator):
         """
         if y is not None:
             data = (data, y)
-        drawn = random_transforms(getattr(data, "dataset", data)) if not isinstance(data, (tuple, list)) else []
+        drawn = random_transforms(data)
         if drawn:
             warn(
                 f"the data's transforms draw at random ({', '.join(drawn)}): the GAN learns from one random draw of "

@@ -335,9 +335,10 @@ _ALSO_RANDOM = {
 
 
 def random_transforms(dataset) -> list[str]:
-    """Names of the random transforms ``dataset`` applies to its items: torchvision's (``RandomResizedCrop``,
-    ``ColorJitter``, ...) and albumentations' (any with a probability ``p`` between 0 and 1), found in the
-    ``transform`` of the dataset and of those a ``Subset`` or ``ConcatDataset`` holds, through ``Compose``.
+    """Names of the random transforms ``dataset`` (or a DataLoader's dataset) applies to its items: torchvision's
+    (``RandomResizedCrop``, ``ColorJitter``, ...) and albumentations' (any with a probability ``p`` between 0 and 1),
+    found in the ``transform`` of the dataset and of those a ``Subset`` or ``ConcatDataset`` holds, through
+    ``Compose``. Anything without a ``transform`` (arrays, a tuple of them) applies none.
 
     Examples
     --------
@@ -346,9 +347,9 @@ def random_transforms(dataset) -> list[str]:
     >>> random_transforms(data)
     ['RandomHorizontalFlip']
     """
-    from torch.utils.data import ConcatDataset, Subset
+    from torch.utils.data import ConcatDataset, DataLoader, Subset
 
-    if isinstance(dataset, Subset):
+    if isinstance(dataset, (DataLoader, Subset)):
         return random_transforms(dataset.dataset)
     if isinstance(dataset, ConcatDataset):
         return sorted({name for part in dataset.datasets for name in random_transforms(part)})

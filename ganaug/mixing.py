@@ -182,10 +182,7 @@ def _synthetic_transform(augmenter, given, dataset):
             raise ValueError(f"synthetic_transform must be a callable, 'classical' or None; got {given!r}")
         if not augmenter.images_:
             raise ValueError("synthetic_transform='classical' augments images; these samples are rows of features")
-        shape = augmenter.sample_shape_
-        return PerSample(
-            classical_for(shape if len(shape) == 3 else (1, *shape)), augmenter.value_low_, augmenter.value_high_
-        )
+        return PerSample(classical_for(augmenter.sample_shape_), augmenter.value_low_, augmenter.value_high_)
     if given is not None and not callable(given):
         raise TypeError(f"synthetic_transform must be a callable, 'classical' or None; got {type(given).__name__}")
     drawn = random_transforms(dataset) if given is None else []
